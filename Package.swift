@@ -1,0 +1,124 @@
+// swift-tools-version:6.2
+// Galley: an editorial workflow server with an offline-first sync core.
+import PackageDescription
+
+// One set of compiler settings for every target, so the whole package speaks the same dialect.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Galley",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "galley-server", targets: ["galley-server"]),
+        .executable(name: "galley", targets: ["galley"]),
+        .library(name: "GalleyCore", targets: ["GalleyCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // `traits: []` keeps SwiftPM from writing Hummingbird's trait flags in a random order,
+        // which otherwise recompiles all of Hummingbird whenever a file is added (SwiftPM #10525).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .target(
+            name: "GalleyCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GalleyStore",
+            dependencies: [
+                "GalleyCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GalleyServer",
+            dependencies: [
+                "GalleyCore",
+                "GalleyStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GalleyClient",
+            dependencies: [
+                "GalleyCore",
+                "GalleyStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "galley-server",
+            dependencies: [
+                "GalleyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "galley",
+            dependencies: [
+                "GalleyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "ClientCLI",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GalleyCoreTests",
+            dependencies: [
+                "GalleyCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GalleyStoreTests",
+            dependencies: ["GalleyCore", "GalleyStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GalleyServerTests",
+            dependencies: [
+                "GalleyServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GalleyClientTests",
+            dependencies: ["GalleyClient", "GalleyServer"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The fields of an article that a revision snapshots and an approval vouches for: everything a
+/// reader sees. Absent values are empty strings, so a change can always say "set to X".
+public struct ArticleContent: Hashable, Sendable, Codable {
+    public var title: String
+    public var lead: String
+    /// Markdown.
+    public var body: String
+    /// A category slug, or empty while the article has none.
+    public var category: String
+    public var tags: Set<String>
+    public var slug: String
+    /// The image path (a media URL or a path under the media folder), or empty.
+    public var image: String
+    /// The credit line shown as "Image: …", or empty.
+    public var imageCredit: String
+
+    public init(
+        title: String = "", lead: String = "", body: String = "", category: String = "",
+        tags: Set<String> = [], slug: String = "", image: String = "", imageCredit: String = ""
+    ) {
+        self.title = title
+        self.lead = lead
+        self.body = body
+        self.category = category
+        self.tags = tags
+        self.slug = slug
+        self.image = image
+        self.imageCredit = imageCredit
+    }
+
+    /// The same content in the one form that is stored and hashed: Unicode NFC, `\n` line ends,
+    /// trimmed single-line fields. Two machines that type the same text get the same bytes.
+    public func normalized() -> ArticleContent {
+        ArticleContent(
+            title: Self.singleLine(title),
+            lead: Self.text(lead).trimmingCharacters(in: .whitespacesAndNewlines),
+            body: Self.text(body),
+            category: Self.singleLine(category),
+            tags: Set(tags.map(Self.singleLine)),
+            slug: Self.singleLine(slug),
+            image: Self.singleLine(image),
+            imageCredit: Self.singleLine(imageCredit)
+        )
+    }
+
+    static func text(_ s: String) -> String {
+        var t = s.precomposedStringWithCanonicalMapping
+        if t.contains("\r") {
+            t = t.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        }
+        return t
+    }
+
+    static func singleLine(_ s: String) -> String {
+        text(s).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The tags in the order they are shown and hashed: by Unicode scalar values.
+    public var sortedTags: [String] { tags.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) } }
+}
+
+/// The fields a change can touch, named as on the wire and in conflict records.
+public enum ContentField: String, Hashable, Sendable, Codable, CaseIterable {
+    case title, lead, body, category, tags, slug, image, imageCredit
+    /// Not a content field: a conflict between an edit and a delete of the same article.
+    case deletion
+}

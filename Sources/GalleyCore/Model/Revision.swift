@@ -1,0 +1,54 @@
+import Foundation
+
+/// An immutable snapshot of an article's content, with the revision(s) it was made from.
+public struct Revision: Hashable, Sendable, Codable, Identifiable {
+    public let id: RevisionID
+    public let articleID: ArticleID
+    /// The first parent is the line the change was made on; a merge has two.
+    public let parents: [RevisionID]
+    public let content: ArticleContent
+    /// The user name of whoever made it (for a merge: whoever pushed the change that caused it).
+    public let author: String
+    public let createdAt: Date
+    /// The change that produced this revision, when one did.
+    public let changeID: ChangeID?
+
+    public init(
+        articleID: ArticleID, parents: [RevisionID], content: ArticleContent, author: String, createdAt: Date,
+        changeID: ChangeID? = nil
+    ) {
+        self.id = RevisionID(article: articleID, parents: parents, content: content)
+        self.articleID = articleID
+        self.parents = parents
+        self.content = content
+        self.author = author
+        self.createdAt = createdAt
+        self.changeID = changeID
+    }
+}
+
+/// The id a client gives a change; it makes pushes idempotent.
+public struct ChangeID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let uuid: UUID
+    public init(_ uuid: UUID = UUID()) { self.uuid = uuid }
+    public init?(_ string: String) {
+        guard let uuid = UUID(uuidString: string) else { return nil }
+        self.uuid = uuid
+    }
+    public var description: String { uuid.uuidString.lowercased() }
+    public static func < (lhs: ChangeID, rhs: ChangeID) -> Bool { lhs.description < rhs.description }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let string = try container.decode(String.self)
+        guard let id = ChangeID(string) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(string)' is not a change id (a UUID)")
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

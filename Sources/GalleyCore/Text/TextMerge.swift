@@ -1,0 +1,30 @@
+/// Three-way text merge for article text: diff3 over lines, as `git merge-file` does, then, where
+/// two edits overlap inside one paragraph, the same merge again over that paragraph's words.
+///
+/// Where git merges cleanly the result is git's, byte for byte. Where git would conflict, the
+/// word pass may still merge (two people fixing different words of one sentence); what is left is
+/// reported as conflicts with base, ours and theirs text.
+public enum TextMerge {
+    public struct Options: Sendable {
+        /// Retry conflicting paragraphs word by word.
+        public var wordLevel: Bool
+        /// Labels on the conflict markers: `<<<<<<< ours` … `>>>>>>> theirs`.
+        public var oursLabel: String?
+        public var theirsLabel: String?
+
+        public init(wordLevel: Bool = true, oursLabel: String? = "ours", theirsLabel: String? = "theirs") {
+            self.wordLevel = wordLevel
+            self.oursLabel = oursLabel
+            self.theirsLabel = theirsLabel
+        }
+    }
+
+    public static func merge(base: String, ours: String, theirs: String, options: Options = Options()) -> MergeResult {
+        merge(base: Array(base.utf8), ours: Array(ours.utf8), theirs: Array(theirs.utf8), options: options)
+    }
+
+    public static func merge(base: [UInt8], ours: [UInt8], theirs: [UInt8], options: Options = Options()) -> MergeResult {
+        var merger = ThreeWayMerge(base: base, ours: ours, theirs: theirs, tokenizer: TokenTable.lineEnds)
+        return merger.run(options: options)
+    }
+}

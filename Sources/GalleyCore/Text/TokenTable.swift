@@ -1,0 +1,183 @@
+/// Texts cut into tokens (lines or words), with every distinct token given a small integer class,
+/// so that the diff compares integers instead of bytes. One table is shared by the three sides of
+/// a merge so that equal tokens get equal classes on every side.
+struct TokenTable {
+    /// A text as bytes and the boundaries of its tokens: token `i` is `bytes[bounds[i]..<bounds[i + 1]]`.
+    struct Text {
+        let bytes: [UInt8]
+        var bounds: [Int] = [0]
+        var classes: [Int32] = []
+        var count: Int { classes.count }
+
+        func range(_ tokens: Range<Int>) -> Range<Int> { bounds[tokens.lowerBound]..<bounds[tokens.upperBound] }
+        func slice(_ tokens: Range<Int>) -> ArraySlice<UInt8> { bytes[range(tokens)] }
+    }
+
+    private(set) var classCount: Int32 = 0
+    // Open addressing over (hash, class); a class's representative token lives in `reps`.
+    private var slots: [Int32]
+    private var slotHashes: [UInt64]
+    private var reps: [(text: Int, start: Int, end: Int)] = []
+    private(set) var texts: [Text] = []
+
+    init(expectedTokens: Int) {
+        var capacity = 64
+        while capacity < expectedTokens * 2 { capacity <<= 1 }
+        slots = Array(repeating: -1, count: capacity)
+        slotHashes = Array(repeating: 0, count: capacity)
+        reps.reserveCapacity(expectedTokens)
+    }
+
+    /// Adds a text cut at the given token ends (exclusive byte offsets, increasing, last = count).
+    mutating func add(bytes: [UInt8], tokenEnds: [Int]) -> Int {
+        var text = Text(bytes: bytes)
+        text.bounds.reserveCapacity(tokenEnds.count + 1)
+        text.classes.reserveCapacity(tokenEnds.count)
+        let index = texts.count
+        texts.append(text)
+        var start = 0
+        for end in tokenEnds {
+            let cls = intern(textIndex: index, bytes: bytes, start: start, end: end)
+            texts[index].bounds.append(end)
+            texts[index].classes.append(cls)
+            start = end
+        }
+        return index
+    }
+
+    private mutating func intern(textIndex: Int, bytes: [UInt8], start: Int, end: Int) -> Int32 {
+        if (Int(classCount) + 1) * 2 > slots.count { grow() }
+        let hash = Self.hash(bytes, start, end)
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let cls = slots[slot]
+            if cls < 0 {
+                slots[slot] = classCount
+                slotHashes[slot] = hash
+                reps.append((textIndex, start, end))
+                classCount += 1
+                return classCount - 1
+            }
+            if slotHashes[slot] == hash {
+                let rep = reps[Int(cls)]
+                if rep.end - rep.start == end - start {
+                    let other = rep.text == textIndex ? bytes : texts[rep.text].bytes
+                    if Self.equal(bytes, start, other, rep.start, end - start) { return cls }
+                }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = zip(slots, slotHashes).filter { $0.0 >= 0 }
+        let capacity = slots.count * 2
+        slots = Array(repeating: -1, count: capacity)
+        slotHashes = Array(repeating: 0, count: capacity)
+        let mask = capacity - 1
+        for (cls, hash) in old {
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = cls
+            slotHashes[slot] = hash
+        }
+    }
+
+    private static func equal(_ a: [UInt8], _ aStart: Int, _ b: [UInt8], _ bStart: Int, _ count: Int) -> Bool {
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                memcmpBytes(pa.baseAddress! + aStart, pb.baseAddress! + bStart, count)
+            }
+        }
+    }
+
+    private static func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var i = 0
+        while i + 8 <= count {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// A fast non-cryptographic hash, eight bytes at a time.
+    static func hash(_ bytes: [UInt8], _ start: Int, _ end: Int) -> UInt64 {
+        bytes.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress! + start
+            let count = end - start
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)
+            var i = 0
+            while i + 8 <= count {
+                let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                h = (h ^ word) &* 0xBF58_476D_1CE4_E5B9
+                h ^= h >> 31
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < count {
+                tail |= UInt64(p[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+            h ^= h >> 29
+            return h
+        }
+    }
+}
+
+extension TokenTable {
+    /// Line ends: every line keeps its `\n`; a last line without one is a token of its own kind
+    /// (it differs from the same text with a newline, as in git).
+    static func lineEnds(_ bytes: [UInt8]) -> [Int] {
+        var ends: [Int] = []
+        ends.reserveCapacity(bytes.count / 40 + 1)
+        bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            let n = p.count
+            while i < n {
+                if p[i] == 0x0A { ends.append(i + 1) }
+                i += 1
+            }
+            if ends.last != n, n > 0 { ends.append(n) }
+        }
+        return ends
+    }
+
+    /// Word ends by Unicode rules at the level of grapheme clusters: runs of letters, digits and
+    /// marks form a word; runs of spaces form a token; a line break, and each other character
+    /// (punctuation, symbols, emoji), is a token of its own. Offsets are UTF-8 byte offsets, but
+    /// they always fall on character boundaries, never inside a character.
+    static func wordEnds(_ bytes: [UInt8]) -> [Int] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.utf8.count == bytes.count else {
+            // Not valid UTF-8: fall back to lines, which never split a byte sequence wrongly.
+            return lineEnds(bytes)
+        }
+        enum Kind { case word, space, other }
+        func kind(_ c: Character) -> Kind {
+            if c.isLetter || c.isNumber || c == "_" { return .word }
+            if c.isWhitespace && !c.isNewline { return .space }
+            return .other
+        }
+        var ends: [Int] = []
+        var offset = 0
+        var previous: Kind? = nil
+        for c in text {
+            let k = kind(c)
+            if let p = previous, !(p == k && k != .other) { ends.append(offset) }
+            previous = k
+            offset += c.utf8.count
+        }
+        if offset > 0 { ends.append(offset) }
+        return ends
+    }
+}

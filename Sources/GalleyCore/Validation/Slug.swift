@@ -1,0 +1,40 @@
+/// URL slugs: lowercase letters (of any script, so Cyrillic titles keep readable slugs), digits
+/// and single hyphens between them.
+public enum Slug {
+    public static let maxLength = 120
+
+    /// A slug made from a title: "Мінск і Пекін: 2017" → "мінск-і-пекін-2017".
+    public static func make(from title: String, maxLength: Int = 80) -> String {
+        var out = ""
+        var pendingHyphen = false
+        for character in title.lowercased() {
+            if character.isLetter || character.isNumber {
+                if pendingHyphen, !out.isEmpty { out.append("-") }
+                pendingHyphen = false
+                out.append(character)
+                if out.count >= maxLength { break }
+            } else if character == "'" || character == "’" {
+                continue  // "Minsk's" reads better as "minsks" than "minsk-s"
+            } else {
+                pendingHyphen = true
+            }
+        }
+        return out.isEmpty ? "article" : out
+    }
+
+    /// Whether `slug` has the form ``make(from:maxLength:)`` produces.
+    public static func isValid(_ slug: String) -> Bool {
+        guard !slug.isEmpty, slug.count <= maxLength, slug.first != "-", slug.last != "-", !slug.contains("--") else {
+            return false
+        }
+        return slug.allSatisfy { $0 == "-" || (($0.isLetter || $0.isNumber) && $0.lowercased() == String($0)) }
+    }
+
+    /// `base` if it is free, else `base-2`, `base-3`, … : the first that `isTaken` says is free.
+    public static func unique(_ base: String, isTaken: (String) -> Bool) -> String {
+        guard isTaken(base) else { return base }
+        var n = 2
+        while isTaken("\(base)-\(n)") { n += 1 }
+        return "\(base)-\(n)"
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+@testable import GalleyCore
+
+/// Runs the engine on real merges of prose (progit2) and compares with `git merge-file`'s answers.
+@Suite struct MergeConformanceTests {
+    static let corpus = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/corpora/merges-progit2")
+
+    struct Case {
+        let name: String
+        let base: [UInt8], ours: [UInt8], theirs: [UInt8], gitMerged: [UInt8]
+        let gitStatus: Int
+    }
+
+    static func loadCases() -> [Case]? {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: corpus.path) else { return nil }
+        return names.sorted().compactMap { name in
+            let dir = corpus.appendingPathComponent(name)
+            func read(_ f: String) -> [UInt8]? { (try? Data(contentsOf: dir.appendingPathComponent(f))).map { Array($0) } }
+            guard let base = read("base"), let ours = read("ours"), let theirs = read("theirs"),
+                let merged = read("git-merged"), let status = read("git-status"),
+                let code = Int(String(decoding: status, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            else { return nil }
+            return Case(name: name, base: base, ours: ours, theirs: theirs, gitMerged: merged, gitStatus: code)
+        }
+    }
+
+    @Test func agreesWithGitOnCleanMerges() throws {
+        guard let cases = Self.loadCases(), !cases.isEmpty else {
+            print("skipping: the progit2 merge corpus is not at \(Self.corpus.path)")
+            return
+        }
+        var clean = 0
+        var agree = 0
+        var disagreements: [String] = []
+        var lineOnlyAgree = 0
+        var lineOnlyStatus = 0
+        for c in cases {
+            let lineOnly = TextMerge.merge(base: c.base, ours: c.ours, theirs: c.theirs,
+                                           options: .init(wordLevel: false, oursLabel: "/tmp/corpus-progit2/\(c.name)/ours",
+                                                          theirsLabel: "/tmp/corpus-progit2/\(c.name)/theirs"))
+            if lineOnly.conflictCount == c.gitStatus { lineOnlyStatus += 1 }
+            if lineOnly.marked == c.gitMerged { lineOnlyAgree += 1 }
+            guard c.gitStatus == 0 else { continue }
+            clean += 1
+            let result = TextMerge.merge(base: c.base, ours: c.ours, theirs: c.theirs)
+            if result.isClean && result.marked == c.gitMerged { agree += 1 } else { disagreements.append(c.name) }
+        }
+        print("progit2 conformance: \(agree)/\(clean) of git's clean merges identical; line-level output identical to git in \(lineOnlyAgree)/\(cases.count) cases, status in \(lineOnlyStatus)/\(cases.count)")
+        if !disagreements.isEmpty { print("disagreements: \(disagreements.joined(separator: " "))") }
+        #expect(Double(agree) >= 0.99 * Double(clean), "only \(agree) of \(clean) clean merges agree with git")
+        // Line by line (without the word pass) the engine is git's merge, conflicts and markers included.
+        #expect(Double(lineOnlyAgree) >= 0.99 * Double(cases.count), "line-level output differs from git in \(cases.count - lineOnlyAgree) cases")
+        #expect(lineOnlyStatus == cases.count, "conflict counts differ from git in \(cases.count - lineOnlyStatus) cases")
+    }
+}
