@@ -54,4 +54,6 @@ extension GalleyError.Code {
     public static let unknownBase: Self = "unknown_base_revision"
     public static let articleDeleted: Self = "article_deleted"
     public static let malformed: Self = "malformed"
+    public static let alreadyExists: Self = "already_exists"
+    public static let badQuery: Self = "bad_query"
 }

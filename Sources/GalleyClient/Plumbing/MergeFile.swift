@@ -1,0 +1,45 @@
+import Foundation
+import GalleyCore
+
+/// `galley merge-file`: the engine's text merge on three files, with `git merge-file`'s argument
+/// order, output and exit status, so that scripts and tools written for git work with it.
+public enum MergeFile {
+    public struct Outcome: Sendable {
+        /// The merged text, with conflict markers where the sides could not be merged.
+        public var merged: [UInt8]
+        /// The exit status: the number of conflicts, at most 127.
+        public var status: Int32
+    }
+
+    /// Merges `theirs` into `ours` with `base` as the common ancestor.
+    ///
+    /// - Parameters:
+    ///   - labels: up to three labels for ours, base and theirs (git's `-L`); the file names otherwise.
+    ///   - toStandardOutput: return the result only (`-p`); otherwise it is also written to `ours`.
+    public static func run(ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool) throws -> Outcome {
+        func read(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")
+            }
+            let bytes = [UInt8](data)
+            if bytes.prefix(8000).contains(0) {
+                throw GalleyError(.malformed, "Cannot merge binary files: \(path)")
+            }
+            return bytes
+        }
+        let o = try read(ours)
+        let b = try read(base)
+        let t = try read(theirs)
+        let result = TextMerge.merge(
+            base: b, ours: o, theirs: t,
+            options: .init(wordLevel: true, oursLabel: labels.count > 0 ? labels[0] : ours, theirsLabel: labels.count > 2 ? labels[2] : theirs))
+        if !toStandardOutput {
+            do {
+                try Data(result.marked).write(to: URL(fileURLWithPath: ours))
+            } catch {
+                throw GalleyError(.malformed, "Could not write \(ours): \(error.localizedDescription)")
+            }
+        }
+        return Outcome(merged: result.marked, status: Int32(min(result.conflictCount, 127)))
+    }
+}

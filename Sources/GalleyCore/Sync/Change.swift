@@ -1,0 +1,202 @@
+import Foundation
+
+/// One local edit, as it waits in a replica's outbox and travels to the server: the fields it
+/// sets, the revision it was made on, and optionally a workflow command, a note, a deletion or the
+/// conflicts it settles. The wire format is `Schemas/change.schema.json`.
+public struct Change: Hashable, Sendable, Codable, Identifiable {
+    public var id: ChangeID
+    public var articleID: ArticleID
+    /// The revision the edit was made on; nil only when the change creates the article.
+    public var baseRevision: RevisionID?
+    /// New values of the single-valued fields it touches (absent: untouched).
+    public var set: FieldValues
+    public var tags: SetEdit<String>
+    public var authors: SetEdit<String>
+    public var related: SetEdit<ArticleID>
+    public var command: WorkflowCommand?
+    public var note: NoteDraft?
+    /// Deletes the article (a tombstone).
+    public var delete: Bool
+    /// Conflicts this change settles (its field values are the resolution).
+    public var resolves: [ConflictID]
+    /// The user who made it. The server replaces it with the authenticated user.
+    public var author: String
+    /// The replica that made it.
+    public var replicaID: UUID
+    /// When it was made, by the replica's clock.
+    public var createdAt: Date
+
+    public init(
+        id: ChangeID = ChangeID(), articleID: ArticleID, baseRevision: RevisionID?, set: FieldValues = FieldValues(),
+        tags: SetEdit<String> = SetEdit(), authors: SetEdit<String> = SetEdit(), related: SetEdit<ArticleID> = SetEdit(),
+        command: WorkflowCommand? = nil, note: NoteDraft? = nil, delete: Bool = false, resolves: [ConflictID] = [],
+        author: String, replicaID: UUID, createdAt: Date
+    ) {
+        self.id = id
+        self.articleID = articleID
+        self.baseRevision = baseRevision
+        self.set = set
+        self.tags = tags
+        self.authors = authors
+        self.related = related
+        self.command = command
+        self.note = note
+        self.delete = delete
+        self.resolves = resolves
+        self.author = author
+        self.replicaID = replicaID
+        self.createdAt = createdAt
+    }
+
+    /// Whether the change touches the content (and so makes a revision).
+    public var editsContent: Bool { !set.isEmpty || !tags.isEmpty }
+
+    /// The single-valued content fields a change may set.
+    public struct FieldValues: Hashable, Sendable, Codable {
+        public var title: String?
+        public var lead: String?
+        public var body: String?
+        public var category: String?
+        public var slug: String?
+        public var image: String?
+        public var imageCredit: String?
+
+        public init(
+            title: String? = nil, lead: String? = nil, body: String? = nil, category: String? = nil,
+            slug: String? = nil, image: String? = nil, imageCredit: String? = nil
+        ) {
+            self.title = title
+            self.lead = lead
+            self.body = body
+            self.category = category
+            self.slug = slug
+            self.image = image
+            self.imageCredit = imageCredit
+        }
+
+        public var isEmpty: Bool { self == FieldValues() }
+
+        public subscript(field: ContentField) -> String? {
+            get {
+                switch field {
+                case .title: title
+                case .lead: lead
+                case .body: body
+                case .category: category
+                case .slug: slug
+                case .image: image
+                case .imageCredit: imageCredit
+                case .tags, .deletion: nil
+                }
+            }
+            set {
+                switch field {
+                case .title: title = newValue
+                case .lead: lead = newValue
+                case .body: body = newValue
+                case .category: category = newValue
+                case .slug: slug = newValue
+                case .image: image = newValue
+                case .imageCredit: imageCredit = newValue
+                case .tags, .deletion: break
+                }
+            }
+        }
+    }
+
+    /// A note written with the change.
+    public struct NoteDraft: Hashable, Sendable, Codable {
+        public var id: UUID
+        public var text: String
+        public init(id: UUID = UUID(), text: String) {
+            self.id = id
+            self.text = text
+        }
+    }
+}
+
+/// Additions to and removals from a set-valued field. Sent instead of the whole set so that two
+/// people's additions both survive (a three-way set merge with no conflicts possible).
+public struct SetEdit<Element: Hashable & Sendable & Codable & Comparable>: Hashable, Sendable, Codable {
+    public var add: [Element]
+    public var remove: [Element]
+
+    public init(add: [Element] = [], remove: [Element] = []) {
+        self.add = add
+        self.remove = remove
+    }
+
+    public var isEmpty: Bool { add.isEmpty && remove.isEmpty }
+
+    /// Applies the edit to an ordered set: removals first, then additions at the end.
+    public func applied(to items: [Element]) -> [Element] {
+        let removed = Set(remove)
+        var out = items.filter { !removed.contains($0) }
+        for item in add where !out.contains(item) { out.append(item) }
+        return out
+    }
+
+    /// The edit that turns `old` into `new`.
+    public static func between(_ old: [Element], _ new: [Element]) -> SetEdit {
+        let oldSet = Set(old)
+        let newSet = Set(new)
+        return SetEdit(add: new.filter { !oldSet.contains($0) }, remove: old.filter { !newSet.contains($0) }.sorted())
+    }
+
+    private enum CodingKeys: String, CodingKey { case add, remove }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        add = try c.decodeIfPresent([Element].self, forKey: .add) ?? []
+        remove = try c.decodeIfPresent([Element].self, forKey: .remove) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if !add.isEmpty { try c.encode(add, forKey: .add) }
+        if !remove.isEmpty { try c.encode(remove, forKey: .remove) }
+    }
+}
+
+extension Change {
+    private enum CodingKeys: String, CodingKey {
+        case id, articleId, baseRevision, set, tags, authors, related, command, note, delete, resolves, author,
+            replicaId, createdAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(ChangeID.self, forKey: .id)
+        articleID = try c.decode(ArticleID.self, forKey: .articleId)
+        baseRevision = try c.decodeIfPresent(RevisionID.self, forKey: .baseRevision)
+        set = try c.decodeIfPresent(FieldValues.self, forKey: .set) ?? FieldValues()
+        tags = try c.decodeIfPresent(SetEdit<String>.self, forKey: .tags) ?? SetEdit()
+        authors = try c.decodeIfPresent(SetEdit<String>.self, forKey: .authors) ?? SetEdit()
+        related = try c.decodeIfPresent(SetEdit<ArticleID>.self, forKey: .related) ?? SetEdit()
+        command = try c.decodeIfPresent(WorkflowCommand.self, forKey: .command)
+        note = try c.decodeIfPresent(NoteDraft.self, forKey: .note)
+        delete = try c.decodeIfPresent(Bool.self, forKey: .delete) ?? false
+        resolves = try c.decodeIfPresent([ConflictID].self, forKey: .resolves) ?? []
+        author = try c.decodeIfPresent(String.self, forKey: .author) ?? ""
+        replicaID = try c.decode(UUID.self, forKey: .replicaId)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(articleID, forKey: .articleId)
+        try c.encodeIfPresent(baseRevision, forKey: .baseRevision)
+        if !set.isEmpty { try c.encode(set, forKey: .set) }
+        if !tags.isEmpty { try c.encode(tags, forKey: .tags) }
+        if !authors.isEmpty { try c.encode(authors, forKey: .authors) }
+        if !related.isEmpty { try c.encode(related, forKey: .related) }
+        try c.encodeIfPresent(command, forKey: .command)
+        try c.encodeIfPresent(note, forKey: .note)
+        if delete { try c.encode(true, forKey: .delete) }
+        if !resolves.isEmpty { try c.encode(resolves, forKey: .resolves) }
+        try c.encode(author, forKey: .author)
+        try c.encode(replicaID, forKey: .replicaId)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
+}

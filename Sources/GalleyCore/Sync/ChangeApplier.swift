@@ -1,0 +1,420 @@
+import Foundation
+
+/// Applies one change to an article: the sync engine's single rule book, used by the server for
+/// every pushed change and by the client to show the analyst what the server will compute.
+///
+/// It is pure: the caller loads the article, the revisions the change names and the open
+/// conflicts, calls ``apply(_:actor:state:environment:)``, and stores the outcome in one
+/// transaction. The outcome is either rejected (and nothing is stored) or a new article state
+/// with the revisions, conflicts and note to store.
+public enum ChangeApplier {
+    public struct Actor: Hashable, Sendable {
+        public var name: String
+        public var role: Role
+        public init(name: String, role: Role) {
+            self.name = name
+            self.role = role
+        }
+    }
+
+    /// What the store knows about the article the change names.
+    public struct State: Sendable {
+        /// The article as it is now; nil if it does not exist.
+        public var article: Article?
+        /// The revision the change was made on (its `baseRevision`), if known.
+        public var base: Revision?
+        /// The current head revision.
+        public var head: Revision?
+        public var openConflicts: [Conflict]
+
+        public init(article: Article?, base: Revision?, head: Revision?, openConflicts: [Conflict]) {
+            self.article = article
+            self.base = base
+            self.head = head
+            self.openConflicts = openConflicts
+        }
+    }
+
+    /// The world around the article. Its lookups run inside the caller's transaction.
+    public struct Environment {
+        /// Known categories, or nil to accept any.
+        public var categories: Set<String>?
+        /// Whether an article other than the given one uses a slug.
+        public var slugTaken: (String, ArticleID) -> Bool
+        /// Whether a user name exists (for co-authors).
+        public var userExists: (String) -> Bool
+        public var now: Date
+
+        public init(
+            categories: Set<String>? = nil, slugTaken: @escaping (String, ArticleID) -> Bool = { _, _ in false },
+            userExists: @escaping (String) -> Bool = { _ in true }, now: Date
+        ) {
+            self.categories = categories
+            self.slugTaken = slugTaken
+            self.userExists = userExists
+            self.now = now
+        }
+    }
+
+    public enum Status: String, Hashable, Sendable, Codable {
+        /// Applied on top of the revision it was made on.
+        case applied
+        /// Merged with work the author had not seen; no conflicts.
+        case merged
+        /// Applied, but some of it conflicts; see the conflicts.
+        case conflict
+        /// Not applied at all; see the error.
+        case rejected
+    }
+
+    public struct Outcome: Sendable {
+        public var status: Status
+        public var error: GalleyError?
+        /// The article after the change (nil when rejected).
+        public var article: Article?
+        /// Revisions to store: the change's own revision, and a merge revision if one was made.
+        public var newRevisions: [Revision] = []
+        public var newConflicts: [Conflict] = []
+        public var resolvedConflicts: [ConflictID] = []
+        public var note: ReviewNote?
+        /// The workflow command that was applied, for the audit log.
+        public var command: WorkflowCommand?
+
+        static func rejected(_ error: GalleyError) -> Outcome {
+            Outcome(status: .rejected, error: error, article: nil)
+        }
+    }
+
+    public static func apply(_ change: Change, actor: Actor, state: State, environment env: Environment) -> Outcome {
+        do throws(GalleyError) {
+            if let article = state.article {
+                return try update(article, with: change, actor: actor, state: state, env: env)
+            }
+            return try create(change, actor: actor, env: env)
+        } catch {
+            return .rejected(error)
+        }
+    }
+
+    // MARK: - Create
+
+    private static func create(_ change: Change, actor: Actor, env: Environment) throws(GalleyError) -> Outcome {
+        guard change.baseRevision == nil else {
+            throw GalleyError(.notFound, "Article \(change.articleID.short) does not exist on the server; it may have been made on another archive.")
+        }
+        guard change.editsContent else {
+            throw GalleyError(.notFound, "Article \(change.articleID.short) does not exist.")
+        }
+        guard !change.delete else {
+            throw GalleyError(.invalidTransition, "Cannot create and delete an article in one change.")
+        }
+        var content = apply(change, to: ArticleContent())
+        if change.set.slug == nil || content.slug.isEmpty { content.slug = Slug.make(from: content.title) }
+        content.slug = Slug.unique(content.slug) { env.slugTaken($0, change.articleID) }
+        try ArticleValidator(categories: env.categories).validate(content)
+
+        let authors = try checkedAuthors(change.authors.applied(to: [actor.name]), env: env)
+        let revision = Revision(
+            articleID: change.articleID, parents: [], content: content, author: actor.name,
+            createdAt: env.now, changeID: change.id)
+        var article = Article(
+            id: change.articleID, content: content, authors: authors, headRevision: revision.id,
+            createdAt: env.now, updatedAt: env.now)
+        var outcome = Outcome(status: .applied, error: nil, article: nil, newRevisions: [revision])
+        if !change.related.isEmpty {
+            try decide(.curateRelated, article: article, openConflicts: 0, actor: actor, env: env)
+            article.related = change.related.applied(to: []).filter { $0 != article.id }
+        }
+        try finish(&article, &outcome, change: change, actor: actor, openConflicts: 0, env: env)
+        return outcome
+    }
+
+    // MARK: - Update
+
+    private static func update(
+        _ current: Article, with change: Change, actor: Actor, state: State, env: Environment
+    ) throws(GalleyError) -> Outcome {
+        var article = current
+        var outcome = Outcome(status: .applied, error: nil, article: nil)
+        var openConflicts = state.openConflicts.filter { $0.articleID == current.id && $0.isOpen }
+
+        guard let baseID = change.baseRevision else {
+            throw GalleyError(.invalidTransition, "Article \(current.id.short) already exists; a change to it must name the revision it was made on.")
+        }
+        if current.deleted && !change.editsContent {
+            throw GalleyError(.articleDeleted, "Article \(current.id.short) was deleted.")
+        }
+        guard let head = state.head, head.id == current.headRevision else {
+            throw GalleyError(.unknownBase, "The head revision of article \(current.id.short) is missing from the archive.")
+        }
+
+        if change.editsContent {
+            guard let base = state.base, base.id == baseID, base.articleID == current.id else {
+                throw GalleyError(.unknownBase, "Revision \(baseID.short) of article \(current.id.short) is unknown here; pull first, then edit again.")
+            }
+            try decide(.edit, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
+            var intent = apply(change, to: base.content)
+            if change.set.slug != nil, intent.slug != base.content.slug {
+                intent.slug = Slug.unique(intent.slug.isEmpty ? Slug.make(from: intent.title) : intent.slug) {
+                    env.slugTaken($0, current.id)
+                }
+            }
+            try validator(for: change, env: env).validate(intent)
+
+            if intent != base.content {
+                let intentRevision = Revision(
+                    articleID: current.id, parents: [base.id], content: intent, author: actor.name,
+                    createdAt: env.now, changeID: change.id)
+                outcome.newRevisions.append(intentRevision)
+                var newHead = head
+                if base.id == head.id {
+                    newHead = intentRevision
+                } else {
+                    outcome.status = .merged
+                    var merged = head.content
+                    for field in ContentField.allCases {
+                        let resolved = mergeField(field, base: base.content, ours: head.content, theirs: intent)
+                        switch resolved {
+                        case .value(let content): merged = content
+                        case .conflict:
+                            outcome.newConflicts.append(Conflict(
+                                id: ConflictID(change: change.id, field: field), articleID: current.id, field: field,
+                                base: base.content[text: field], ours: head.content[text: field],
+                                theirs: intent[text: field], changeIDs: [head.changeID, change.id].compactMap { $0 },
+                                author: actor.name, revision: head.id, createdAt: env.now))
+                        case nil: continue
+                        }
+                    }
+                    if merged.slug != head.content.slug {
+                        merged.slug = Slug.unique(merged.slug) { env.slugTaken($0, current.id) }
+                    }
+                    if merged != head.content {
+                        try ArticleValidator(categories: nil).validate(merged)
+                        newHead = Revision(
+                            articleID: current.id, parents: [head.id, intentRevision.id], content: merged,
+                            author: actor.name, createdAt: env.now, changeID: change.id)
+                        outcome.newRevisions.append(newHead)
+                    }
+                }
+                if newHead.id != current.headRevision {
+                    let status = try decide(.edit, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
+                    article.workflowStatus = status
+                    article.content = newHead.content
+                    article.headRevision = newHead.id
+                }
+            }
+            if current.deleted {
+                // An edit that crossed a delete: keep the article and let a person decide.
+                article.deleted = false
+                outcome.newConflicts.append(deletionConflict(change: change, article: current, head: article.headRevision, actor: actor, env: env))
+            }
+        }
+        openConflicts.append(contentsOf: outcome.newConflicts)
+
+        if !change.resolves.isEmpty {
+            try decide(.edit, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
+            let settled = Set(change.resolves)
+            outcome.resolvedConflicts = openConflicts.filter { settled.contains($0.id) && !outcome.newConflicts.contains($0) }.map(\.id)
+            openConflicts.removeAll { outcome.resolvedConflicts.contains($0.id) }
+        }
+        if !change.authors.isEmpty {
+            try decide(.changeAuthors, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
+            article.authors = try checkedAuthors(change.authors.applied(to: article.authors), env: env)
+        }
+        if !change.related.isEmpty {
+            try decide(.curateRelated, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
+            article.related = change.related.applied(to: article.related).filter { $0 != article.id }
+        }
+        if change.delete {
+            try decide(.delete, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
+            if baseID == article.headRevision && !change.editsContent {
+                article.deleted = true
+            } else {
+                // The deleter had not seen the latest text: deleting it would lose words.
+                let conflict = deletionConflict(change: change, article: article, head: article.headRevision, actor: actor, env: env)
+                outcome.newConflicts.append(conflict)
+                openConflicts.append(conflict)
+            }
+        }
+        if !outcome.newConflicts.isEmpty { outcome.status = .conflict }
+        try finish(&article, &outcome, change: change, actor: actor, openConflicts: openConflicts.count, env: env)
+        return outcome
+    }
+
+    /// The note and the workflow command, which see the article as the change left it.
+    private static func finish(
+        _ article: inout Article, _ outcome: inout Outcome, change: Change, actor: Actor, openConflicts: Int,
+        env: Environment
+    ) throws(GalleyError) {
+        if let note = change.note {
+            guard article.isAuthor(actor.name) || actor.role.canReview else {
+                throw GalleyError(.notAuthor, "Only the article's authors and editors can write notes on it.")
+            }
+            let text = note.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw GalleyError(.messageRequired, "The note is empty.", field: "note") }
+            outcome.note = ReviewNote(
+                id: note.id, articleID: article.id, author: actor.name, kind: .comment, text: text,
+                revision: article.headRevision, createdAt: env.now)
+        }
+        if let command = change.command {
+            let status = try decide(.command(command), article: article, openConflicts: openConflicts, actor: actor, env: env)
+            article.workflowStatus = status
+            outcome.command = command
+            switch command {
+            case .requestChanges(let message), .retract(let message):
+                // The message is part of the review record, so it becomes a note as well.
+                if outcome.note == nil {
+                    outcome.note = ReviewNote(
+                        id: UUID(namespaceHash: "note \(change.id)"), articleID: article.id, author: actor.name,
+                        kind: command.name == "retract" ? .retraction : .changesRequested,
+                        text: message.trimmingCharacters(in: .whitespacesAndNewlines),
+                        revision: article.headRevision, createdAt: env.now)
+                }
+            default: break
+            }
+        }
+        article.updatedAt = env.now
+        outcome.article = article
+    }
+
+    @discardableResult
+    private static func decide(
+        _ action: Workflow.Action, article: Article, openConflicts: Int, actor: Actor, env: Environment
+    ) throws(GalleyError) -> Workflow.Status {
+        let result = Workflow.decide(
+            action, status: article.workflowStatus, head: article.headRevision, openConflicts: openConflicts,
+            actor: Workflow.Actor(role: actor.role, isAuthor: article.isAuthor(actor.name)), now: env.now)
+        switch result {
+        case .success(let status): return status
+        case .failure(let error): throw error
+        }
+    }
+
+    private static func validator(for change: Change, env: Environment) -> ArticleValidator {
+        // The category list is checked only when the change sets the category: an edit of the body
+        // must not fail because an admin retired the article's category meanwhile.
+        ArticleValidator(categories: change.set.category == nil ? nil : env.categories)
+    }
+
+    private static func checkedAuthors(_ authors: [String], env: Environment) throws(GalleyError) -> [String] {
+        guard !authors.isEmpty else {
+            throw GalleyError(.fieldInvalid, "An article needs at least one author.", field: "authors")
+        }
+        for name in authors where !env.userExists(name) {
+            throw GalleyError(.notFound, "There is no user '\(name)' to add as an author.", field: "authors")
+        }
+        return authors
+    }
+
+    private static func deletionConflict(change: Change, article: Article, head: RevisionID, actor: Actor, env: Environment) -> Conflict {
+        Conflict(
+            id: ConflictID(change: change.id, field: .deletion), articleID: article.id, field: .deletion,
+            base: "", ours: "kept", theirs: "deleted", changeIDs: [change.id], author: actor.name,
+            revision: head, createdAt: env.now)
+    }
+
+    // MARK: - Content
+
+    /// The content a change makes out of `content`.
+    public static func apply(_ change: Change, to content: ArticleContent) -> ArticleContent {
+        var c = content
+        if let v = change.set.title { c.title = v }
+        if let v = change.set.lead { c.lead = v }
+        if let v = change.set.body { c.body = v }
+        if let v = change.set.category { c.category = v }
+        if let v = change.set.slug { c.slug = v }
+        if let v = change.set.image { c.image = v }
+        if let v = change.set.imageCredit { c.imageCredit = v }
+        c = c.normalized()
+        let normalizedRemovals = Set(change.tags.remove.map { ArticleContent(tags: [$0]).normalized().tags.first ?? $0 })
+        c.tags.subtract(normalizedRemovals)
+        for tag in change.tags.add { c.tags.formUnion(ArticleContent(tags: [tag]).normalized().tags) }
+        return c
+    }
+
+    enum FieldMerge {
+        case value(ArticleContent)
+        case conflict
+    }
+
+    /// Merges one field of `theirs` into `ours`; nil when there is nothing to do.
+    static func mergeField(_ field: ContentField, base: ArticleContent, ours: ArticleContent, theirs: ArticleContent) -> FieldMerge? {
+        var merged = ours
+        switch field {
+        case .deletion:
+            return nil
+        case .tags:
+            // Added by either side: added; removed by either side: removed.
+            let result = ours.tags.subtracting(base.tags.subtracting(theirs.tags)).union(theirs.tags.subtracting(base.tags))
+            if result == ours.tags { return nil }
+            merged.tags = result
+            return .value(merged)
+        case .title, .lead, .body:
+            let b = base[text: field]
+            let o = ours[text: field]
+            let t = theirs[text: field]
+            if t == b || t == o { return nil }
+            if o == b {
+                merged[text: field] = t
+                return .value(merged)
+            }
+            let result = TextMerge.merge(base: b, ours: o, theirs: t)
+            guard result.isClean else { return .conflict }
+            merged[text: field] = result.text()
+            return .value(merged)
+        case .category, .slug, .image, .imageCredit:
+            let b = base[text: field]
+            let o = ours[text: field]
+            let t = theirs[text: field]
+            if t == b || t == o { return nil }
+            if o == b {
+                merged[text: field] = t
+                return .value(merged)
+            }
+            return .conflict
+        }
+    }
+}
+
+extension ArticleContent {
+    /// A field as text (tags as a sorted, comma-separated list).
+    public subscript(text field: ContentField) -> String {
+        get {
+            switch field {
+            case .title: title
+            case .lead: lead
+            case .body: body
+            case .category: category
+            case .slug: slug
+            case .image: image
+            case .imageCredit: imageCredit
+            case .tags: sortedTags.joined(separator: ", ")
+            case .deletion: ""
+            }
+        }
+        set {
+            switch field {
+            case .title: title = newValue
+            case .lead: lead = newValue
+            case .body: body = newValue
+            case .category: category = newValue
+            case .slug: slug = newValue
+            case .image: image = newValue
+            case .imageCredit: imageCredit = newValue
+            case .tags: tags = Set(newValue.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            case .deletion: break
+            }
+        }
+    }
+}
+
+extension UUID {
+    /// A UUID derived from a name, so that the same input always gives the same id.
+    init(namespaceHash name: String) {
+        let digest = Array(RevisionIDHash.sha256(Array(name.utf8)).prefix(16))
+        var b = digest
+        b[6] = (b[6] & 0x0F) | 0x80
+        b[8] = (b[8] & 0x3F) | 0x80
+        self.init(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    }
+}

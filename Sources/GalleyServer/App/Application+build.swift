@@ -1,0 +1,77 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Hummingbird
+import Logging
+
+/// What the routes share: the archive, the configuration and the clock.
+public struct ServerEnvironment: Sendable {
+    public let archive: any ArchiveStore
+    public let configuration: ServerConfiguration
+    public let clock: @Sendable () -> Date
+
+    public init(archive: any ArchiveStore, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.archive = archive
+        self.configuration = configuration
+        self.clock = clock
+    }
+
+    /// Now, rounded to the millisecond like every stored time.
+    public var now: Date { Timestamp.canonical(clock()) }
+}
+
+/// Opens the archive under the data dir (creating both if needed), makes the first admin if the
+/// archive has no users, and builds the application.
+///
+/// - Parameter announce: told the first admin's password, once; `galley-server` prints it.
+public func buildApplication(
+    configuration: ServerConfiguration, logger: Logger, announce: @Sendable (String) -> Void = { print($0) }
+) async throws -> some ApplicationProtocol {
+    try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true)
+    let archive = try SQLiteArchive(path: configuration.archivePath)
+    let environment = ServerEnvironment(archive: archive, configuration: configuration)
+    try await bootstrapAdmin(environment, announce: announce)
+    return buildApplication(environment: environment, logger: logger)
+}
+
+/// The application over an archive the caller opened (tests use an in-memory one).
+public func buildApplication(environment: ServerEnvironment, logger: Logger) -> some ApplicationProtocol {
+    let router = buildRouter(environment)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(environment.configuration.host, port: environment.configuration.port), serverName: "galley"),
+        logger: logger)
+}
+
+public func buildRouter(_ environment: ServerEnvironment) -> Router<GalleyRequestContext> {
+    let router = Router(context: GalleyRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.get("healthz") { _, _ in
+        _ = try await environment.archive.epoch()
+        return HealthStatus(status: "ok")
+    }
+    return router
+}
+
+struct HealthStatus: ResponseEncodable {
+    var status: String
+}
+
+/// On first start, an archive has no users: create `admin` with the password from
+/// `GALLEY_ADMIN_PASSWORD`, or a random one that is announced once and stored only as a hash.
+public func bootstrapAdmin(_ environment: ServerEnvironment, announce: @Sendable (String) -> Void) async throws {
+    guard try await environment.archive.userCount() == 0 else { return }
+    let chosen = environment.configuration.adminPassword
+    let password = chosen ?? Passwords.newPassword()
+    let hash = await Passwords.hash(password, cost: environment.configuration.bcryptCost)
+    try await environment.archive.createUser(StoredUser(name: "admin", role: .admin, passwordHash: hash, createdAt: environment.now))
+    if chosen == nil {
+        announce("""
+            Created the first user 'admin' with the password: \(password)
+            It is shown only this once; keep it somewhere safe (or set GALLEY_ADMIN_PASSWORD before the first start).
+            """)
+    } else {
+        announce("Created the first user 'admin' with the password from GALLEY_ADMIN_PASSWORD.")
+    }
+}

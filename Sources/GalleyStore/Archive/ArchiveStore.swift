@@ -1,0 +1,216 @@
+import Foundation
+import GalleyCore
+
+/// The server's authoritative archive, as the HTTP layer sees it.
+///
+/// Every operation that writes is one transaction: it happens completely or not at all. The
+/// embedded SQLite implementation is ``SQLiteArchive``; a PostgreSQL one can implement the same
+/// protocol for deployments with several stateless servers, without the HTTP layer changing.
+/// The sync rules themselves live in `GalleyCore` (``ChangeApplier``), so a second backend only
+/// loads and stores.
+public protocol ArchiveStore: Sendable {
+    /// The archive's epoch: made with the archive, renewed when it is restored from a backup.
+    func epoch() async throws -> String
+
+    // MARK: Users and sessions
+    func userCount() async throws -> Int
+    func createUser(_ user: StoredUser) async throws
+    func user(named name: String) async throws -> StoredUser?
+    func users() async throws -> [StoredUser]
+    /// Disables or enables a user; disabling ends all of the user's sessions at once.
+    func setDisabled(_ name: String, _ disabled: Bool, by actor: String, at time: Date) async throws
+    func setPassword(_ name: String, hash: String) async throws
+    func createSession(_ session: StoredSession) async throws
+    /// The session and its user for a token hash, if the session exists and is not revoked.
+    func session(tokenHash: String) async throws -> (StoredSession, StoredUser)?
+    func revokeSession(tokenHash: String, at time: Date) async throws
+
+    // MARK: Categories
+    func categories() async throws -> [Category]
+    func addCategory(_ category: Category, by actor: String, at time: Date) async throws
+
+    // MARK: Sync
+    /// Applies each change in its own transaction, in order; a change applied before (same id)
+    /// returns its earlier result and writes nothing.
+    func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult]
+    /// What changed after `cursor` that `viewer` may see, oldest first.
+    func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage
+
+    // MARK: Reading
+    func article(_ id: ArticleID) async throws -> Article?
+    func articles(_ query: ArticleQuery) async throws -> [Article]
+    func revisions(of id: ArticleID) async throws -> [Revision]
+    func revision(_ id: RevisionID) async throws -> Revision?
+    func notes(of id: ArticleID) async throws -> [ReviewNote]
+    func conflicts(of id: ArticleID, openOnly: Bool) async throws -> [Conflict]
+    func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article]
+    func audit(limit: Int, before: Int64?) async throws -> [AuditEntry]
+    func latestSequence() async throws -> Int64
+
+    /// A consistent copy of the whole archive, taken while it serves.
+    func backup(to path: String) async throws
+}
+
+/// A user as the archive stores it.
+public struct StoredUser: Hashable, Sendable, Codable {
+    public var name: String
+    public var role: Role
+    /// A bcrypt hash; never the password.
+    public var passwordHash: String
+    public var disabled: Bool
+    public var createdAt: Date
+
+    public init(name: String, role: Role, passwordHash: String, disabled: Bool = false, createdAt: Date) {
+        self.name = name
+        self.role = role
+        self.passwordHash = passwordHash
+        self.disabled = disabled
+        self.createdAt = createdAt
+    }
+}
+
+/// A login session. The archive keeps only the SHA-256 of the bearer token.
+public struct StoredSession: Hashable, Sendable {
+    public var tokenHash: String
+    public var userName: String
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(tokenHash: String, userName: String, createdAt: Date, expiresAt: Date) {
+        self.tokenHash = tokenHash
+        self.userName = userName
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+public struct Category: Hashable, Sendable, Codable {
+    public var slug: String
+    public var name: String
+    public init(slug: String, name: String) {
+        self.slug = slug
+        self.name = name
+    }
+}
+
+/// The server's answer for one pushed change.
+public struct PushResult: Hashable, Sendable, Codable {
+    public var changeID: ChangeID
+    public var status: ChangeApplier.Status
+    /// The article's head after the change (absent when rejected).
+    public var headRevision: RevisionID?
+    public var conflicts: [ConflictID]
+    /// Why it was rejected.
+    public var error: Problem?
+
+    public struct Problem: Hashable, Sendable, Codable {
+        public var code: String
+        public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+
+    public init(changeID: ChangeID, status: ChangeApplier.Status, headRevision: RevisionID?, conflicts: [ConflictID], error: Problem?) {
+        self.changeID = changeID
+        self.status = status
+        self.headRevision = headRevision
+        self.conflicts = conflicts
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey { case changeID = "changeId", status, headRevision, conflicts, error }
+}
+
+/// One page of a pull.
+public struct PullPage: Sendable, Codable {
+    public var epoch: String
+    public var articles: [PulledArticle]
+    /// Pass this as `since` for the next page.
+    public var nextCursor: Int64
+    public var hasMore: Bool
+
+    public init(epoch: String, articles: [PulledArticle], nextCursor: Int64, hasMore: Bool) {
+        self.epoch = epoch
+        self.articles = articles
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+    }
+}
+
+/// The newest state of one article that changed, with what a replica needs to merge against it.
+public struct PulledArticle: Sendable, Codable {
+    public var article: Article
+    /// The head revision (its content is the article's).
+    public var head: Revision
+    /// The published revision, when it is not the head (for rendering the public view offline).
+    public var published: Revision?
+    /// Notes added since the cursor.
+    public var notes: [ReviewNote]
+    /// Conflicts recorded or settled since the cursor.
+    public var conflicts: [Conflict]
+    /// The sequence number of the article's latest event.
+    public var seq: Int64
+
+    public init(article: Article, head: Revision, published: Revision?, notes: [ReviewNote], conflicts: [Conflict], seq: Int64) {
+        self.article = article
+        self.head = head
+        self.published = published
+        self.notes = notes
+        self.conflicts = conflicts
+        self.seq = seq
+    }
+}
+
+/// A filter for listing articles.
+public struct ArticleQuery: Sendable, Hashable {
+    public var state: ArticleState?
+    public var category: String?
+    public var tag: String?
+    public var author: String?
+    /// Only articles readers can see.
+    public var publicOnly: Bool
+    /// The viewer; analysts see published articles and their own.
+    public var viewer: ChangeApplier.Actor?
+    /// Page by `updatedAt` descending: pass the last article's seq to get the next page.
+    public var beforeSeq: Int64?
+    public var limit: Int
+
+    public init(
+        state: ArticleState? = nil, category: String? = nil, tag: String? = nil, author: String? = nil,
+        publicOnly: Bool = false, viewer: ChangeApplier.Actor? = nil, beforeSeq: Int64? = nil, limit: Int = 50
+    ) {
+        self.state = state
+        self.category = category
+        self.tag = tag
+        self.author = author
+        self.publicOnly = publicOnly
+        self.viewer = viewer
+        self.beforeSeq = beforeSeq
+        self.limit = limit
+    }
+}
+
+/// One line of the audit log: who did what to which article, when.
+public struct AuditEntry: Hashable, Sendable, Codable {
+    public var id: Int64
+    public var at: Date
+    public var actor: String
+    public var action: String
+    public var articleID: ArticleID?
+    public var revision: RevisionID?
+    public var detail: String?
+
+    public init(id: Int64, at: Date, actor: String, action: String, articleID: ArticleID?, revision: RevisionID?, detail: String?) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.articleID = articleID
+        self.revision = revision
+        self.detail = detail
+    }
+
+    enum CodingKeys: String, CodingKey { case id, at, actor, action, articleID = "articleId", revision, detail }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import GalleyCore
+
+extension SQLiteArchive {
+    public func userCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0 }
+    }
+
+    public func createUser(_ user: StoredUser) async throws {
+        try Self.checkUserName(user.name)
+        try await writer.write { db in
+            if try Self.user(db, named: user.name) != nil {
+                throw GalleyError(.alreadyExists, "There is already a user named '\(user.name)'.", field: "name")
+            }
+            try db.execute(
+                sql: "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [user.name, user.role.rawValue, user.passwordHash, user.disabled, Timestamp.milliseconds(user.createdAt)])
+            try Self.audit(db, actor: "system", action: "user_add", detail: "\(user.name) (\(user.role.rawValue))", at: user.createdAt)
+        }
+    }
+
+    /// User names appear in URLs, in front matter and as authors: keep them plain.
+    static func checkUserName(_ name: String) throws(GalleyError) {
+        let ok = !name.isEmpty && name.count <= 64
+            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }
+        guard ok else {
+            throw GalleyError(.fieldInvalid, "A user name is 1 to 64 letters, digits, dots, hyphens or underscores; '\(name)' is not.", field: "name")
+        }
+    }
+
+    public func user(named name: String) async throws -> StoredUser? {
+        try await writer.read { db in try Self.user(db, named: name) }
+    }
+
+    static func user(_ db: Database, named name: String) throws -> StoredUser? {
+        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(user)
+    }
+
+    static func user(_ row: Row) throws -> StoredUser {
+        guard let role = Role(rawValue: row["role"]) else { throw StoreError.corrupt("a user row has an unknown role") }
+        return StoredUser(
+            name: row["name"], role: role, passwordHash: row["password_hash"], disabled: row["disabled"],
+            createdAt: Timestamp.date(milliseconds: row["created_at"]))
+    }
+
+    public func users() async throws -> [StoredUser] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.user) }
+    }
+
+    public func setDisabled(_ name: String, _ disabled: Bool, by actor: String, at time: Date) async throws {
+        try await writer.write { db in
+            guard try Self.user(db, named: name) != nil else {
+                throw GalleyError(.notFound, "There is no user named '\(name)'.")
+            }
+            try db.execute(sql: "UPDATE users SET disabled = ? WHERE name = ?", arguments: [disabled, name])
+            if disabled {
+                try db.execute(
+                    sql: "UPDATE sessions SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
+                    arguments: [Timestamp.milliseconds(time), name])
+            }
+            try Self.audit(db, actor: actor, action: disabled ? "user_disable" : "user_enable", detail: name, at: time)
+        }
+    }
+
+    public func setPassword(_ name: String, hash: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE name = ?", arguments: [hash, name])
+            guard db.changesCount == 1 else { throw GalleyError(.notFound, "There is no user named '\(name)'.") }
+        }
+    }
+
+    public func createSession(_ session: StoredSession) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO sessions (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [
+                    session.tokenHash, session.userName, Timestamp.milliseconds(session.createdAt),
+                    Timestamp.milliseconds(session.expiresAt),
+                ])
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> (StoredSession, StoredUser)? {
+        try await writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL", arguments: [tokenHash]),
+                let user = try Self.user(db, named: row["user_name"])
+            else { return nil }
+            let session = StoredSession(
+                tokenHash: row["token_hash"], userName: row["user_name"],
+                createdAt: Timestamp.date(milliseconds: row["created_at"]), expiresAt: Timestamp.date(milliseconds: row["expires_at"]))
+            return (session, user)
+        }
+    }
+
+    public func revokeSession(tokenHash: String, at time: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                arguments: [Timestamp.milliseconds(time), tokenHash])
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import GRDB
+import GalleyCore
+
+/// The archive in one SQLite file (WAL mode, foreign keys on), through GRDB. It owns its database
+/// connection; every write is one transaction.
+public final class SQLiteArchive: ArchiveStore {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the archive at `path` and brings its schema up to date.
+    public convenience init(path: String) throws {
+        try self.init(writer: DatabasePool(path: path, configuration: Self.configuration()))
+    }
+
+    /// A private archive in memory, for tests.
+    public static func inMemory() throws -> SQLiteArchive {
+        try SQLiteArchive(writer: DatabaseQueue(configuration: configuration()))
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try ArchiveSchema.migrator.migrate(writer)
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        // Concurrent writers (pushes) wait for each other instead of failing at once.
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return config
+    }
+
+    public func epoch() async throws -> String {
+        try await writer.read { db in try Self.epoch(db) }
+    }
+
+    static func epoch(_ db: Database) throws -> String {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
+    }
+
+    public func latestSequence() async throws -> Int64 {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+    }
+
+    // MARK: - Events and audit
+
+    /// Records an event and returns its sequence number.
+    static func event(_ db: Database, kind: String, article: ArticleID?, revision: RevisionID?, actor: String, at: Date) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO events (kind, article_id, revision, actor, at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [kind, article?.description, revision?.hex, actor, Timestamp.milliseconds(at)])
+        return db.lastInsertedRowID
+    }
+
+    static func audit(
+        _ db: Database, actor: String, action: String, article: ArticleID? = nil, revision: RevisionID? = nil,
+        detail: String? = nil, at: Date
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO audit_log (at, actor, action, article_id, revision, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [Timestamp.milliseconds(at), actor, action, article?.description, revision?.hex, detail])
+    }
+
+    public func audit(limit: Int, before: Int64?) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [before ?? Int64.max, limit]
+            ).map { row in
+                AuditEntry(
+                    id: row["id"], at: Timestamp.date(milliseconds: row["at"]), actor: row["actor"], action: row["action"],
+                    articleID: (row["article_id"] as String?).flatMap(ArticleID.init),
+                    revision: (row["revision"] as String?).flatMap(RevisionID.init), detail: row["detail"])
+            }
+        }
+    }
+
+    // MARK: - Categories
+
+    public func categories() async throws -> [Category] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT slug, name FROM categories ORDER BY slug").map {
+                Category(slug: $0["slug"], name: $0["name"])
+            }
+        }
+    }
+
+    public func addCategory(_ category: Category, by actor: String, at time: Date) async throws {
+        guard Slug.isValid(category.slug) else {
+            throw GalleyError(.slugInvalid, "The category slug '\(category.slug)' is not valid: use lowercase letters, digits and single hyphens.", field: "slug")
+        }
+        let name = category.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 100 else {
+            throw GalleyError(.fieldInvalid, "A category needs a name of 1 to 100 characters.", field: "name")
+        }
+        try await writer.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM categories WHERE slug = ?)", arguments: [category.slug]) == true {
+                throw GalleyError(.alreadyExists, "The category '\(category.slug)' already exists.", field: "slug")
+            }
+            try db.execute(sql: "INSERT INTO categories (slug, name) VALUES (?, ?)", arguments: [category.slug, name])
+            try Self.audit(db, actor: actor, action: "category_add", detail: category.slug, at: time)
+        }
+    }
+
+    // MARK: - Reading articles
+
+    public func article(_ id: ArticleID) async throws -> Article? {
+        try await writer.read { db in try ContentRows.article(db, id: id) }
+    }
+
+    public func revisions(of id: ArticleID) async throws -> [Revision] {
+        try await writer.read { db in try ContentRows.revisions(db, article: id) }
+    }
+
+    public func revision(_ id: RevisionID) async throws -> Revision? {
+        try await writer.read { db in try ContentRows.revision(db, id: id) }
+    }
+
+    public func notes(of id: ArticleID) async throws -> [ReviewNote] {
+        try await writer.read { db in try ContentRows.notes(db, article: id) }
+    }
+
+    public func conflicts(of id: ArticleID, openOnly: Bool) async throws -> [Conflict] {
+        try await writer.read { db in try ContentRows.conflicts(db, article: id, openOnly: openOnly) }
+    }
+
+    /// SQL that keeps to articles `viewer` may see: analysts see published articles and their own.
+    static func visibility(_ viewer: ChangeApplier.Actor?, alias: String = "a") -> (sql: String, arguments: StatementArguments) {
+        guard let viewer, !viewer.role.canReview else { return ("1", []) }
+        return (
+            "((\(alias).published_revision IS NOT NULL AND \(alias).deleted = 0) OR EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = \(alias).num AND au.name = ?))",
+            [viewer.name]
+        )
+    }
+
+    public func articles(_ query: ArticleQuery) async throws -> [Article] {
+        try await writer.read { db in
+            var conditions = ["a.deleted = 0"]
+            var arguments: StatementArguments = []
+            if let state = query.state {
+                conditions.append("a.state = ?")
+                arguments += [state.rawValue]
+            }
+            if let category = query.category {
+                conditions.append("a.category = ?")
+                arguments += [category]
+            }
+            if let tag = query.tag {
+                conditions.append("EXISTS (SELECT 1 FROM article_tags t WHERE t.article_num = a.num AND t.tag = ?)")
+                arguments += [tag]
+            }
+            if let author = query.author {
+                conditions.append("EXISTS (SELECT 1 FROM article_authors au2 WHERE au2.article_num = a.num AND au2.name = ?)")
+                arguments += [author]
+            }
+            if query.publicOnly { conditions.append("a.published_revision IS NOT NULL AND a.state != 'archived'") }
+            if let before = query.beforeSeq {
+                conditions.append("a.seq < ?")
+                arguments += [before]
+            }
+            let visible = Self.visibility(query.viewer)
+            conditions.append(visible.sql)
+            arguments += visible.arguments
+            arguments += [query.limit]
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE \(conditions.joined(separator: " AND ")) ORDER BY a.seq DESC LIMIT ?",
+                arguments: arguments)
+            return try rows.map { try Self.project(db, ContentRows.article($0), for: query.viewer) }
+        }
+    }
+
+    /// What `viewer` may see of an article: an analyst who is not an author sees the published
+    /// revision only, never the head under review.
+    static func project(_ db: Database, _ article: Article, for viewer: ChangeApplier.Actor?) throws -> Article {
+        guard let viewer, !viewer.role.canReview, !article.isAuthor(viewer.name) else { return article }
+        guard let publishedID = article.publishedRevision, let published = try ContentRows.revision(db, id: publishedID) else {
+            return article
+        }
+        var view = article
+        view.content = published.content
+        view.headRevision = publishedID
+        view.approvedRevision = nil
+        view.scheduledAt = nil
+        if view.state != .retracted { view.state = .published }
+        return view
+    }
+
+    public func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
+        let match = try Self.matchExpression(text)
+        return try await writer.read { db in
+            let visible = Self.visibility(viewer)
+            // For analysts, another author's article matches only on its published text.
+            let headIsPublic = viewer.role.canReview
+                ? "1"
+                : "(a.head_revision = a.published_revision OR EXISTS (SELECT 1 FROM article_authors au3 WHERE au3.article_num = a.num AND au3.name = ?))"
+            var arguments: StatementArguments = [match]
+            arguments += visible.arguments
+            if !viewer.role.canReview { arguments += [viewer.name] }
+            arguments += [limit]
+            do {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(ContentRows.articleColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                        FROM articles_fts f JOIN articles a ON a.num = f.rowid
+                        WHERE articles_fts MATCH ? AND a.deleted = 0 AND \(visible.sql) AND \(headIsPublic)
+                        ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0, 6.0) LIMIT ?
+                        """,
+                    arguments: arguments)
+                return try rows.map { try Self.project(db, ContentRows.article($0), for: viewer) }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+                throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
+            }
+        }
+    }
+
+    /// Plain words become a safe query (every word must occur; the last may be a prefix). Text
+    /// with FTS5 operators (quotes, AND/OR/NOT, `*`, parentheses, `column:`) is passed through, so
+    /// experts can use them; if FTS5 cannot parse it, the caller hears so.
+    static func matchExpression(_ text: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let operators = ["\"", "*", "(", ")", ":", " AND ", " OR ", " NOT ", "^", "NEAR("]
+        if operators.contains(where: { trimmed.contains($0) }) { return trimmed }
+        guard let query = ContentRows.ftsQuery(trimmed) else {
+            throw GalleyError(.badQuery, "The search is empty; give at least one word.", field: "q")
+        }
+        return query
+    }
+
+    // MARK: - Backup
+
+    public func backup(to path: String) async throws {
+        let destination = try DatabaseQueue(path: path)
+        try writer.backup(to: destination)
+        // A restored archive is a different history from the one clients last saw: a new epoch
+        // makes them pull it from the start instead of trusting their cursors.
+        try await destination.write { db in
+            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'epoch'", arguments: [UUID().uuidString.lowercased()])
+        }
+        try destination.close()
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import GalleyCore
+
+/// A client's local replica (`.galley/replica.sqlite`): the articles it knows, the revisions
+/// they were made from, the outbox of local changes, conflicts, notes and the sync cursor. Every
+/// command works on it offline; each step is one transaction, so a crash leaves it consistent.
+public final class ClientReplica: Sendable {
+    let writer: any DatabaseWriter
+
+    public convenience init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        try self.init(writer: DatabasePool(path: path, configuration: config))
+    }
+
+    public static func inMemory() throws -> ClientReplica {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        return try ClientReplica(writer: DatabaseQueue(configuration: config))
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try ReplicaSchema.migrator.migrate(writer)
+    }
+
+    /// Where this replica syncs, and how far it has got.
+    public struct SyncState: Hashable, Sendable {
+        public var replicaID: UUID
+        public var serverURL: String?
+        public var userName: String?
+        public var role: Role?
+        public var epoch: String?
+        public var cursor: Int64
+        public var lastSync: Date?
+    }
+
+    public func syncState() throws -> SyncState {
+        try writer.read { db in try Self.syncState(db) }
+    }
+
+    static func syncState(_ db: Database) throws -> SyncState {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sync_state WHERE id = 1"),
+            let replica = UUID(uuidString: row["replica_id"])
+        else { throw StoreError.corrupt("the replica has no sync state") }
+        return SyncState(
+            replicaID: replica, serverURL: row["server_url"], userName: row["user_name"],
+            role: (row["role"] as String?).flatMap(Role.init(rawValue:)), epoch: row["epoch"], cursor: row["cursor"],
+            lastSync: (row["last_sync"] as Int64?).map(Timestamp.date(milliseconds:)))
+    }
+
+    public func setServer(url: String?) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE sync_state SET server_url = ? WHERE id = 1", arguments: [url])
+        }
+    }
+
+    public func setUser(name: String?, role: Role?) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE sync_state SET user_name = ?, role = ? WHERE id = 1", arguments: [name, role?.rawValue])
+        }
+    }
+
+    // MARK: Reading
+
+    public func article(_ id: ArticleID) throws -> Article? {
+        try writer.read { db in try ContentRows.article(db, id: id) }
+    }
+
+    public func revision(_ id: RevisionID) throws -> Revision? {
+        try writer.read { db in try ContentRows.revision(db, id: id) }
+    }
+
+    public func revisions(of id: ArticleID) throws -> [Revision] {
+        try writer.read { db in try ContentRows.revisions(db, article: id) }
+    }
+
+    public func conflicts(of id: ArticleID, openOnly: Bool = true) throws -> [Conflict] {
+        try writer.read { db in try ContentRows.conflicts(db, article: id, openOnly: openOnly) }
+    }
+
+    public func notes(of id: ArticleID) throws -> [ReviewNote] {
+        try writer.read { db in try ContentRows.notes(db, article: id) }
+    }
+
+    /// Full-text search over the local replica, offline.
+    public func search(_ text: String, limit: Int = 50) throws -> [Article] {
+        let match = try SQLiteArchive.matchExpression(text)
+        return try writer.read { db in
+            do {
+                return try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT a.* FROM articles_fts f JOIN articles a ON a.num = f.rowid
+                        WHERE articles_fts MATCH ? AND a.deleted = 0
+                        ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0, 6.0) LIMIT ?
+                        """, arguments: [match, limit]
+                ).map(ContentRows.article)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+                throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
+            }
+        }
+    }
+
+    /// Runs `PRAGMA integrity_check`; "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// The client replica's migrations. Append only, like the server's.
+enum ReplicaSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try ContentSchema.create(db, uniqueSlugs: false)
+            try db.execute(sql: """
+                -- One row: where this replica syncs and how far it got.
+                CREATE TABLE sync_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    replica_id TEXT NOT NULL,
+                    server_url TEXT,
+                    user_name TEXT,
+                    role TEXT,
+                    epoch TEXT,
+                    cursor INTEGER NOT NULL DEFAULT 0,
+                    last_sync INTEGER
+                );
+                -- Local changes not yet acknowledged by the server, in the order they were made.
+                CREATE TABLE outbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    change_id TEXT NOT NULL UNIQUE,
+                    article_id TEXT NOT NULL,
+                    change TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX outbox_article ON outbox(article_id, seq);
+                -- The server's latest state of each article, which local changes are replayed on.
+                CREATE TABLE server_articles (
+                    article_id TEXT PRIMARY KEY,
+                    article TEXT NOT NULL,
+                    seq INTEGER NOT NULL
+                );
+                -- The server's answers to pushed changes that were not applied, kept with the change
+                -- so that the text in them is never lost.
+                CREATE TABLE rejected_changes (
+                    change_id TEXT PRIMARY KEY,
+                    article_id TEXT NOT NULL,
+                    change TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    at INTEGER NOT NULL
+                );
+                """)
+            try db.execute(sql: "INSERT INTO sync_state (id, replica_id) VALUES (1, ?)", arguments: [UUID().uuidString.lowercased()])
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import GRDB
+import GalleyCore
+
+/// Reading and writing the shared content tables (see ``ContentSchema``). Every function runs
+/// inside the caller's transaction.
+enum ContentRows {
+    // MARK: JSON columns
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        // Encoding plain arrays of strings cannot fail.
+        (try? String(decoding: GalleyJSON.encoder().encode(value), as: UTF8.self)) ?? "[]"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
+        guard let text else { throw StoreError.corrupt("a JSON column is NULL") }
+        do {
+            return try GalleyJSON.decoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw StoreError.corrupt("a JSON column does not decode: \(error)")
+        }
+    }
+
+    static func ms(_ date: Date?) -> Int64? { date.map(Timestamp.milliseconds) }
+    static func date(_ ms: Int64?) -> Date? { ms.map(Timestamp.date(milliseconds:)) }
+
+    // MARK: Articles
+
+    static let articleColumns = """
+        num, id, slug, title, lead, body, category, tags, image, image_credit, authors, state, head_revision,
+        approved_revision, published_revision, scheduled_at, published_at, related, retraction_message,
+        created_at, updated_at, deleted, seq
+        """
+
+    static func article(_ row: Row) throws -> Article {
+        guard let id = ArticleID(row["id"] as String), let head = RevisionID(row["head_revision"] as String),
+            let state = ArticleState(rawValue: row["state"])
+        else { throw StoreError.corrupt("an article row has a malformed id, head or state") }
+        let content = ArticleContent(
+            title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
+            tags: Set(try decode([String].self, row["tags"])), slug: row["slug"], image: row["image"],
+            imageCredit: row["image_credit"])
+        return Article(
+            id: id, content: content, authors: try decode([String].self, row["authors"]), state: state,
+            headRevision: head, approvedRevision: (row["approved_revision"] as String?).flatMap(RevisionID.init),
+            publishedRevision: (row["published_revision"] as String?).flatMap(RevisionID.init),
+            scheduledAt: date(row["scheduled_at"]), publishedAt: date(row["published_at"]),
+            related: try decode([ArticleID].self, row["related"]), retractionMessage: row["retraction_message"],
+            createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            updatedAt: date(row["updated_at"]) ?? Date(timeIntervalSince1970: 0), deleted: row["deleted"])
+    }
+
+    static func article(_ db: Database, id: ArticleID) throws -> Article? {
+        try Row.fetchOne(db, sql: "SELECT \(articleColumns) FROM articles WHERE id = ?", arguments: [id.description])
+            .map(article)
+    }
+
+    static func articleNumber(_ db: Database, id: ArticleID) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT num FROM articles WHERE id = ?", arguments: [id.description])
+    }
+
+    /// Inserts or replaces the article and keeps its tag and author index rows in step.
+    @discardableResult
+    static func save(_ db: Database, _ a: Article, seq: Int64) throws -> Int64 {
+        let c = a.content
+        let arguments: StatementArguments = [
+            a.id.description, a.id.short, c.slug, c.title, c.lead, c.body, c.category, json(c.sortedTags), c.image,
+            c.imageCredit, json(a.authors), a.state.rawValue, a.headRevision.hex, a.approvedRevision?.hex,
+            a.publishedRevision?.hex, ms(a.scheduledAt), ms(a.publishedAt), json(a.related), a.retractionMessage,
+            ms(a.createdAt), ms(a.updatedAt), a.deleted, seq,
+        ]
+        let num: Int64
+        if let existing = try articleNumber(db, id: a.id) {
+            try db.execute(
+                sql: """
+                    UPDATE articles SET id = ?, short_id = ?, slug = ?, title = ?, lead = ?, body = ?, category = ?,
+                        tags = ?, image = ?, image_credit = ?, authors = ?, state = ?, head_revision = ?,
+                        approved_revision = ?, published_revision = ?, scheduled_at = ?, published_at = ?,
+                        related = ?, retraction_message = ?, created_at = ?, updated_at = ?, deleted = ?, seq = ?
+                    WHERE num = \(existing)
+                    """, arguments: arguments)
+            num = existing
+            try db.execute(sql: "DELETE FROM article_tags WHERE article_num = ?", arguments: [num])
+            try db.execute(sql: "DELETE FROM article_authors WHERE article_num = ?", arguments: [num])
+        } else {
+            try db.execute(
+                sql: """
+                    INSERT INTO articles (id, short_id, slug, title, lead, body, category, tags, image, image_credit,
+                        authors, state, head_revision, approved_revision, published_revision, scheduled_at,
+                        published_at, related, retraction_message, created_at, updated_at, deleted, seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: arguments)
+            num = db.lastInsertedRowID
+        }
+        for tag in c.tags {
+            try db.execute(sql: "INSERT INTO article_tags (tag, article_num) VALUES (?, ?)", arguments: [tag, num])
+        }
+        for author in Set(a.authors) {
+            try db.execute(sql: "INSERT INTO article_authors (name, article_num) VALUES (?, ?)", arguments: [author, num])
+        }
+        return num
+    }
+
+    // MARK: Revisions
+
+    static func insert(_ db: Database, _ r: Revision) throws {
+        let c = r.content
+        // Revision ids are content hashes: the same revision may arrive twice (two replicas making
+        // the same edit), and it is the same row.
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO revisions (id, article_id, parents, title, lead, body, category, tags, slug,
+                    image, image_credit, author, created_at, change_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                r.id.hex, r.articleID.description, json(r.parents.map(\.hex)), c.title, c.lead, c.body, c.category,
+                json(c.sortedTags), c.slug, c.image, c.imageCredit, r.author, ms(r.createdAt), r.changeID?.description,
+            ])
+    }
+
+    static func revision(_ row: Row) throws -> Revision {
+        guard let articleID = ArticleID(row["article_id"] as String) else {
+            throw StoreError.corrupt("a revision row has a malformed article id")
+        }
+        let content = ArticleContent(
+            title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
+            tags: Set(try decode([String].self, row["tags"])), slug: row["slug"], image: row["image"],
+            imageCredit: row["image_credit"])
+        let parents = try decode([String].self, row["parents"]).compactMap(RevisionID.init)
+        let revision = Revision(
+            articleID: articleID, parents: parents, content: content, author: row["author"],
+            createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            changeID: (row["change_id"] as String?).flatMap(ChangeID.init))
+        guard revision.id.hex == row["id"] as String else {
+            throw StoreError.corrupt("revision \(row["id"] as String) does not hash to its id; the archive was altered")
+        }
+        return revision
+    }
+
+    static func revision(_ db: Database, id: RevisionID) throws -> Revision? {
+        try Row.fetchOne(db, sql: "SELECT * FROM revisions WHERE id = ?", arguments: [id.hex]).map(revision)
+    }
+
+    static func revisions(_ db: Database, article: ArticleID) throws -> [Revision] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM revisions WHERE article_id = ? ORDER BY created_at, rowid",
+            arguments: [article.description]
+        ).map(revision)
+    }
+
+    // MARK: Conflicts
+
+    static func save(_ db: Database, _ c: Conflict, seq: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO conflicts (id, article_id, field, base, ours, theirs, change_ids, author, revision,
+                    created_at, resolved_by, resolved_at, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET resolved_by = excluded.resolved_by,
+                    resolved_at = excluded.resolved_at, seq = excluded.seq
+                """,
+            arguments: [
+                c.id.description, c.articleID.description, c.field.rawValue, c.base, c.ours, c.theirs,
+                json(c.changeIDs), c.author, c.revision.hex, ms(c.createdAt), c.resolvedBy?.description,
+                ms(c.resolvedAt), seq,
+            ])
+    }
+
+    static func conflict(_ row: Row) throws -> Conflict {
+        guard let id = ConflictID(row["id"] as String), let articleID = ArticleID(row["article_id"] as String),
+            let field = ContentField(rawValue: row["field"]), let revision = RevisionID(row["revision"] as String)
+        else { throw StoreError.corrupt("a conflict row is malformed") }
+        return Conflict(
+            id: id, articleID: articleID, field: field, base: row["base"], ours: row["ours"], theirs: row["theirs"],
+            changeIDs: try decode([ChangeID].self, row["change_ids"]), author: row["author"], revision: revision,
+            createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            resolvedBy: (row["resolved_by"] as String?).flatMap(ChangeID.init), resolvedAt: date(row["resolved_at"]))
+    }
+
+    static func conflicts(_ db: Database, article: ArticleID, openOnly: Bool) throws -> [Conflict] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM conflicts WHERE article_id = ? \(openOnly ? "AND resolved_by IS NULL" : "") ORDER BY created_at, id",
+            arguments: [article.description]
+        ).map(conflict)
+    }
+
+    // MARK: Notes
+
+    static func insert(_ db: Database, _ n: ReviewNote, seq: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO notes (id, article_id, author, kind, text, revision, created_at, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                n.id.uuidString.lowercased(), n.articleID.description, n.author, n.kind.rawValue, n.text,
+                n.revision?.hex, ms(n.createdAt), seq,
+            ])
+    }
+
+    static func note(_ row: Row) throws -> ReviewNote {
+        guard let id = UUID(uuidString: row["id"]), let articleID = ArticleID(row["article_id"] as String),
+            let kind = ReviewNote.Kind(rawValue: row["kind"])
+        else { throw StoreError.corrupt("a note row is malformed") }
+        return ReviewNote(
+            id: id, articleID: articleID, author: row["author"], kind: kind, text: row["text"],
+            revision: (row["revision"] as String?).flatMap(RevisionID.init),
+            createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    static func notes(_ db: Database, article: ArticleID) throws -> [ReviewNote] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM notes WHERE article_id = ? ORDER BY created_at, id", arguments: [article.description]
+        ).map(note)
+    }
+
+    // MARK: Search
+
+    /// An FTS5 query built from what a person typed: each word must occur (prefix match on the
+    /// last one), and nothing they type is taken as FTS5 syntax, so no input can make it fail.
+    static func ftsQuery(_ text: String) -> String? {
+        var words: [String] = []
+        var current = ""
+        for ch in text {
+            if ch.isLetter || ch.isNumber || ch == "_" { current.append(ch) } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        guard !words.isEmpty else { return nil }
+        return words.prefix(32).enumerated().map { i, w in
+            "\"\(w)\"" + (i == min(words.count, 32) - 1 ? "*" : "")
+        }.joined(separator: " ")
+    }
+}
+
+/// Something in a database file is not what Galley wrote.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let what): "The database is damaged: \(what). Restore it from a backup."
+        }
+    }
+}

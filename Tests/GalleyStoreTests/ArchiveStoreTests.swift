@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import GalleyCore
+import Testing
+
+@testable import GalleyStore
+
+@Suite struct ArchiveStoreTests {
+    let archive: SQLiteArchive
+    let analyst = ChangeApplier.Actor(name: "anna", role: .analyst)
+    let editor = ChangeApplier.Actor(name: "erik", role: .editor)
+    let replica = UUID()
+    let t0 = Timestamp.canonical(Date(timeIntervalSince1970: 1_800_000_000))
+
+    init() async throws {
+        archive = try SQLiteArchive.inMemory()
+        for (name, role) in [("anna", Role.analyst), ("erik", .editor)] {
+            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: "x", createdAt: t0))
+        }
+        try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
+    }
+
+    func create(_ title: String, body: String, tags: [String] = []) async throws -> (ArticleID, PushResult) {
+        let id = ArticleID.generate(at: t0)
+        let change = Change(
+            articleID: id, baseRevision: nil, set: .init(title: title, body: body, category: "politics"),
+            tags: SetEdit(add: tags), author: "anna", replicaID: replica, createdAt: t0)
+        let results = try await archive.apply([change], by: analyst, at: t0)
+        return (id, results[0])
+    }
+
+    @Test func migratesFromEmpty() async throws {
+        let tables = try await archive.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table') ORDER BY name")
+        }
+        for table in ["users", "sessions", "articles", "revisions", "events", "applied_changes", "conflicts", "notes", "audit_log", "articles_fts"] {
+            #expect(tables.contains(table), "missing table \(table)")
+        }
+        #expect(try await archive.epoch().count == 36)
+        let replica = try ClientReplica.inMemory()
+        #expect(try replica.integrityCheck() == "ok")
+        #expect(try replica.syncState().cursor == 0)
+    }
+
+    @Test func storesAnArticleWithItsRevisionsAndReadsItBack() async throws {
+        let (id, created) = try await create("Minsk and Beijing", body: "First paragraph.\n\nSecond paragraph.\n", tags: ["china"])
+        #expect(created.status == .applied)
+        let first = try #require(created.headRevision)
+
+        let edit = Change(
+            articleID: id, baseRevision: first, set: .init(body: "First paragraph.\n\nSecond paragraph, revised.\n"),
+            tags: SetEdit(add: ["belarus"]), author: "anna", replicaID: replica, createdAt: t0)
+        let edited = try await archive.apply([edit], by: analyst, at: t0.addingTimeInterval(60))[0]
+        #expect(edited.status == .applied)
+
+        let article = try #require(try await archive.article(id))
+        #expect(article.content.title == "Minsk and Beijing")
+        #expect(article.content.body.contains("revised"))
+        #expect(article.content.tags == ["china", "belarus"])
+        #expect(article.content.slug == "minsk-and-beijing")
+        #expect(article.authors == ["anna"])
+        #expect(article.headRevision == edited.headRevision)
+        let revisions = try await archive.revisions(of: id)
+        #expect(revisions.map(\.id) == [first, edited.headRevision])
+        #expect(revisions[1].parents == [first])
+        #expect(revisions[0].content.body == "First paragraph.\n\nSecond paragraph.\n")
+    }
+
+    @Test func searchFindsBodyWordsButNotDeletedArticles() async throws {
+        let (kept, _) = try await create("Trade", body: "Exports of potash grew.\n")
+        let (gone, result) = try await create("Energy", body: "Potash and oil refineries.\n")
+        #expect(try await archive.search("potash", limit: 10, viewer: editor).map(\.id).sorted() == [kept, gone].sorted())
+
+        let delete = Change(articleID: gone, baseRevision: result.headRevision, delete: true, author: "anna", replicaID: replica, createdAt: t0)
+        #expect(try await archive.apply([delete], by: analyst, at: t0)[0].status == .applied)
+        #expect(try await archive.search("potash", limit: 10, viewer: editor).map(\.id) == [kept])
+        #expect(try await archive.article(gone)?.deleted == true, "a deleted article stays as a tombstone")
+
+        // Cyrillic and diacritics: unicode61 splits words and folds accents.
+        let (cyr, _) = try await create("Мінск", body: "Беларусь і Кітай. Café crème.\n")
+        #expect(try await archive.search("кітай", limit: 10, viewer: editor).map(\.id) == [cyr])
+        #expect(try await archive.search("cafe", limit: 10, viewer: editor).map(\.id) == [cyr])
+        await #expect(throws: GalleyError.self) { try await archive.search("\"unbalanced", limit: 10, viewer: editor) }
+        await #expect(throws: GalleyError.self) { try await archive.search("  ", limit: 10, viewer: editor) }
+    }
+
+    @Test func eventSequenceStrictlyIncreases() async throws {
+        var seen: [Int64] = []
+        for n in 0..<5 {
+            _ = try await create("Article \(n)", body: "Text \(n).\n")
+            seen.append(try await archive.latestSequence())
+        }
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0 < $1 })
+        let seqs = try await archive.writer.read { db in try Int64.fetchAll(db, sql: "SELECT seq FROM articles ORDER BY num") }
+        #expect(zip(seqs, seqs.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() async throws {
+        struct Boom: Error {}
+        let id = ArticleID.generate(at: t0)
+        let revision = Revision(articleID: id, parents: [], content: ArticleContent(title: "Half", slug: "half"), author: "anna", createdAt: t0)
+        let article = Article(id: id, content: revision.content, authors: ["anna"], headRevision: revision.id, createdAt: t0, updatedAt: t0)
+        let before = try await archive.latestSequence()
+        await #expect(throws: Boom.self) {
+            try await archive.writer.write { db in
+                _ = try SQLiteArchive.event(db, kind: "create", article: id, revision: revision.id, actor: "anna", at: t0)
+                try ContentRows.insert(db, revision)
+                try ContentRows.save(db, article, seq: 1)
+                throw Boom()
+            }
+        }
+        #expect(try await archive.article(id) == nil)
+        #expect(try await archive.revision(revision.id) == nil)
+        #expect(try await archive.latestSequence() == before)
+        #expect(try await archive.search("half", limit: 5, viewer: editor).isEmpty)
+    }
+
+    @Test func aRetriedPushWritesNothingNew() async throws {
+        let id = ArticleID.generate(at: t0)
+        let change = Change(articleID: id, baseRevision: nil, set: .init(title: "Once"), author: "anna", replicaID: replica, createdAt: t0)
+        let first = try await archive.apply([change], by: analyst, at: t0)
+        let seq = try await archive.latestSequence()
+        let again = try await archive.apply([change, change], by: analyst, at: t0.addingTimeInterval(5))
+        #expect(again == [first[0], first[0]])
+        #expect(try await archive.latestSequence() == seq)
+    }
+}
