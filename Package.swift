@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "galley-server", targets: ["galley-server"]),
         .executable(name: "galley", targets: ["galley"]),
+        .executable(name: "galley-bench", targets: ["galley-bench"]),
         .library(name: "GalleyCore", targets: ["GalleyCore"]),
     ],
     dependencies: [
@@ -92,6 +93,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "ClientCLI",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "galley-bench",
+            dependencies: [
+                "GalleyCore",
+                "GalleyStore",
+                "GalleyServer",
+                "GalleyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -47,9 +47,8 @@ import Testing
         #expect(created.status == .applied)
         let first = try #require(created.headRevision)
 
-        let edit = Change(
-            articleID: id, baseRevision: first, set: .init(body: "First paragraph.\n\nSecond paragraph, revised.\n"),
-            tags: SetEdit(add: ["belarus"]), author: "anna", replicaID: replica, createdAt: t0)
+        var edit = Change(articleID: id, baseRevision: first, tags: SetEdit(add: ["belarus"]), author: "anna", replicaID: replica, createdAt: t0)
+        edit.set(.body, to: "First paragraph.\n\nSecond paragraph, revised.\n", from: try #require(try await archive.article(id)).content)
         let edited = try await archive.apply([edit], by: analyst, at: t0.addingTimeInterval(60))[0]
         #expect(edited.status == .applied)
 

@@ -45,6 +45,13 @@ public struct ArticleContent: Hashable, Sendable, Codable {
         )
     }
 
+    /// `value` normalized as `field` is normalized in ``normalized()``.
+    public static func normalizedField(_ field: ContentField, _ value: String) -> String {
+        var content = ArticleContent()
+        content[text: field] = value
+        return content.normalized()[text: field]
+    }
+
     static func text(_ s: String) -> String {
         var t = s.precomposedStringWithCanonicalMapping
         if t.contains("\r") {
@@ -66,4 +73,7 @@ public enum ContentField: String, Hashable, Sendable, Codable, CaseIterable {
     case title, lead, body, category, tags, slug, image, imageCredit
     /// Not a content field: a conflict between an edit and a delete of the same article.
     case deletion
+
+    /// Free text, merged line by line and word by word; the other fields are merged as a whole.
+    public var isText: Bool { self == .title || self == .lead || self == .body }
 }

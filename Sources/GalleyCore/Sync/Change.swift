@@ -10,6 +10,9 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
     public var baseRevision: RevisionID?
     /// New values of the single-valued fields it touches (absent: untouched).
     public var set: FieldValues
+    /// The values those fields had when the author edited them: the common ancestor of a merge.
+    /// Carried in the change, so that the server can merge it whatever revisions it knows.
+    public var previous: FieldValues
     public var tags: SetEdit<String>
     public var authors: SetEdit<String>
     public var related: SetEdit<ArticleID>
@@ -28,7 +31,7 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
 
     public init(
         id: ChangeID = ChangeID(), articleID: ArticleID, baseRevision: RevisionID?, set: FieldValues = FieldValues(),
-        tags: SetEdit<String> = SetEdit(), authors: SetEdit<String> = SetEdit(), related: SetEdit<ArticleID> = SetEdit(),
+        previous: FieldValues = FieldValues(), tags: SetEdit<String> = SetEdit(), authors: SetEdit<String> = SetEdit(), related: SetEdit<ArticleID> = SetEdit(),
         command: WorkflowCommand? = nil, note: NoteDraft? = nil, delete: Bool = false, resolves: [ConflictID] = [],
         author: String, replicaID: UUID, createdAt: Date
     ) {
@@ -36,6 +39,7 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
         self.articleID = articleID
         self.baseRevision = baseRevision
         self.set = set
+        self.previous = previous
         self.tags = tags
         self.authors = authors
         self.related = related
@@ -50,6 +54,12 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
 
     /// Whether the change touches the content (and so makes a revision).
     public var editsContent: Bool { !set.isEmpty || !tags.isEmpty }
+
+    /// A change that sets `field` from what it was in `base` to `value`.
+    public mutating func set(_ field: ContentField, to value: String, from base: ArticleContent) {
+        set[field] = value
+        previous[field] = base[text: field]
+    }
 
     /// The single-valued content fields a change may set.
     public struct FieldValues: Hashable, Sendable, Codable {
@@ -160,7 +170,7 @@ public struct SetEdit<Element: Hashable & Sendable & Codable & Comparable>: Hash
 
 extension Change {
     private enum CodingKeys: String, CodingKey {
-        case id, articleId, baseRevision, set, tags, authors, related, command, note, delete, resolves, author,
+        case id, articleId, baseRevision, set, previous, tags, authors, related, command, note, delete, resolves, author,
             replicaId, createdAt
     }
 
@@ -170,6 +180,7 @@ extension Change {
         articleID = try c.decode(ArticleID.self, forKey: .articleId)
         baseRevision = try c.decodeIfPresent(RevisionID.self, forKey: .baseRevision)
         set = try c.decodeIfPresent(FieldValues.self, forKey: .set) ?? FieldValues()
+        previous = try c.decodeIfPresent(FieldValues.self, forKey: .previous) ?? FieldValues()
         tags = try c.decodeIfPresent(SetEdit<String>.self, forKey: .tags) ?? SetEdit()
         authors = try c.decodeIfPresent(SetEdit<String>.self, forKey: .authors) ?? SetEdit()
         related = try c.decodeIfPresent(SetEdit<ArticleID>.self, forKey: .related) ?? SetEdit()
@@ -188,6 +199,7 @@ extension Change {
         try c.encode(articleID, forKey: .articleId)
         try c.encodeIfPresent(baseRevision, forKey: .baseRevision)
         if !set.isEmpty { try c.encode(set, forKey: .set) }
+        if !previous.isEmpty { try c.encode(previous, forKey: .previous) }
         if !tags.isEmpty { try c.encode(tags, forKey: .tags) }
         if !authors.isEmpty { try c.encode(authors, forKey: .authors) }
         if !related.isEmpty { try c.encode(related, forKey: .related) }
@@ -196,7 +208,7 @@ extension Change {
         if delete { try c.encode(true, forKey: .delete) }
         if !resolves.isEmpty { try c.encode(resolves, forKey: .resolves) }
         try c.encode(author, forKey: .author)
-        try c.encode(replicaID, forKey: .replicaId)
+        try c.encode(replicaID.uuidString.lowercased(), forKey: .replicaId)
         try c.encode(createdAt, forKey: .createdAt)
     }
 }

@@ -21,15 +21,12 @@ public enum ChangeApplier {
     public struct State: Sendable {
         /// The article as it is now; nil if it does not exist.
         public var article: Article?
-        /// The revision the change was made on (its `baseRevision`), if known.
-        public var base: Revision?
         /// The current head revision.
         public var head: Revision?
         public var openConflicts: [Conflict]
 
-        public init(article: Article?, base: Revision?, head: Revision?, openConflicts: [Conflict]) {
+        public init(article: Article?, head: Revision?, openConflicts: [Conflict]) {
             self.article = article
-            self.base = base
             self.head = head
             self.openConflicts = openConflicts
         }
@@ -139,7 +136,7 @@ public enum ChangeApplier {
         var openConflicts = state.openConflicts.filter { $0.articleID == current.id && $0.isOpen }
 
         guard let baseID = change.baseRevision else {
-            throw GalleyError(.invalidTransition, "Article \(current.id.short) already exists; a change to it must name the revision it was made on.")
+            throw GalleyError(.alreadyExists, "Article \(current.id.short) already exists; a change to it must name the revision it was made on.")
         }
         if current.deleted && !change.editsContent {
             throw GalleyError(.articleDeleted, "Article \(current.id.short) was deleted.")
@@ -149,60 +146,56 @@ public enum ChangeApplier {
         }
 
         if change.editsContent {
-            guard let base = state.base, base.id == baseID, base.articleID == current.id else {
-                throw GalleyError(.unknownBase, "Revision \(baseID.short) of article \(current.id.short) is unknown here; pull first, then edit again.")
-            }
             try decide(.edit, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
-            var intent = apply(change, to: base.content)
-            if change.set.slug != nil, intent.slug != base.content.slug {
-                intent.slug = Slug.unique(intent.slug.isEmpty ? Slug.make(from: intent.title) : intent.slug) {
+            let touched = ContentField.allCases.filter { change.set[$0] != nil }
+            if let field = touched.first(where: { change.previous[$0] == nil }) {
+                throw GalleyError(.malformed, "The change sets \(field.rawValue) but does not say what it was before (previous.\(field.rawValue)).", field: "previous.\(field.rawValue)")
+            }
+            // The author's edit, field by field, merged into the head: a fast-forward when the
+            // head is what the author saw, a three-way merge with the author's old values as the
+            // common ancestor when others wrote meanwhile.
+            let intent = apply(change, to: head.content)
+            try validator(for: change, env: env).validate(intent)
+            var merged = head.content
+            for field in touched {
+                let old = ArticleContent.normalizedField(field, change.previous[field] ?? "")
+                let new = intent[text: field]
+                let ours = head.content[text: field]
+                if new == old || new == ours { continue }
+                if ours == old {
+                    merged[text: field] = new
+                    continue
+                }
+                if field.isText {
+                    let result = TextMerge.merge(base: old, ours: ours, theirs: new)
+                    if result.isClean {
+                        merged[text: field] = result.text()
+                        continue
+                    }
+                }
+                outcome.newConflicts.append(Conflict(
+                    id: ConflictID(change: change.id, field: field), articleID: current.id, field: field,
+                    base: old, ours: ours, theirs: new, changeIDs: [head.changeID, change.id].compactMap { $0 },
+                    author: actor.name, revision: head.id, createdAt: env.now))
+            }
+            merged.tags = intent.tags
+            if merged.slug != head.content.slug {
+                merged.slug = Slug.unique(merged.slug.isEmpty ? Slug.make(from: merged.title) : merged.slug) {
                     env.slugTaken($0, current.id)
                 }
             }
-            try validator(for: change, env: env).validate(intent)
-
-            if intent != base.content {
-                let intentRevision = Revision(
-                    articleID: current.id, parents: [base.id], content: intent, author: actor.name,
+            if merged != head.content {
+                try ArticleValidator(categories: nil).validate(merged)
+                let parents = baseID == head.id ? [head.id] : [head.id, baseID]
+                let revision = Revision(
+                    articleID: current.id, parents: parents, content: merged, author: actor.name,
                     createdAt: env.now, changeID: change.id)
-                outcome.newRevisions.append(intentRevision)
-                var newHead = head
-                if base.id == head.id {
-                    newHead = intentRevision
-                } else {
-                    outcome.status = .merged
-                    var merged = head.content
-                    for field in ContentField.allCases {
-                        let resolved = mergeField(field, base: base.content, ours: head.content, theirs: intent)
-                        switch resolved {
-                        case .value(let content): merged = content
-                        case .conflict:
-                            outcome.newConflicts.append(Conflict(
-                                id: ConflictID(change: change.id, field: field), articleID: current.id, field: field,
-                                base: base.content[text: field], ours: head.content[text: field],
-                                theirs: intent[text: field], changeIDs: [head.changeID, change.id].compactMap { $0 },
-                                author: actor.name, revision: head.id, createdAt: env.now))
-                        case nil: continue
-                        }
-                    }
-                    if merged.slug != head.content.slug {
-                        merged.slug = Slug.unique(merged.slug) { env.slugTaken($0, current.id) }
-                    }
-                    if merged != head.content {
-                        try ArticleValidator(categories: nil).validate(merged)
-                        newHead = Revision(
-                            articleID: current.id, parents: [head.id, intentRevision.id], content: merged,
-                            author: actor.name, createdAt: env.now, changeID: change.id)
-                        outcome.newRevisions.append(newHead)
-                    }
-                }
-                if newHead.id != current.headRevision {
-                    let status = try decide(.edit, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
-                    article.workflowStatus = status
-                    article.content = newHead.content
-                    article.headRevision = newHead.id
-                }
+                outcome.newRevisions.append(revision)
+                article.workflowStatus = try decide(.edit, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
+                article.content = merged
+                article.headRevision = revision.id
             }
+            if baseID != head.id { outcome.status = .merged }
             if current.deleted {
                 // An edit that crossed a delete: keep the article and let a person decide.
                 article.deleted = false
@@ -214,7 +207,8 @@ public enum ChangeApplier {
         if !change.resolves.isEmpty {
             try decide(.edit, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
             let settled = Set(change.resolves)
-            outcome.resolvedConflicts = openConflicts.filter { settled.contains($0.id) && !outcome.newConflicts.contains($0) }.map(\.id)
+            let fresh = Set(outcome.newConflicts.map(\.id))
+            outcome.resolvedConflicts = openConflicts.filter { settled.contains($0.id) && !fresh.contains($0.id) }.map(\.id)
             openConflicts.removeAll { outcome.resolvedConflicts.contains($0.id) }
         }
         if !change.authors.isEmpty {
@@ -332,48 +326,6 @@ public enum ChangeApplier {
         return c
     }
 
-    enum FieldMerge {
-        case value(ArticleContent)
-        case conflict
-    }
-
-    /// Merges one field of `theirs` into `ours`; nil when there is nothing to do.
-    static func mergeField(_ field: ContentField, base: ArticleContent, ours: ArticleContent, theirs: ArticleContent) -> FieldMerge? {
-        var merged = ours
-        switch field {
-        case .deletion:
-            return nil
-        case .tags:
-            // Added by either side: added; removed by either side: removed.
-            let result = ours.tags.subtracting(base.tags.subtracting(theirs.tags)).union(theirs.tags.subtracting(base.tags))
-            if result == ours.tags { return nil }
-            merged.tags = result
-            return .value(merged)
-        case .title, .lead, .body:
-            let b = base[text: field]
-            let o = ours[text: field]
-            let t = theirs[text: field]
-            if t == b || t == o { return nil }
-            if o == b {
-                merged[text: field] = t
-                return .value(merged)
-            }
-            let result = TextMerge.merge(base: b, ours: o, theirs: t)
-            guard result.isClean else { return .conflict }
-            merged[text: field] = result.text()
-            return .value(merged)
-        case .category, .slug, .image, .imageCredit:
-            let b = base[text: field]
-            let o = ours[text: field]
-            let t = theirs[text: field]
-            if t == b || t == o { return nil }
-            if o == b {
-                merged[text: field] = t
-                return .value(merged)
-            }
-            return .conflict
-        }
-    }
 }
 
 extension ArticleContent {

@@ -123,42 +123,43 @@ public struct PushResult: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey { case changeID = "changeId", status, headRevision, conflicts, error }
 }
 
-/// One page of a pull.
+/// One page of a pull: the next stretch of one stream, in sequence order, of articles (their
+/// newest state), conflicts (newest state) and notes. Each row carries the sequence number of
+/// its latest event, so a row seen at or below the cursor has been delivered in its newest form,
+/// and a page never ends inside one sequence number.
 public struct PullPage: Sendable, Codable {
     public var epoch: String
     public var articles: [PulledArticle]
+    public var conflicts: [Conflict]
+    public var notes: [ReviewNote]
     /// Pass this as `since` for the next page.
     public var nextCursor: Int64
     public var hasMore: Bool
 
-    public init(epoch: String, articles: [PulledArticle], nextCursor: Int64, hasMore: Bool) {
+    public init(epoch: String, articles: [PulledArticle], conflicts: [Conflict], notes: [ReviewNote], nextCursor: Int64, hasMore: Bool) {
         self.epoch = epoch
         self.articles = articles
+        self.conflicts = conflicts
+        self.notes = notes
         self.nextCursor = nextCursor
         self.hasMore = hasMore
     }
 }
 
-/// The newest state of one article that changed, with what a replica needs to merge against it.
+/// The newest state of one article that changed, with the revisions a replica needs.
 public struct PulledArticle: Sendable, Codable {
     public var article: Article
     /// The head revision (its content is the article's).
     public var head: Revision
     /// The published revision, when it is not the head (for rendering the public view offline).
     public var published: Revision?
-    /// Notes added since the cursor.
-    public var notes: [ReviewNote]
-    /// Conflicts recorded or settled since the cursor.
-    public var conflicts: [Conflict]
     /// The sequence number of the article's latest event.
     public var seq: Int64
 
-    public init(article: Article, head: Revision, published: Revision?, notes: [ReviewNote], conflicts: [Conflict], seq: Int64) {
+    public init(article: Article, head: Revision, published: Revision?, seq: Int64) {
         self.article = article
         self.head = head
         self.published = published
-        self.notes = notes
-        self.conflicts = conflicts
         self.seq = seq
     }
 }

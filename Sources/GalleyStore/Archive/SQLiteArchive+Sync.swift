@@ -26,7 +26,6 @@ extension SQLiteArchive {
 
         let article = try ContentRows.article(db, id: change.articleID)
         let head = try article.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
-        let base = try change.baseRevision.flatMap { try ContentRows.revision(db, id: $0) }
         let open = article == nil ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: true)
         let categories = Set(try String.fetchAll(db, sql: "SELECT slug FROM categories"))
         let environment = ChangeApplier.Environment(
@@ -39,7 +38,7 @@ extension SQLiteArchive {
             userExists: { name in (try? Self.user(db, named: name)) != nil },
             now: time)
         let outcome = ChangeApplier.apply(
-            change, actor: actor, state: .init(article: article, base: base, head: head, openConflicts: open),
+            change, actor: actor, state: .init(article: article, head: head, openConflicts: open),
             environment: environment)
 
         guard outcome.status != .rejected, let updated = outcome.article else {
@@ -113,47 +112,79 @@ extension SQLiteArchive {
 
     public func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage {
         try await writer.read { db in
+            // Three ordered streams, each read at most `limit + 1` deep, merged by sequence number.
             let visible = Self.visibility(viewer)
             var arguments: StatementArguments = [cursor]
             arguments += visible.arguments
             arguments += [limit + 1]
-            let rows = try Row.fetchAll(
+            let articleRows = try Row.fetchAll(
                 db,
                 sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE a.seq > ? AND \(visible.sql) ORDER BY a.seq LIMIT ?",
                 arguments: arguments)
-            var pulled: [PulledArticle] = []
-            var bytes = 0
-            var next = cursor
-            for row in rows.prefix(limit) {
-                let full = try ContentRows.article(row)
-                let seq: Int64 = row["seq"]
-                let article = try Self.project(db, full, for: viewer)
-                let isFull = article == full
-                guard let head = try ContentRows.revision(db, id: article.headRevision) else {
-                    throw StoreError.corrupt("the head revision of article \(article.id.short) is missing")
-                }
-                let published = try article.publishedRevision.flatMap { id in
-                    id == article.headRevision ? nil : try ContentRows.revision(db, id: id)
-                }
-                let notes = isFull
-                    ? try Row.fetchAll(
-                        db, sql: "SELECT * FROM notes WHERE article_id = ? AND seq > ? ORDER BY created_at, id",
-                        arguments: [article.id.description, cursor]
-                    ).map(ContentRows.note) : []
-                let conflicts = isFull
-                    ? try Row.fetchAll(
-                        db, sql: "SELECT * FROM conflicts WHERE article_id = ? AND seq > ? ORDER BY created_at, id",
-                        arguments: [article.id.description, cursor]
-                    ).map(ContentRows.conflict) : []
-                let size = Self.approximateSize(head) + (published.map(Self.approximateSize) ?? 0)
-                    + conflicts.reduce(0) { $0 + $1.base.utf8.count + $1.ours.utf8.count + $1.theirs.utf8.count }
-                if !pulled.isEmpty && bytes + size > maxBytes { break }
-                bytes += size
-                pulled.append(PulledArticle(article: article, head: head, published: published, notes: notes, conflicts: conflicts, seq: seq))
-                next = seq
+            // Notes and conflicts only of articles the viewer sees in full (author or reviewer).
+            let full = viewer.role.canReview
+                ? ""
+                : "AND EXISTS (SELECT 1 FROM articles a JOIN article_authors au ON au.article_num = a.num WHERE a.id = x.article_id AND au.name = ?)"
+            var sideArguments: StatementArguments = [cursor]
+            if !viewer.role.canReview { sideArguments += [viewer.name] }
+            sideArguments += [limit + 1]
+            let noteRows = try Row.fetchAll(db, sql: "SELECT * FROM notes x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
+            let conflictRows = try Row.fetchAll(db, sql: "SELECT * FROM conflicts x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
+
+            enum Item { case article(Row), note(Row), conflict(Row) }
+            var items: [(Int64, Int, Item)] = []
+            items += articleRows.map { ($0["seq"], 0, .article($0)) }
+            items += conflictRows.map { ($0["seq"], 1, .conflict($0)) }
+            items += noteRows.map { ($0["seq"], 2, .note($0)) }
+            items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+            // A stream that was cut at `limit + 1` rows bounds how far the merged page can go.
+            var horizon = Int64.max
+            for rows in [articleRows, noteRows, conflictRows] where rows.count > limit {
+                horizon = min(horizon, rows[limit]["seq"] as Int64)
             }
-            let hasMore = pulled.count < rows.count
-            return PullPage(epoch: try Self.epoch(db), articles: pulled, nextCursor: next, hasMore: hasMore)
+            if let first = items.first?.0, first == horizon {
+                // One change settled more conflicts than a page holds: send that whole group.
+                let group = try Row.fetchAll(
+                    db, sql: "SELECT * FROM conflicts x WHERE x.seq = ? \(full) ORDER BY x.id",
+                    arguments: viewer.role.canReview ? [first] : [first, viewer.name])
+                items = items.filter { if case .conflict = $0.2 { return false } else { return $0.0 == first } }
+                items += group.map { (first, 1, .conflict($0)) }
+                items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+                horizon = first + 1
+            }
+
+            var page = PullPage(epoch: try Self.epoch(db), articles: [], conflicts: [], notes: [], nextCursor: cursor, hasMore: false)
+            var taken = 0
+            var bytes = 0
+            for (seq, _, item) in items {
+                if seq >= horizon || ((taken >= limit || bytes >= maxBytes) && seq != page.nextCursor) {
+                    page.hasMore = true
+                    break
+                }
+                switch item {
+                case .article(let row):
+                    let article = try Self.project(db, ContentRows.article(row), for: viewer)
+                    guard let head = try ContentRows.revision(db, id: article.headRevision) else {
+                        throw StoreError.corrupt("the head revision of article \(article.id.short) is missing")
+                    }
+                    let published = try article.publishedRevision.flatMap { id in
+                        id == article.headRevision ? nil : try ContentRows.revision(db, id: id)
+                    }
+                    bytes += Self.approximateSize(head) + (published.map(Self.approximateSize) ?? 0)
+                    page.articles.append(PulledArticle(article: article, head: head, published: published, seq: seq))
+                case .conflict(let row):
+                    let conflict = try ContentRows.conflict(row)
+                    bytes += conflict.base.utf8.count + conflict.ours.utf8.count + conflict.theirs.utf8.count
+                    page.conflicts.append(conflict)
+                case .note(let row):
+                    let note = try ContentRows.note(row)
+                    bytes += note.text.utf8.count
+                    page.notes.append(note)
+                }
+                page.nextCursor = seq
+                taken += 1
+            }
+            return page
         }
     }
 

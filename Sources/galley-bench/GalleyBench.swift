@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct GalleyBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "galley-bench",
+        abstract: "Benchmarks for Galley, measured side by side with their references. Build with -c release.",
+        subcommands: [MergeBenchmark.self])
+}
