@@ -49,6 +49,16 @@ import Testing
             clean += 1
             let result = TextMerge.merge(base: c.base, ours: c.ours, theirs: c.theirs)
             if result.isClean && result.marked == c.gitMerged { agree += 1 } else { disagreements.append(c.name) }
+            // Never a clean result that drops a line both sides kept.
+            if result.isClean {
+                let base = String(decoding: c.base, as: UTF8.self)
+                let kept = MergeLawTests.keptLines(base, String(decoding: c.ours, as: UTF8.self))
+                    .intersection(MergeLawTests.keptLines(base, String(decoding: c.theirs, as: UTF8.self)))
+                let merged = Set(MergeLawTests.lines(result.text()))
+                for (i, line) in MergeLawTests.lines(base).enumerated() where kept.contains(i) && !merged.contains(line) {
+                    Issue.record("case \(c.name): line \(i) kept by both sides is missing from the clean result")
+                }
+            }
         }
         print("progit2 conformance: \(agree)/\(clean) of git's clean merges identical; line-level output identical to git in \(lineOnlyAgree)/\(cases.count) cases, status in \(lineOnlyStatus)/\(cases.count)")
         if !disagreements.isEmpty { print("disagreements: \(disagreements.joined(separator: " "))") }
