@@ -56,6 +56,7 @@ let package = Package(
                 "GalleyCore",
                 "GalleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,6 +65,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Ink", package: "Ink"),
                 .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [
+                // The contract, served at /openapi.yaml; the file lives in Schemas/ (this is a link).
+                .embedInCode("Resources/openapi.yaml"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,15 +1,20 @@
 import ArgumentParser
 import Foundation
+import GalleyCore
 import GalleyServer
+import GalleyStore
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 
 @main
 struct GalleyServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "galley-server",
         abstract: "The Galley editorial archive: sync, review and publishing over HTTP.",
-        subcommands: [Serve.self],
+        discussion: "Configuration: ServerConfig/galley-server.yaml documents every key; --config FILE reads one, and GALLEY_* environment variables override it.",
+        subcommands: [Serve.self, UserCommand.self, Backup.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -25,6 +30,15 @@ struct ConfigOptions: ParsableArguments {
             throw ValidationError(error.description)
         }
     }
+
+    /// The archive under the configured data dir (it must exist for anything but `serve`).
+    func archive() throws -> (ServerConfiguration, SQLiteArchive) {
+        let configuration = try load()
+        guard FileManager.default.fileExists(atPath: configuration.archivePath) else {
+            throw ValidationError("There is no archive at \(configuration.archivePath); start the server once (galley-server) or set --config / GALLEY_DATA_DIR.")
+        }
+        return (configuration, try SQLiteArchive(path: configuration.archivePath))
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -39,12 +53,111 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = configuration.logLevel
             return handler
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "galley-server")
-        let app = try await buildApplication(configuration: configuration, logger: logger) { message in
+        let app = try await buildApplication(configuration: configuration, logger: logger, metrics: registry) { message in
             // Unbuffered, so that whoever started the server sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))
         }
         logger.info("serving", metadata: ["address": "\(configuration.host):\(configuration.port)", "data": "\(configuration.dataDir)"])
         try await app.runService()
+        logger.info("stopped")
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users (works while the server runs).",
+        subcommands: [Add.self, List.self, Disable.self, Enable.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user; prints a new password unless --password-stdin is given.")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The login name.") var name: String
+        @Option(help: "analyst, editor or admin.") var role: Role = .analyst
+        @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
+
+        func run() async throws {
+            let (configuration, archive) = try options.archive()
+            var password = Passwords.newPassword()
+            if passwordStdin {
+                guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                    throw ValidationError("No password on standard input.")
+                }
+                password = line
+            }
+            guard password.count >= 10 else { throw ValidationError("A password needs at least 10 characters.") }
+            let hash = await Passwords.hash(password, cost: configuration.bcryptCost)
+            do {
+                try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())))
+            } catch let error as GalleyError {
+                throw ValidationError(error.message)
+            }
+            print(passwordStdin ? "Added \(role.rawValue) '\(name)'." : "Added \(role.rawValue) '\(name)' with the password: \(password)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let (_, archive) = try options.archive()
+            for user in try await archive.users() {
+                print("\(user.name)\t\(user.role.rawValue)\(user.disabled ? "\tdisabled" : "")")
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a user; their sessions end at once.")
+        @OptionGroup var options: ConfigOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let (_, archive) = try options.archive()
+            do {
+                try await archive.setDisabled(name, true, by: "galley-server", at: Timestamp.canonical(Date()))
+            } catch let error as GalleyError {
+                throw ValidationError(error.message)
+            }
+            print("Disabled '\(name)'.")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user.")
+        @OptionGroup var options: ConfigOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let (_, archive) = try options.archive()
+            do {
+                try await archive.setDisabled(name, false, by: "galley-server", at: Timestamp.canonical(Date()))
+            } catch let error as GalleyError {
+                throw ValidationError(error.message)
+            }
+            print("Enabled '\(name)'.")
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent copy of the archive to FILE, while the server runs.",
+        discussion: "To restore: stop the server, copy FILE to <data-dir>/archive.sqlite (removing any -wal and -shm files), start it. Clients notice the restored archive and pull it again from the start, keeping their unsent changes.")
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: "Where to write the copy; must not exist.") var file: String
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: file) else {
+            throw ValidationError("\(file) already exists; choose a new file name.")
+        }
+        let (_, archive) = try options.archive()
+        try await archive.backup(to: file)
+        print("Backed up the archive to \(file).")
     }
 }

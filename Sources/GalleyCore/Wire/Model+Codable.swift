@@ -20,10 +20,14 @@ extension ArticleContent {
     }
 
     public func encode(to encoder: any Encoder) throws {
+        try encode(to: encoder, includingBody: true)
+    }
+
+    func encode(to encoder: any Encoder, includingBody: Bool) throws {
         var c = encoder.container(keyedBy: ContentKeys.self)
         try c.encode(title, forKey: .title)
         try c.encode(lead, forKey: .lead)
-        try c.encode(body, forKey: .body)
+        if includingBody { try c.encode(body, forKey: .body) }
         try c.encode(category, forKey: .category)
         try c.encode(sortedTags, forKey: .tags)
         try c.encode(slug, forKey: .slug)
@@ -58,7 +62,11 @@ extension Article {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try content.encode(to: encoder)
+        try encode(to: encoder, includingBody: true)
+    }
+
+    func encode(to encoder: any Encoder, includingBody: Bool) throws {
+        try content.encode(to: encoder, includingBody: includingBody)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(id, forKey: .id)
         try c.encode(authors, forKey: .authors)
@@ -162,5 +170,15 @@ extension ReviewNote {
         try c.encode(text, forKey: .text)
         try c.encodeIfPresent(revision, forKey: .revision)
         try c.encode(createdAt, forKey: .createdAt)
+    }
+}
+
+/// An article without its body, for lists: everything `show --json` has but `body`.
+public struct ArticleSummary: Encodable, Sendable {
+    public let article: Article
+    public init(_ article: Article) { self.article = article }
+
+    public func encode(to encoder: any Encoder) throws {
+        try article.encode(to: encoder, includingBody: false)
     }
 }

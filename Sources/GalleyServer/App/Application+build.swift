@@ -3,17 +3,24 @@ import GalleyCore
 import GalleyStore
 import Hummingbird
 import Logging
+import Prometheus
 
 /// What the routes share: the archive, the configuration and the clock.
 public struct ServerEnvironment: Sendable {
     public let archive: any ArchiveStore
     public let configuration: ServerConfiguration
     public let clock: @Sendable () -> Date
+    /// Where swift-metrics values are collected for `/metrics`, when the process bootstrapped it.
+    public let metrics: PrometheusCollectorRegistry?
 
-    public init(archive: any ArchiveStore, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        archive: any ArchiveStore, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date = { Date() },
+        metrics: PrometheusCollectorRegistry? = nil
+    ) {
         self.archive = archive
         self.configuration = configuration
         self.clock = clock
+        self.metrics = metrics
     }
 
     /// Now, rounded to the millisecond like every stored time.
@@ -25,11 +32,12 @@ public struct ServerEnvironment: Sendable {
 ///
 /// - Parameter announce: told the first admin's password, once; `galley-server` prints it.
 public func buildApplication(
-    configuration: ServerConfiguration, logger: Logger, announce: @Sendable (String) -> Void = { print($0) }
+    configuration: ServerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
+    announce: @Sendable (String) -> Void = { print($0) }
 ) async throws -> some ApplicationProtocol {
     try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true)
     let archive = try SQLiteArchive(path: configuration.archivePath)
-    let environment = ServerEnvironment(archive: archive, configuration: configuration)
+    let environment = ServerEnvironment(archive: archive, configuration: configuration, metrics: metrics)
     try await bootstrapAdmin(environment, announce: announce)
     return buildApplication(environment: environment, logger: logger)
 }
@@ -45,17 +53,23 @@ public func buildApplication(environment: ServerEnvironment, logger: Logger) -> 
 }
 
 public func buildRouter(_ environment: ServerEnvironment) -> Router<GalleyRequestContext> {
-    let router = Router(context: GalleyRequestContext.self)
-    router.add(middleware: ProblemMiddleware())
-    router.get("healthz") { _, _ in
-        _ = try await environment.archive.epoch()
-        return HealthStatus(status: "ok")
-    }
-    return router
+    routes(environment).router
 }
 
-struct HealthStatus: ResponseEncodable {
-    var status: String
+/// The router with every route, and the list of what was registered (for the contract test).
+func routes(_ environment: ServerEnvironment) -> RouteList {
+    let router = Router(context: GalleyRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: AuthenticationMiddleware(environment: environment))
+    var list = RouteList(router: router)
+    OperationsRoutes(environment: environment).register(&list)
+    SessionRoutes(environment: environment, throttle: LoginThrottle(limit: environment.configuration.loginAttemptsPerMinute)).register(&list)
+    SyncRoutes(environment: environment).register(&list)
+    ArticleRoutes(environment: environment).register(&list)
+    AdminRoutes(environment: environment).register(&list)
+    return list
 }
 
 /// On first start, an archive has no users: create `admin` with the password from

@@ -38,6 +38,9 @@ public protocol ArchiveStore: Sendable {
 
     // MARK: Reading
     func article(_ id: ArticleID) async throws -> Article?
+    /// The article as `viewer` may see it (an analyst who is not an author sees the published
+    /// revision), or nil if they may not see it at all.
+    func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article?
     func articles(_ query: ArticleQuery) async throws -> [Article]
     func revisions(of id: ArticleID) async throws -> [Revision]
     func revision(_ id: RevisionID) async throws -> Revision?
@@ -46,6 +49,8 @@ public protocol ArchiveStore: Sendable {
     func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article]
     func audit(limit: Int, before: Int64?) async throws -> [AuditEntry]
     func latestSequence() async throws -> Int64
+    /// The sequence number of the article's latest event (for paging lists).
+    func sequence(of id: ArticleID) async throws -> Int64?
 
     /// A consistent copy of the whole archive, taken while it serves.
     func backup(to path: String) async throws

@@ -142,7 +142,9 @@ extension SQLiteArchive {
             for rows in [articleRows, noteRows, conflictRows] where rows.count > limit {
                 horizon = min(horizon, rows[limit]["seq"] as Int64)
             }
+            var truncated = false
             if let first = items.first?.0, first == horizon {
+                truncated = true
                 // One change settled more conflicts than a page holds: send that whole group.
                 let group = try Row.fetchAll(
                     db, sql: "SELECT * FROM conflicts x WHERE x.seq = ? \(full) ORDER BY x.id",
@@ -184,6 +186,7 @@ extension SQLiteArchive {
                 page.nextCursor = seq
                 taken += 1
             }
+            if truncated { page.hasMore = true }
             return page
         }
     }

@@ -45,6 +45,10 @@ public final class SQLiteArchive: ArchiveStore {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
     }
 
+    public func sequence(of id: ArticleID) async throws -> Int64? {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM articles WHERE id = ?", arguments: [id.description]) }
+    }
+
     // MARK: - Events and audit
 
     /// Records an event and returns its sequence number.
@@ -109,6 +113,14 @@ public final class SQLiteArchive: ArchiveStore {
 
     public func article(_ id: ArticleID) async throws -> Article? {
         try await writer.read { db in try ContentRows.article(db, id: id) }
+    }
+
+    public func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article? {
+        try await writer.read { db in
+            guard let article = try ContentRows.article(db, id: id) else { return nil }
+            let visible = viewer.role.canReview || article.isAuthor(viewer.name) || (article.publishedRevision != nil && !article.deleted)
+            return visible ? try Self.project(db, article, for: viewer) : nil
+        }
     }
 
     public func revisions(of id: ArticleID) async throws -> [Revision] {

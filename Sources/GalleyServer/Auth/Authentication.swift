@@ -1,0 +1,98 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Hummingbird
+import Logging
+
+/// Reads `Authorization: Bearer <token>` and, when the token belongs to a live session of an
+/// enabled user, puts that user in the context. Routes decide for themselves whether they need
+/// one (``GalleyRequestContext/requireUser()``). The token itself is never logged or stored:
+/// the archive is asked for its SHA-256.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = GalleyRequestContext
+    let environment: ServerEnvironment
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("bearer ") else {
+                throw Problem(.unauthorized, code: "unauthorized", detail: "Use 'Authorization: Bearer <token>'; get a token from POST /v1/sessions.")
+            }
+            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            guard let (session, user) = try await environment.archive.session(tokenHash: Passwords.tokenHash(token)) else {
+                throw Problem(.unauthorized, code: "unauthorized", detail: "The token is not valid (wrong, revoked or from another server). Log in again.")
+            }
+            guard session.expiresAt > environment.now else {
+                throw Problem(.unauthorized, code: "token_expired", detail: "The token expired at \(Timestamp.format(session.expiresAt)). Log in again.")
+            }
+            guard !user.disabled else {
+                throw Problem(.unauthorized, code: "user_disabled", detail: "The account '\(user.name)' is disabled; ask an admin.")
+            }
+            context.user = user
+            context.tokenHash = session.tokenHash
+            context.logger[metadataKey: "user"] = .string(user.name)
+        }
+        return try await next(request, context)
+    }
+}
+
+extension GalleyRequestContext {
+    /// The logged-in user, or 401.
+    func requireUser() throws -> StoredUser {
+        guard let user else {
+            throw Problem(.unauthorized, code: "unauthorized", detail: "Log in first: POST /v1/sessions gives a bearer token.")
+        }
+        return user
+    }
+
+    /// The logged-in user if their role is at least `role`, else 401/403.
+    func requireRole(_ role: Role) throws -> StoredUser {
+        let user = try requireUser()
+        guard user.role >= role else {
+            throw Problem(.forbidden, code: "not_allowed", detail: "This needs the \(role.rawValue) role; your role is \(user.role.rawValue).")
+        }
+        return user
+    }
+
+    var actor: ChangeApplier.Actor? { user.map { ChangeApplier.Actor(name: $0.name, role: $0.role) } }
+
+    func requireActor() throws -> ChangeApplier.Actor {
+        let user = try requireUser()
+        return ChangeApplier.Actor(name: user.name, role: user.role)
+    }
+}
+
+/// Slows down guessing: after `limit` failed logins for one name within a minute, that name
+/// gets 429 with Retry-After until the minute has passed.
+actor LoginThrottle {
+    private var failures: [String: [Date]] = [:]
+    let limit: Int
+    let window: TimeInterval = 60
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Seconds to wait, or nil if the name may try now.
+    func retryAfter(_ name: String, now: Date) -> Int? {
+        let recent = (failures[name] ?? []).filter { now.timeIntervalSince($0) < window }
+        failures[name] = recent.isEmpty ? nil : recent
+        guard recent.count >= limit, let oldest = recent.first else { return nil }
+        return max(1, Int((window - now.timeIntervalSince(oldest)).rounded(.up)))
+    }
+
+    func failed(_ name: String, now: Date) {
+        failures[name, default: []].append(now)
+        if failures.count > 10_000 { failures = failures.filter { !$0.value.isEmpty && now.timeIntervalSince($0.value.last!) < window } }
+    }
+
+    func succeeded(_ name: String) { failures[name] = nil }
+
+    private var decoy: String?
+
+    /// A hash of a random password with the server's cost, made once.
+    func decoyHash(cost: Int) async -> String {
+        if let decoy { return decoy }
+        let hash = await Passwords.hash(Passwords.newPassword(), cost: cost)
+        decoy = hash
+        return hash
+    }
+}

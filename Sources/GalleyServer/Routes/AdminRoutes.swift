@@ -1,0 +1,44 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Hummingbird
+
+/// Categories (an admin-managed list) and the audit log.
+struct AdminRoutes {
+    let environment: ServerEnvironment
+
+    struct NewCategory: Decodable {
+        var slug: String
+        var name: String
+    }
+
+    struct AuditPage: Encodable, Sendable {
+        var entries: [AuditEntry]
+        /// Pass as `before` for older entries; absent on the last page.
+        var next: Int64?
+    }
+
+    func register(_ routes: inout RouteList) {
+        let environment = environment
+        routes.add(.get, "/v1/categories") { _, context in
+            _ = try context.requireUser()
+            return JSONResponse(try await environment.archive.categories())
+        }
+        routes.add(.post, "/v1/categories") { request, context in
+            let admin = try context.requireRole(.admin)
+            var request = request
+            let new = try await request.decodeJSON(NewCategory.self, limit: 64 * 1024)
+            let category = Category(slug: new.slug, name: new.name)
+            try await environment.archive.addCategory(category, by: admin.name, at: environment.now)
+            return JSONResponse(category, status: .created)
+        }
+        routes.add(.get, "/v1/audit") { request, context in
+            _ = try context.requireRole(.admin)
+            let limit = try request.uri.intQuery("limit", default: 100, range: 1...1000)
+            let before = request.uri.queryParameters.get("before") == nil
+                ? nil : Int64(try request.uri.intQuery("before", default: 0, range: 0...Int(Int64.max / 2)))
+            let entries = try await environment.archive.audit(limit: limit, before: before)
+            return JSONResponse(AuditPage(entries: entries, next: entries.count == limit ? entries.last?.id : nil))
+        }
+    }
+}

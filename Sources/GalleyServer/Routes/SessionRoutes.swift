@@ -1,0 +1,114 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Hummingbird
+import Logging
+
+/// Logging in and out, and the admin's user management.
+struct SessionRoutes {
+    let environment: ServerEnvironment
+    let throttle: LoginThrottle
+
+    struct Login: Decodable {
+        var name: String
+        var password: String
+    }
+
+    struct SessionReply: Encodable, Sendable {
+        var token: String
+        var expiresAt: Date
+        var user: UserReply
+    }
+
+    struct UserReply: Encodable, Sendable {
+        var name: String
+        var role: Role
+        var disabled: Bool
+        var createdAt: Date
+        init(_ u: StoredUser) {
+            name = u.name
+            role = u.role
+            disabled = u.disabled
+            createdAt = u.createdAt
+        }
+    }
+
+    struct NewUser: Decodable {
+        var name: String
+        var role: Role
+        var password: String
+    }
+
+    func register(_ routes: inout RouteList) {
+        let environment = environment
+        let throttle = throttle
+        routes.add(.post, "/v1/sessions") { request, context in
+            var request = request
+            let login = try await request.decodeJSON(Login.self, limit: 64 * 1024)
+            let now = environment.now
+            if let wait = await throttle.retryAfter(login.name, now: now) {
+                throw Problem(.tooManyRequests, code: "too_many_attempts", detail: "Too many failed logins for '\(login.name)'; try again in \(wait) seconds.", retryAfter: wait)
+            }
+            let user = try await environment.archive.user(named: login.name)
+            // An unknown name is checked against a decoy hash, so it takes as long as a wrong password.
+            let hash = if let user { user.passwordHash } else { await throttle.decoyHash(cost: environment.configuration.bcryptCost) }
+            let ok = await Passwords.verify(login.password, hash: hash)
+            guard let user, ok else {
+                await throttle.failed(login.name, now: now)
+                context.logger.notice("failed login", metadata: ["name": "\(login.name)"])
+                throw Problem(.unauthorized, code: "wrong_credentials", detail: "Wrong user name or password.")
+            }
+            guard !user.disabled else {
+                throw Problem(.unauthorized, code: "user_disabled", detail: "The account '\(user.name)' is disabled; ask an admin.")
+            }
+            await throttle.succeeded(login.name)
+            let token = Passwords.newToken()
+            let expires = now.addingTimeInterval(TimeInterval(environment.configuration.tokenTTLDays) * 86_400)
+            try await environment.archive.createSession(StoredSession(tokenHash: Passwords.tokenHash(token), userName: user.name, createdAt: now, expiresAt: expires))
+            return JSONResponse(SessionReply(token: token, expiresAt: expires, user: UserReply(user)), status: .created)
+        }
+        routes.add(.delete, "/v1/sessions/current") { _, context in
+            _ = try context.requireUser()
+            if let hash = context.tokenHash { try await environment.archive.revokeSession(tokenHash: hash, at: environment.now) }
+            return Response(status: .noContent)
+        }
+        routes.add(.get, "/v1/me") { _, context in
+            JSONResponse(UserReply(try context.requireUser()))
+        }
+        routes.add(.get, "/v1/users") { _, context in
+            _ = try context.requireRole(.admin)
+            return JSONResponse(try await environment.archive.users().map(UserReply.init))
+        }
+        routes.add(.post, "/v1/users") { request, context in
+            let admin = try context.requireRole(.admin)
+            var request = request
+            let new = try await request.decodeJSON(NewUser.self, limit: 64 * 1024)
+            try Self.checkPassword(new.password)
+            let hash = await Passwords.hash(new.password, cost: environment.configuration.bcryptCost)
+            let user = StoredUser(name: new.name, role: new.role, passwordHash: hash, createdAt: environment.now)
+            try await environment.archive.createUser(user)
+            context.logger.info("user created", metadata: ["by": "\(admin.name)", "name": "\(user.name)"])
+            return JSONResponse(UserReply(user), status: .created)
+        }
+        for (verb, disabled) in [("disable", true), ("enable", false)] {
+            routes.add(.post, "/v1/users/:name/\(verb)") { _, context in
+                let admin = try context.requireRole(.admin)
+                let name = context.parameters.get("name") ?? ""
+                guard name != admin.name || !disabled else {
+                    throw Problem(.conflict, code: "invalid_transition", detail: "You cannot disable your own account.")
+                }
+                try await environment.archive.setDisabled(name, disabled, by: admin.name, at: environment.now)
+                guard let user = try await environment.archive.user(named: name) else {
+                    throw Problem(.notFound, code: "not_found", detail: "There is no user named '\(name)'.")
+                }
+                return JSONResponse(UserReply(user))
+            }
+        }
+    }
+
+    static func checkPassword(_ password: String) throws(GalleyError) {
+        guard password.count >= 10, password.utf8.count <= 72 else {
+            throw GalleyError(.fieldInvalid, "A password needs 10 to 72 characters (bcrypt reads no further).", field: "password")
+        }
+    }
+}
