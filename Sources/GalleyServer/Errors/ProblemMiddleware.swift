@@ -25,16 +25,18 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem(error)
         case let error as DecodingError:
             return Problem(.badRequest, code: "malformed", detail: Self.describe(error), field: Self.field(of: error))
-        case let error as HTTPError:
+        case let error as any HTTPResponseError:
+            // Hummingbird's own errors (and NIO's, such as a body over the size limit).
+            let detail = (error as? HTTPError)?.body
             switch error.status {
             case .contentTooLarge:
                 return Problem(.contentTooLarge, code: "too_large", detail: "The request body is larger than this server accepts.")
             case .notFound:
-                return Problem(.notFound, code: "not_found", detail: error.body ?? "There is nothing at this address.")
+                return Problem(.notFound, code: "not_found", detail: detail ?? "There is nothing at this address.")
             case .methodNotAllowed:
                 return Problem(.methodNotAllowed, code: "method_not_allowed", detail: "This address does not accept that method.")
             default:
-                return Problem(error.status, code: error.status.code < 500 ? "bad_request" : "server_error", detail: error.body ?? error.status.reasonPhrase)
+                return Problem(error.status, code: error.status.code < 500 ? "bad_request" : "server_error", detail: detail ?? error.status.reasonPhrase)
             }
         case let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode):
             logger.error("archive unavailable for writing", metadata: ["sqlite": "\(error.resultCode)"])

@@ -1,0 +1,132 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GalleyServer
+
+/// Every route, asked by nobody, by the article's author (analyst `anna`), by another analyst
+/// (`boris`), by an editor and by an admin, each on a fresh archive, against a table of the
+/// expected answers. `200:applied` means HTTP 200 and that push result.
+@Suite struct AuthorizationMatrixTests {
+    static let callers = ["anonymous", "anna", "boris", "erik", "admin"]
+
+    /// method, path (with {id} = Anna's submitted draft, {pid} = her published article,
+    /// {rev} = the draft's head), then the expected outcome for each caller in order.
+    static let table: [(String, String, [String])] = [
+        ("get", "/healthz", ["200", "200", "200", "200", "200"]),
+        ("get", "/metrics", ["200", "200", "200", "200", "200"]),
+        ("get", "/openapi.yaml", ["200", "200", "200", "200", "200"]),
+        ("post", "/v1/sessions", ["401", "201", "201", "201", "201"]),
+        ("delete", "/v1/sessions/current", ["401", "204", "204", "204", "204"]),
+        ("get", "/v1/me", ["401", "200", "200", "200", "200"]),
+        ("get", "/v1/users", ["401", "403", "403", "403", "200"]),
+        ("post", "/v1/users", ["401", "403", "403", "403", "201"]),
+        ("post", "/v1/users/{name}/disable", ["401", "403", "403", "403", "200"]),
+        ("post", "/v1/users/{name}/enable", ["401", "403", "403", "403", "200"]),
+        ("post", "/v1/sync/push", ["401", "200:applied", "200:rejected", "200:applied", "200:applied"]),
+        ("get", "/v1/sync/pull", ["401", "200", "200", "200", "200"]),
+        ("get", "/v1/articles", ["401", "200", "200", "200", "200"]),
+        ("get", "/v1/articles/{id}", ["401", "200", "404", "200", "200"]),
+        ("get", "/v1/articles/{pid}", ["401", "200", "200", "200", "200"]),
+        ("get", "/v1/articles/{id}/revisions", ["401", "200", "404", "200", "200"]),
+        ("get", "/v1/articles/{pid}/revisions", ["401", "200", "404", "200", "200"]),
+        ("get", "/v1/articles/{id}/revisions/{revision}", ["401", "200", "404", "200", "200"]),
+        ("get", "/v1/articles/{id}/diff", ["401", "200", "404", "200", "200"]),
+        ("post", "/v1/articles/{id}/transitions", ["401", "403", "404", "200", "200"]),
+        ("post", "/v1/articles/{pid}/transitions", ["401", "403", "403", "200", "200"]),
+        ("post", "/v1/articles/{id}/notes", ["401", "201", "404", "201", "201"]),
+        ("post", "/v1/articles/{pid}/notes", ["401", "201", "403", "201", "201"]),
+        ("get", "/v1/review-queue", ["401", "403", "403", "200", "200"]),
+        ("get", "/v1/search", ["401", "200", "200", "200", "200"]),
+        ("get", "/v1/categories", ["401", "200", "200", "200", "200"]),
+        ("post", "/v1/categories", ["401", "403", "403", "403", "201"]),
+        ("get", "/v1/audit", ["401", "403", "403", "403", "200"]),
+    ]
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let method: String
+        let path: String
+        let caller: String
+        let expected: String
+        var testDescription: String { "\(method.uppercased()) \(path) as \(caller)" }
+    }
+
+    static var cases: [Case] {
+        table.flatMap { method, path, outcomes in
+            zip(callers, outcomes).map { Case(method: method, path: path, caller: $0, expected: $1) }
+        }
+    }
+
+    @Test func theTableCoversEveryRoute() async throws {
+        let fixture = try await ServerFixture()
+        let routed = Set(routes(fixture.environment).openAPIPaths.map { "\($0.method) \($0.path)" })
+        let covered = Set(Self.table.map { "\($0.0) \($0.1.replacingOccurrences(of: "{pid}", with: "{id}"))" })
+        #expect(routed == covered, "uncovered: \(routed.subtracting(covered).sorted()); unknown: \(covered.subtracting(routed).sorted())")
+    }
+
+    @Test(arguments: cases)
+    func answer(_ c: Case) async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let erik = try await client.login("erik")
+            // Anna's submitted draft, and her published article.
+            let draft = Make.create("Minsk and Beijing", body: "Paragraph.\n", by: "anna", at: fixture.environment.now)
+            let live = Make.create("Potash exports", body: "Potash paragraph.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([draft, live], token: anna)
+            for id in [draft.articleID, live.articleID] {
+                _ = try await client.call(.post, "/v1/articles/\(id)/transitions", token: anna, json: ["kind": "submit"])
+            }
+            let liveHead = try await client.article(live.articleID, token: erik).headRevision
+            _ = try await client.call(.post, "/v1/articles/\(live.articleID)/transitions", token: erik, json: ["kind": "approve", "revision": liveHead.hex])
+            let published = try await client.call(.post, "/v1/articles/\(live.articleID)/transitions", token: erik, json: ["kind": "publish"])
+            #expect(published.status == .ok)
+            let head = try await client.article(draft.articleID, token: erik)
+
+            let token: String? = c.caller == "anonymous" ? nil : try await client.login(c.caller)
+            let path = c.path.replacingOccurrences(of: "{id}", with: draft.articleID.description)
+                .replacingOccurrences(of: "{pid}", with: live.articleID.description)
+                .replacingOccurrences(of: "{revision}", with: head.headRevision.hex)
+                .replacingOccurrences(of: "{name}", with: "boris")
+            let target = c.path.contains("{pid}") ? try await client.article(live.articleID, token: erik) : head
+            let method = HTTPRequest.Method(rawValue: c.method.uppercased())!
+            let reply: Reply
+            switch (c.method, c.path) {
+            case ("post", "/v1/sessions"):
+                let name = c.caller == "anonymous" ? "nobody" : c.caller
+                reply = try await client.call(.post, path, json: ["name": name, "password": "password-\(name)"])
+            case ("post", "/v1/users"):
+                reply = try await client.call(.post, path, token: token, json: ["name": "newcomer", "role": "analyst", "password": "a long enough password"])
+            case ("post", "/v1/sync/push"):
+                let edit = Make.edit(target, by: c.caller, at: fixture.environment.now) { $0 + "\nMore.\n" }
+                reply = try await client.call(.post, path, token: token, encodable: PushBody(changes: [edit]))
+            case ("post", let p) where p.hasSuffix("/transitions"):
+                let command: [String: Any] = c.path.contains("{pid}")
+                    ? ["kind": "retract", "message": "The figures were wrong."]
+                    : ["kind": "approve", "revision": target.headRevision.hex]
+                reply = try await client.call(.post, path, token: token, json: command)
+            case ("post", let p) where p.hasSuffix("/notes"):
+                reply = try await client.call(.post, path, token: token, json: ["text": "Please cite the source."])
+            case ("post", "/v1/categories"):
+                reply = try await client.call(.post, path, token: token, json: ["slug": "society", "name": "Society"])
+            case ("get", "/v1/search"):
+                reply = try await client.call(.get, path + "?q=minsk", token: token)
+            default:
+                reply = try await client.call(method, path, token: token)
+            }
+            let parts = c.expected.split(separator: ":").map(String.init)
+            #expect(String(reply.status.code) == parts[0], "\(c.testDescription): \(reply.status.code) \(reply.text.prefix(300))")
+            if reply.status.code >= 400 {
+                #expect(reply.headers[.contentType] == "application/problem+json")
+                #expect(reply.code != nil && !(reply.json["detail"] as? String ?? "").isEmpty)
+            }
+            if parts.count > 1 {
+                let results = try reply.decode(PushResults.self).results
+                #expect(results.first?.status.rawValue == parts[1], "\(c.testDescription): \(results)")
+            }
+        }
+    }
+}
