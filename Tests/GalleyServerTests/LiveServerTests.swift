@@ -38,6 +38,16 @@ import FoundationNetworking
         let me = try await HTTP.request("GET", server.url("/v1/me"), token: token)
         #expect(me.status == 200 && me.text.contains("\"admin\""))
 
+        // Prometheus metrics: request counts and latencies, sync batch sizes.
+        let create = Make.create("Counted", body: "x\n", by: "admin", at: Date())
+        let push = try await HTTP.request("POST", server.url("/v1/sync/push"), token: token,
+                                          json: ["changes": [try JSONSerialization.jsonObject(with: GalleyJSON.encoder().encode(create))]])
+        #expect(push.status == 200, "\(push.text)")
+        let metrics = try await HTTP.request("GET", server.url("/metrics"))
+        for name in ["hb_requests", "http_server_request_duration", "galley_changes_total", "galley_push_batch_size"] {
+            #expect(metrics.text.contains(name), "metrics lack \(name)")
+        }
+
         // A consistent copy while serving; it opens, and carries a new epoch.
         let backup = server.dataDir.appendingPathComponent("backup.sqlite").path
         let status = try ServerProcess.run(["backup", backup], dataDir: server.dataDir.path)
