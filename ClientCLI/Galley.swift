@@ -8,40 +8,38 @@ struct Galley: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "galley",
         abstract: "Write, sync and review articles offline with a Galley server.",
-        subcommands: [MergeFileCommand.self])
-}
-
-struct MergeFileCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "merge-file",
-        abstract: "Three-way merge of files, as `git merge-file` does (Galley's own merge engine).",
         discussion: """
-            Merges the changes from BASE to THEIRS into OURS. The exit status is the number of \
-            conflicts (at most 127), 0 for a clean merge, 255 when a file cannot be read.
-            """)
+            Everything but `login` and `sync` works offline, on the workspace's replica \
+            (.galley/ in this folder or one above it; --workspace DIR or GALLEY_WORKSPACE to choose).
+            IDs: an article's full id, the first digits of its 8-digit short id, or its slug.
 
-    @Flag(name: .customShort("p"), help: "Send the result to standard output instead of overwriting OURS.")
-    var toStdout = false
+            Exit status: 0 ok, 1 error, 2 usage, 3 conflicts remain after sync, \
+            4 cannot reach the server or not logged in.
+            """,
+        subcommands: [
+            Init.self, Login.self, Logout.self,
+            New.self, Edit.self, Show.self, List.self, Search.self, Tag.self, Untag.self, Author.self, Log.self, Diff.self,
+            Status.self, Sync.self, Conflicts.self, Resolve.self,
+            Submit.self, Review.self, Approve.self, RequestChanges.self, Publish.self, Retract.self, Note.self, Delete.self,
+            Export.self, Import.self, MergeFileCommand.self,
+        ])
 
-    @Option(name: .customShort("L"), help: "A label for the conflict markers, instead of a file name (up to three: ours, base, theirs).")
-    var labels: [String] = []
-
-    @Argument(help: "Our version; overwritten with the result unless -p is given.") var ours: String
-    @Argument(help: "The common ancestor.") var base: String
-    @Argument(help: "Their version.") var theirs: String
-
-    func validate() throws {
-        if labels.count > 3 { throw ValidationError("too many labels on the command line (at most three)") }
-    }
-
-    func run() throws {
+    /// Like ArgumentParser's own entry point, but usage errors exit with 2 (as documented)
+    /// instead of 64.
+    static func main() async {
         do {
-            let outcome = try MergeFile.run(ours: ours, base: base, theirs: theirs, labels: labels, toStandardOutput: toStdout)
-            if toStdout { FileHandle.standardOutput.write(Data(outcome.merged)) }
-            if outcome.status != 0 { throw ExitCode(outcome.status) }
-        } catch let error as GalleyError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            throw ExitCode(255)
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
         }
     }
 }

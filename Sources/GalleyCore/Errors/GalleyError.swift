@@ -56,4 +56,5 @@ extension GalleyError.Code {
     public static let malformed: Self = "malformed"
     public static let alreadyExists: Self = "already_exists"
     public static let badQuery: Self = "bad_query"
+    public static let frontMatter: Self = "front_matter"
 }

@@ -47,6 +47,17 @@ enum ReplicaSchema {
                 """)
             try db.execute(sql: "INSERT INTO sync_state (id, replica_id) VALUES (1, ?)", arguments: [UUID().uuidString.lowercased()])
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                -- A pushed change the server answered stays in the outbox, marked, and keeps being
+                -- shown until a pull brings the server's state of its article: an interrupted sync
+                -- never makes an edit vanish from view.
+                ALTER TABLE outbox ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE outbox ADD COLUMN result TEXT;
+                -- The server's category list, so that validation works offline.
+                CREATE TABLE categories (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,288 @@
+import ArgumentParser
+import Foundation
+import GalleyClient
+import GalleyCore
+
+struct New: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a draft (offline); prints its id.")
+    @OptionGroup var options: WorkspaceOptions
+    @Option(help: "The title.") var title: String?
+    @Option(help: "The lead paragraph.") var lead: String = ""
+    @Option(help: "The category (its slug).") var category: String = ""
+    @Option(name: .customLong("tag"), help: "A tag (repeat for more).") var tags: [String] = []
+    @Option(help: "Read the body (Markdown) from a file ('-' for standard input).") var bodyFile: String?
+    @Option(help: "Read title, lead, tags and body from a Markdown file with front matter.") var from: String?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if from == nil && title == nil { throw ValidationError("Give a --title (or --from FILE.md).") }
+        if from != nil && bodyFile != nil { throw ValidationError("Use either --from or --body-file, not both.") }
+    }
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let article: Article
+            if let from {
+                let doc = try ArticleDocument.parse(try readText(from), source: from)
+                let content = doc.content
+                article = try app.newArticle(
+                    title: title ?? content.title, lead: lead.isEmpty ? content.lead : lead,
+                    category: category.isEmpty ? content.category : category, tags: tags + content.sortedTags, body: content.body)
+            } else {
+                article = try app.newArticle(title: title ?? "", lead: lead, category: category, tags: tags, body: try bodyFile.map(readText) ?? "")
+            }
+            if output.json { return try Terminal.json(GalleyApp.ArticleView(article: article, conflicts: [], notes: [])) }
+            print(article.id.short)
+        }
+    }
+}
+
+struct Edit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Edit an article in $EDITOR (Markdown with front matter), or set fields directly.",
+        discussion: "Nothing you type is lost: text that cannot be saved is kept in .galley/rescue/.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The article (id, id prefix or slug).") var id: String
+    @Option var title: String?
+    @Option var lead: String?
+    @Option var category: String?
+    @Option var slug: String?
+    @Option(help: "The image path or URL.") var image: String?
+    @Option(help: "The image credit line.") var credit: String?
+    @Option(help: "Read the body from a file ('-' for standard input).") var bodyFile: String?
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let article = try app.find(id)
+            if title == nil && lead == nil && category == nil && slug == nil && image == nil && credit == nil && bodyFile == nil {
+                let session = EditorSession(workspace: app.workspace)
+                switch try session.editArticle(article, app: app, reopen: { error, rescue in
+                    Terminal.error("\(error.message)\nYour text is kept in \(rescue.path).")
+                    return Terminal.ask("Re-open the editor to fix it?")
+                }) {
+                case .saved(let saved): print("Saved \(saved.id.short) (\(saved.state.rawValue)); it goes to the server on the next sync.")
+                case .unchanged: print("No changes.")
+                case .rescued(let url, let error):
+                    throw GalleyError(error.code, "\(error.message)\nNothing was saved as a change; your text is in \(url.path). Fix it and run `galley edit \(article.id.short) --body-file …`, or edit again.")
+                }
+                return
+            }
+            var doc = ArticleDocument(article.content)
+            if let title { doc.title = title }
+            if let lead { doc.lead = lead }
+            if let category { doc.category = category }
+            if let slug { doc.slug = slug }
+            if let image { doc.image = image }
+            if let credit { doc.credit = credit }
+            if let bodyFile { doc.body = try readText(bodyFile) }
+            if let saved = try app.save(doc, to: article) { print("Saved \(saved.id.short).") } else { print("No changes.") }
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show an article (from the replica, offline).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    @Option(help: "Show this revision (an id prefix) instead of the head.") var revision: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await perform {
+            let view = try options.open().show(id, revision: revision)
+            if output.json { return try Terminal.json(view) }
+            let a = view.article
+            print(Terminal.bold(a.content.title))
+            var meta = ["\(a.id.short)", a.state.rawValue.replacingOccurrences(of: "_", with: " "), "by " + a.authors.joined(separator: ", ")]
+            if !a.content.category.isEmpty { meta.append(a.content.category) }
+            if let published = a.publishedAt { meta.append("published \(Terminal.localTime(published))") }
+            print(Terminal.dim(meta.joined(separator: " · ")))
+            if !a.content.sortedTags.isEmpty { print(Terminal.dim("#" + a.content.sortedTags.joined(separator: " #"))) }
+            print(Terminal.dim("revision \(a.headRevision.short)\(a.publishedRevision.map { $0 == a.headRevision ? " (published)" : "; published \($0.short)" } ?? "")"))
+            if !a.content.lead.isEmpty { print("\n" + Terminal.bold(a.content.lead)) }
+            print("\n" + a.content.body)
+            if !view.conflicts.isEmpty { print(Terminal.red("\(view.conflicts.count) open conflict(s): galley conflicts; galley resolve \(a.id.short)")) }
+            for n in view.notes { print(Terminal.dim("— \(n.author), \(Terminal.localTime(n.createdAt)): ") + n.text) }
+        }
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List articles in the replica (offline).")
+    @OptionGroup var options: WorkspaceOptions
+    @Option var state: ArticleState?
+    @Option var tag: String?
+    @Option var category: String?
+    @Flag(help: "Only articles you are an author of.") var mine = false
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await perform {
+            let views = try options.open().list(state: state, tag: tag, category: category, mine: mine)
+            if output.json { return try Terminal.json(views) }
+            if views.isEmpty { print("No articles.") }
+            for v in views { print(Terminal.line(v.article)) }
+        }
+    }
+}
+
+struct Search: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Full-text search in the replica (offline).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(parsing: .remaining) var words: [String]
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws { if words.isEmpty { throw ValidationError("Give the words to search for.") } }
+
+    func run() async throws {
+        try await perform {
+            let views = try options.open().search(words.joined(separator: " "))
+            if output.json { return try Terminal.json(views) }
+            if views.isEmpty { print("Nothing found.") }
+            for v in views { print(Terminal.line(v.article)) }
+        }
+    }
+}
+
+struct Tag: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add tags.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    @Argument var tags: [String]
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let a = try app.tag(try app.find(id), add: tags)
+            print("\(a.id.short): #" + a.content.sortedTags.joined(separator: " #"))
+        }
+    }
+}
+
+struct Untag: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove tags.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    @Argument var tags: [String]
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let a = try app.tag(try app.find(id), remove: tags)
+            print("\(a.id.short): " + (a.content.tags.isEmpty ? "no tags" : "#" + a.content.sortedTags.joined(separator: " #")))
+        }
+    }
+}
+
+struct Author: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add or remove co-authors (a co-author has the author's rights).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    @Option var add: [String] = []
+    @Option var remove: [String] = []
+
+    func validate() throws { if add.isEmpty && remove.isEmpty { throw ValidationError("Give --add NAME or --remove NAME.") } }
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let a = try app.authors(try app.find(id), add: add, remove: remove)
+            print("\(a.id.short): by " + a.authors.joined(separator: ", "))
+        }
+    }
+}
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The history of an article.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let article = try app.find(id)
+            let revisions = try app.log(article)
+            if output.json { return try Terminal.json(revisions) }
+            for r in revisions {
+                var marks: [String] = []
+                if r.id == article.headRevision { marks.append("head") }
+                if r.id == article.approvedRevision { marks.append("approved") }
+                if r.id == article.publishedRevision { marks.append("published") }
+                if r.parents.count > 1 { marks.append("merge") }
+                print("\(Terminal.yellow(r.id.short))  \(Terminal.localTime(r.createdAt))  \(Terminal.pad(r.author, 10))  \(r.content.title)\(marks.isEmpty ? "" : Terminal.dim("  (" + marks.joined(separator: ", ") + ")"))")
+            }
+        }
+    }
+}
+
+struct Diff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A unified diff between revisions (default: head against the last approved one, or the last synced one).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    @Option var from: String?
+    @Option var to: String?
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let text = try app.diff(try app.find(id), from: from, to: to)
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("+") && !line.hasPrefix("+++") { print(Terminal.green(String(line))) }
+                else if line.hasPrefix("-") && !line.hasPrefix("---") { print(Terminal.red(String(line))) }
+                else { print(String(line)) }
+            }
+        }
+    }
+}
+
+struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete an article that was never published.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let article = try app.find(id)
+            try app.delete(article)
+            print("Deleted \(article.id.short); the server hears of it on the next sync.")
+        }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write every article as Markdown with front matter (one file per article, named by slug).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var directory: String
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await perform {
+            let report = try options.open().export(to: URL(fileURLWithPath: directory))
+            if output.json { return try Terminal.json(report) }
+            print("Wrote \(report.written.count) file\(report.written.count == 1 ? "" : "s") to \(directory).")
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create drafts from Markdown files with front matter (files or folders).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var paths: [String]
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await perform {
+            let report = try options.open().importFiles(paths)
+            if output.json { try Terminal.json(report) } else {
+                for c in report.created { print("\(Terminal.yellow(c.id))  \(c.title)  \(Terminal.dim(c.file))") }
+                for f in report.failed { Terminal.error("\(f.file): \(f.reason)") }
+                print("Imported \(report.created.count), could not take \(report.failed.count).")
+            }
+            if !report.failed.isEmpty { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import GalleyClient
+import GalleyCore
+
+struct MergeFileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge-file",
+        abstract: "Three-way merge of files, as `git merge-file` does (Galley's own merge engine).",
+        discussion: """
+            Merges the changes from BASE to THEIRS into OURS. The exit status is the number of \
+            conflicts (at most 127), 0 for a clean merge, 255 when a file cannot be read.
+            """)
+
+    @Flag(name: .customShort("p"), help: "Send the result to standard output instead of overwriting OURS.")
+    var toStdout = false
+
+    @Option(name: .customShort("L"), help: "A label for the conflict markers, instead of a file name (up to three: ours, base, theirs).")
+    var labels: [String] = []
+
+    @Argument(help: "Our version; overwritten with the result unless -p is given.") var ours: String
+    @Argument(help: "The common ancestor.") var base: String
+    @Argument(help: "Their version.") var theirs: String
+
+    func validate() throws {
+        if labels.count > 3 { throw ValidationError("too many labels on the command line (at most three)") }
+    }
+
+    func run() throws {
+        do {
+            let outcome = try MergeFile.run(ours: ours, base: base, theirs: theirs, labels: labels, toStandardOutput: toStdout)
+            if toStdout { FileHandle.standardOutput.write(Data(outcome.merged)) }
+            if outcome.status != 0 { throw ExitCode(outcome.status) }
+        } catch let error as GalleyError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(255)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import GalleyClient
+import GalleyCore
+
+/// Options every workspace command shares.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: .long, help: "The workspace folder (default: the one containing the current folder; or GALLEY_WORKSPACE).")
+    var workspace: String?
+
+    func open() throws -> GalleyApp {
+        try GalleyApp.open(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), workspace: workspace)
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON.") var json = false
+}
+
+/// Runs a command body and turns failures into a message on stderr and a documented exit status.
+func perform(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as GalleyError {
+        Terminal.error(error.message)
+        throw ExitCode(1)
+    } catch let error as ClientError {
+        Terminal.error(error.description)
+        throw ExitCode(error.exitCode)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        Terminal.error("\(error)")
+        throw ExitCode(1)
+    }
+}
+
+enum Terminal {
+    static let isTTY = isatty(STDOUT_FILENO) == 1
+    static let color = isTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+
+    static func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    static func bold(_ s: String) -> String { paint(s, "1") }
+    static func dim(_ s: String) -> String { paint(s, "2") }
+    static func red(_ s: String) -> String { paint(s, "31") }
+    static func green(_ s: String) -> String { paint(s, "32") }
+    static func yellow(_ s: String) -> String { paint(s, "33") }
+
+    static func error(_ message: String) {
+        let prefix = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil ? "\u{1B}[31merror:\u{1B}[0m " : "error: "
+        FileHandle.standardError.write(Data((prefix + message + "\n").utf8))
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
+        let data = try GalleyJSON.encoder(pretty: true).encode(value)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    /// Reads a line without echo (for passwords), from the terminal.
+    static func secret(_ prompt: String) -> String? {
+        guard let raw = getpass(prompt) else { return nil }
+        return String(cString: raw)
+    }
+
+    static func ask(_ question: String) -> Bool {
+        guard isatty(STDIN_FILENO) == 1 else { return false }
+        FileHandle.standardError.write(Data("\(question) [Y/n] ".utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
+        return answer.isEmpty || answer.hasPrefix("y")
+    }
+
+    static func line(_ article: Article) -> String {
+        let state = article.state.rawValue.replacingOccurrences(of: "_", with: " ")
+        let tags = article.content.sortedTags.isEmpty ? "" : dim("  #" + article.content.sortedTags.joined(separator: " #"))
+        return "\(yellow(article.id.short))  \(pad(state, 17))  \(article.content.title)\(tags)"
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+    static func localTime(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "MMM dd, yyyy H:mm"
+        f.locale = Locale(identifier: "en_US_POSIX")
+        return f.string(from: date)
+    }
+}
+
+/// Reads a file's text for --body-file and --from, with a clear error.
+func readText(_ path: String) throws -> String {
+    if path == "-" {
+        return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw GalleyError(.malformed, "\(path) is not UTF-8 text.")
+    }
+    return text
+}
+
+extension ArticleState: ExpressibleByArgument {}

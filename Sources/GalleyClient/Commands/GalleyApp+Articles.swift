@@ -1,0 +1,152 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+
+extension GalleyApp {
+    /// `galley new`: a draft made offline.
+    public func newArticle(title: String, lead: String = "", category: String = "", tags: [String] = [], body: String = "") throws -> Article {
+        var change = try change(for: nil)
+        change.set = .init(title: title, lead: lead, body: body, category: category)
+        change.tags = SetEdit(add: tags)
+        try checkLocally(ArticleContent(title: title, lead: lead, body: body, category: category, tags: Set(tags), slug: Slug.make(from: title)).normalized())
+        return try record(change)
+    }
+
+    /// Validates content the way the server will, with the categories last synced.
+    func checkLocally(_ content: ArticleContent) throws {
+        let categories = Set(try replica.categories().map(\.slug))
+        try ArticleValidator(categories: categories.isEmpty ? nil : categories).validate(content)
+    }
+
+    /// The change that turns `article` into `document`, or nil when nothing changed.
+    func change(for article: Article, to document: ArticleDocument) throws -> Change? {
+        var change = try change(for: article)
+        let old = article.content
+        let new = document.content
+        for field in ContentField.allCases where field != .tags && field != .deletion {
+            if new[text: field] != old[text: field] { change.set(field, to: new[text: field], from: old) }
+        }
+        change.tags = SetEdit.between(old.sortedTags, new.sortedTags)
+        if new.slug.isEmpty { change.set.slug = nil; change.previous.slug = nil }
+        guard change.editsContent else { return nil }
+        var check = new
+        if check.slug.isEmpty { check.slug = old.slug }
+        try checkLocally(check)
+        return change
+    }
+
+    /// `galley edit ID --title … --body-file …` and the editor's save: records what differs.
+    /// Returns nil when the document matches the article.
+    @discardableResult
+    public func save(_ document: ArticleDocument, to article: Article) throws -> Article? {
+        guard let change = try change(for: article, to: document) else { return nil }
+        return try record(change)
+    }
+
+    public func tag(_ article: Article, add: [String] = [], remove: [String] = []) throws -> Article {
+        for tag in add { try ArticleValidator.validateTag(tag) }
+        var change = try change(for: article)
+        change.tags = SetEdit(add: add, remove: remove)
+        return try record(change)
+    }
+
+    public func authors(_ article: Article, add: [String] = [], remove: [String] = []) throws -> Article {
+        var change = try change(for: article)
+        change.authors = SetEdit(add: add, remove: remove)
+        return try record(change)
+    }
+
+    public func delete(_ article: Article) throws {
+        var change = try change(for: article)
+        change.delete = true
+        try replica.record(change, now: now)
+    }
+
+    public func find(_ token: String) throws -> Article { try replica.find(token) }
+
+    /// An article with its open conflicts: what `show --json` prints.
+    public struct ArticleView: Encodable, Sendable {
+        public var article: Article
+        public var conflicts: [Conflict]
+        public var notes: [ReviewNote]
+        public var includeBody = true
+
+        public init(article: Article, conflicts: [Conflict], notes: [ReviewNote], includeBody: Bool = true) {
+            self.article = article
+            self.conflicts = conflicts
+            self.notes = notes
+            self.includeBody = includeBody
+        }
+
+        enum Keys: String, CodingKey { case conflicts, notes }
+
+        public func encode(to encoder: any Encoder) throws {
+            if includeBody { try article.encode(to: encoder) } else { try ArticleSummary(article).encode(to: encoder) }
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(conflicts, forKey: .conflicts)
+            if includeBody { try c.encode(notes, forKey: .notes) }
+        }
+    }
+
+    public func show(_ token: String, revision: String? = nil) throws -> ArticleView {
+        var article = try find(token)
+        if let revision {
+            let all = try replica.revisions(of: article.id)
+            let matches = all.filter { $0.id.hex.hasPrefix(revision.lowercased()) }
+            guard matches.count == 1, let r = matches.first else {
+                throw GalleyError(matches.isEmpty ? .notFound : .ambiguousID, matches.isEmpty
+                    ? "Article \(article.id.short) has no revision '\(revision)' here; see `galley log \(article.id.short)`."
+                    : "'\(revision)' matches \(matches.count) revisions; give more digits.")
+            }
+            article.content = r.content
+            article.headRevision = r.id
+        }
+        return ArticleView(article: article, conflicts: try replica.conflicts(of: article.id), notes: try replica.notes(of: article.id))
+    }
+
+    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, mine: Bool = false) throws -> [ArticleView] {
+        let author = mine ? try replica.actor().name : nil
+        return try replica.list(state: state, tag: tag, category: category, author: author).map {
+            ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false)
+        }
+    }
+
+    public func search(_ query: String) throws -> [ArticleView] {
+        try replica.search(query).map { ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false) }
+    }
+
+    /// `galley log`: the revisions this replica knows, newest first.
+    public func log(_ article: Article) throws -> [Revision] {
+        try replica.revisions(of: article.id).reversed()
+    }
+
+    /// `galley diff`: by default the head against the last approved (or published) revision, or
+    /// against what was last synced when there are local edits.
+    public func diff(_ article: Article, from: String? = nil, to: String? = nil) throws -> String {
+        let revisions = try replica.revisions(of: article.id)
+        func pick(_ prefix: String) throws -> Revision {
+            let matches = revisions.filter { $0.id.hex.hasPrefix(prefix.lowercased()) }
+            guard matches.count == 1 else {
+                throw GalleyError(matches.isEmpty ? .notFound : .ambiguousID, "No single revision '\(prefix)' of \(article.id.short); see `galley log \(article.id.short)`.")
+            }
+            return matches[0]
+        }
+        let target = try to.map(pick) ?? revisions.first { $0.id == article.headRevision }
+        guard let target else { throw GalleyError(.notFound, "The head revision of \(article.id.short) is not in this replica; run `galley sync`.") }
+        let synced = try replica.serverHead(article.id)
+        let defaultBase = article.approvedRevision ?? article.publishedRevision ?? (synced != article.headRevision ? synced : nil) ?? target.parents.first
+        let baseID = try from.map(pick)?.id ?? defaultBase
+        guard let baseID, let base = revisions.first(where: { $0.id == baseID }) else {
+            return "Nothing to compare: \(article.id.short) has a single revision.\n"
+        }
+        var out = ""
+        for field in [ContentField.title, .lead, .body] {
+            out += UnifiedDiff.make(from: base.content[text: field], to: target.content[text: field],
+                                    oldLabel: "\(field.rawValue) @\(base.id.short)", newLabel: "\(field.rawValue) @\(target.id.short)")
+        }
+        for field in [ContentField.category, .tags, .slug, .image, .imageCredit] where base.content[text: field] != target.content[text: field] {
+            out += "\(field.rawValue): \(base.content[text: field]) -> \(target.content[text: field])\n"
+        }
+        return out.isEmpty ? "No differences between \(base.id.short) and \(target.id.short).\n" : out
+    }
+}

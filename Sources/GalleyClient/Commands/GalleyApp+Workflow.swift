@@ -1,0 +1,79 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+
+extension GalleyApp {
+    /// A workflow step, recorded offline and sent on the next sync. The rules are checked here
+    /// first (an analyst hears at once that only editors publish); the server checks again.
+    @discardableResult
+    public func command(_ command: WorkflowCommand, on article: Article) throws -> Article {
+        var change = try change(for: article)
+        change.command = command
+        return try record(change)
+    }
+
+    public func submit(_ article: Article) throws -> Article { try command(.submit, on: article) }
+
+    /// Approves the revision the editor is looking at: the article's current head here.
+    public func approve(_ article: Article) throws -> Article { try command(.approve(revision: article.headRevision), on: article) }
+
+    public func requestChanges(_ article: Article, message: String) throws -> Article {
+        try command(.requestChanges(message: message), on: article)
+    }
+
+    public func publish(_ article: Article, at: Date? = nil) throws -> Article { try command(.publish(at: at), on: article) }
+
+    public func retract(_ article: Article, message: String) throws -> Article { try command(.retract(message: message), on: article) }
+
+    public func note(_ article: Article, text: String) throws {
+        var change = try change(for: article)
+        change.note = .init(text: text)
+        try record(change)
+    }
+
+    /// `galley review`: submitted articles, oldest first.
+    public func reviewQueue() throws -> [ArticleView] {
+        try list(state: .submitted).reversed()
+    }
+
+    // MARK: Conflicts
+
+    public func conflicts() throws -> [Conflict] { try replica.openConflicts() }
+
+    public func conflicts(of article: Article) throws -> [Conflict] { try replica.conflicts(of: article.id) }
+
+    public enum Side: String, Sendable, CaseIterable { case ours, theirs }
+
+    /// Settles the open conflicts of an article: by taking a side, or with edited text.
+    ///
+    /// - Parameters:
+    ///   - take: `ours` keeps what the head has; `theirs` takes the other side.
+    ///   - text: the resolved text of the conflicted field (from a file or the editor).
+    public func resolve(_ article: Article, take: Side? = nil, text: String? = nil, field: ContentField? = nil) throws -> Article {
+        let open = try replica.conflicts(of: article.id).filter { field == nil || $0.field == field }
+        guard !open.isEmpty else {
+            throw GalleyError(.notFound, "Article \(article.id.short) has no open conflicts\(field.map { " in \($0.rawValue)" } ?? "").")
+        }
+        var change = try change(for: article)
+        change.resolves = open.map(\.id)
+        if let text {
+            let fields = Set(open.map(\.field))
+            guard fields.count == 1, let only = fields.first, only != .deletion else {
+                throw GalleyError(.ambiguousID, "Article \(article.id.short) has conflicts in \(fields.map(\.rawValue).sorted().joined(separator: ", ")); resolve one field at a time with --field.")
+            }
+            guard !text.contains("<<<<<<<") && !text.contains(">>>>>>>") else {
+                throw GalleyError(.malformed, "The text still has conflict markers (<<<<<<< … >>>>>>>); choose between the sides and remove the markers.")
+            }
+            change.set(only, to: text, from: article.content)
+        } else if take == .theirs {
+            for conflict in open {
+                if conflict.field == .deletion {
+                    change.delete = true
+                } else {
+                    change.set(conflict.field, to: conflict.theirs, from: article.content)
+                }
+            }
+        }
+        return try record(change)
+    }
+}

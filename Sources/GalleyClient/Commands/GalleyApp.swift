@@ -1,0 +1,144 @@
+import AsyncHTTPClient
+import Foundation
+import GalleyCore
+import GalleyStore
+
+/// Everything the `galley` command does, as a library: the CLI only parses arguments and prints.
+/// Every command but `login`, `logout` and `sync` works offline on the replica.
+public struct GalleyApp: Sendable {
+    public let workspace: Workspace
+    public let replica: ClientReplica
+    public var clock: @Sendable () -> Date = { Date() }
+    public var httpClient: HTTPClient = ServerAPI.sharedClient
+
+    public init(workspace: Workspace) throws {
+        self.workspace = workspace
+        self.replica = try workspace.openReplica()
+    }
+
+    /// Opens the workspace found from `directory` (or named by `--workspace`/`GALLEY_WORKSPACE`).
+    public static func open(from directory: URL, workspace explicit: String? = nil) throws -> GalleyApp {
+        try GalleyApp(workspace: Workspace.find(from: directory, explicit: explicit))
+    }
+
+    /// `galley init`.
+    @discardableResult
+    public static func initialize(at directory: URL, server: String) throws -> GalleyApp {
+        try GalleyApp(workspace: Workspace.create(at: directory, server: server))
+    }
+
+    public var now: Date { Timestamp.canonical(clock()) }
+
+    func api(authenticated: Bool = true) throws -> ServerAPI {
+        let token = workspace.token()
+        if authenticated && token == nil { throw ClientError.notLoggedIn("Not logged in; run `galley login` (needs the server).") }
+        return ServerAPI(baseURL: try workspace.serverURL(), token: token, client: httpClient)
+    }
+
+    // MARK: Session
+
+    /// `galley login`: exchanges a password for a token, kept in `.galley/token` (mode 0600).
+    public func login(user: String, password: String) async throws -> ServerAPI.Session {
+        let session = try await api(authenticated: false).login(name: user, password: password)
+        try workspace.saveToken(session.token)
+        try replica.setUser(name: session.user.name, role: session.user.role)
+        return session
+    }
+
+    /// `galley logout`: ends the session on the server when it can be reached, and forgets the token.
+    public func logout() async throws -> Bool {
+        defer { workspace.deleteToken() }
+        guard workspace.token() != nil else { return false }
+        do {
+            try await api().logout()
+        } catch let error as ClientError {
+            if case .unreachable = error { return true }  // forgotten here; it expires on its own
+        }
+        return true
+    }
+
+    // MARK: Sync and status
+
+    public func sync(progress: @Sendable (SyncEngine.Progress) -> Void = { _ in }) async throws -> SyncEngine.Report {
+        var engine = SyncEngine(replica: replica, api: try api())
+        engine.clock = clock
+        return try await engine.run(progress: progress)
+    }
+
+    public struct Status: Encodable, Sendable {
+        /// Changes not yet sent (or not yet answered).
+        public var outbox: Int
+        public var conflicts: Int
+        public var lastSync: Date?
+        public var server: String
+        public var user: String?
+        public var loggedIn: Bool
+        public var rejected: [Rejected]
+        public var pending: [Pending]
+
+        public struct Pending: Encodable, Sendable {
+            public var article: String
+            public var title: String
+            public var what: String
+        }
+
+        public struct Rejected: Encodable, Sendable {
+            public var article: String
+            public var code: String
+            public var message: String
+            public var what: String
+        }
+    }
+
+    public func status() throws -> Status {
+        let state = try replica.syncState()
+        let counts = try replica.counts()
+        let pending = try replica.pendingChanges().map { entry in
+            Status.Pending(
+                article: entry.change.articleID.short,
+                title: (try? replica.article(entry.change.articleID))??.content.title ?? entry.change.set.title ?? "",
+                what: Self.describe(entry.change))
+        }
+        let rejected = try replica.rejectedChanges().map {
+            Status.Rejected(article: $0.change.articleID.short, code: $0.code, message: $0.message, what: Self.describe($0.change))
+        }
+        return Status(
+            outbox: counts.outbox, conflicts: counts.conflicts, lastSync: state.lastSync, server: (try? workspace.serverURL()) ?? "",
+            user: state.userName, loggedIn: workspace.token() != nil, rejected: rejected, pending: pending)
+    }
+
+    /// A few words for what a change does.
+    static func describe(_ change: Change) -> String {
+        var parts: [String] = []
+        if change.baseRevision == nil { parts.append("create") } else if !change.set.isEmpty {
+            parts.append("edit " + ContentField.allCases.filter { change.set[$0] != nil }.map(\.rawValue).joined(separator: ", "))
+        }
+        if !change.tags.add.isEmpty { parts.append("tag " + change.tags.add.joined(separator: ", ")) }
+        if !change.tags.remove.isEmpty { parts.append("untag " + change.tags.remove.joined(separator: ", ")) }
+        if !change.authors.isEmpty { parts.append("authors") }
+        if let command = change.command { parts.append(command.name.replacingOccurrences(of: "_", with: " ")) }
+        if change.note != nil { parts.append("note") }
+        if change.delete { parts.append("delete") }
+        if !change.resolves.isEmpty { parts.append("resolve \(change.resolves.count) conflict\(change.resolves.count == 1 ? "" : "s")") }
+        return parts.joined(separator: "; ")
+    }
+
+    // MARK: Making changes
+
+    /// A change to `article` (nil: a new one) by this replica's user, made now.
+    func change(for article: Article?, id: ArticleID? = nil) throws -> Change {
+        let state = try replica.syncState()
+        return Change(
+            articleID: article?.id ?? id ?? ArticleID.generate(at: now), baseRevision: article?.headRevision,
+            author: try replica.actor().name, replicaID: state.replicaID, createdAt: now)
+    }
+
+    @discardableResult
+    func record(_ change: Change) throws -> Article {
+        let view = try replica.record(change, now: now)
+        guard let article = view.article else {
+            throw GalleyError(.notFound, "The change left no article to show.")
+        }
+        return article
+    }
+}

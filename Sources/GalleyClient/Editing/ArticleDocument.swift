@@ -1,0 +1,145 @@
+import Foundation
+import GalleyCore
+import Yams
+
+/// An article as a Markdown file with YAML front matter: what `galley edit` opens in the
+/// editor and what `export`/`import` read and write. Static site generators read the same shape.
+///
+/// ```
+/// ---
+/// title: Minsk hopes to boost cooperation with Beijing
+/// lead: Minsk aspires to replace the Kremlin with Beijing in some spheres.
+/// category: politics
+/// tags: [belarus, china]
+/// slug: minsk-hopes-to-boost-cooperation-with-beijing
+/// image: /media/3f/…jpg
+/// credit: Catholic.by
+/// ---
+/// The body, in Markdown.
+/// ```
+public struct ArticleDocument: Equatable, Sendable {
+    public var title: String
+    public var lead: String
+    public var category: String
+    public var tags: [String]
+    public var slug: String
+    public var image: String
+    public var credit: String
+    public var body: String
+    /// Extra keys written on export (id, state, dates); ignored on import.
+    public var extra: [(String, String)] = []
+
+    public static let keys = ["title", "lead", "category", "tags", "slug", "image", "credit"]
+    static let informational: Set<String> = ["id", "state", "authors", "published", "updated", "date"]
+
+    public init(_ content: ArticleContent) {
+        title = content.title
+        lead = content.lead
+        category = content.category
+        tags = content.sortedTags
+        slug = content.slug
+        image = content.image
+        credit = content.imageCredit
+        body = content.body
+    }
+
+    public static func == (a: ArticleDocument, b: ArticleDocument) -> Bool {
+        a.content == b.content
+    }
+
+    public var content: ArticleContent {
+        ArticleContent(title: title, lead: lead, body: body, category: category, tags: Set(tags), slug: slug, image: image, imageCredit: credit).normalized()
+    }
+
+    /// The file text.
+    public func render() -> String {
+        func scalar(_ s: String) -> String {
+            // Yams quotes what YAML would otherwise misread (a colon, a leading dash, "yes", …).
+            let dumped = (try? Yams.dump(object: s, width: -1, allowUnicode: true)) ?? "\"\(s)\"\n"
+            var line = dumped.hasSuffix("\n") ? String(dumped.dropLast()) : dumped
+            if line.hasPrefix("--- ") { line.removeFirst(4) }
+            if line.hasSuffix("\n...") { line.removeLast(4) }
+            return line
+        }
+        var out = "---\n"
+        out += "title: \(scalar(title))\n"
+        out += "lead: \(scalar(lead))\n"
+        out += "category: \(scalar(category))\n"
+        out += "tags: [\(tags.map(scalar).joined(separator: ", "))]\n"
+        out += "slug: \(scalar(slug))\n"
+        out += "image: \(scalar(image))\n"
+        out += "credit: \(scalar(credit))\n"
+        for (key, value) in extra { out += "\(key): \(scalar(value))\n" }
+        out += "---\n"
+        out += body
+        if !body.isEmpty && !body.hasSuffix("\n") { out += "\n" }
+        return out
+    }
+
+    /// Reads a file's text. Every problem is a `GalleyError` that says where and what.
+    public static func parse(_ text: String, source: String = "the file") throws(GalleyError) -> ArticleDocument {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        guard normalized.hasPrefix("---\n") else {
+            throw GalleyError(.frontMatter, "\(source) does not start with front matter: the first line must be '---', then 'title: …', then '---'.")
+        }
+        // The front matter ends at the next line that is exactly '---'.
+        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let close = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
+            throw GalleyError(.frontMatter, "\(source): the front matter is not closed; add a line '---' after its last key.")
+        }
+        let yaml = lines[1..<close].joined(separator: "\n")
+        let body = lines[(close + 1)...].joined(separator: "\n")
+        let parsed: Any?
+        do {
+            parsed = try Yams.load(yaml: yaml)
+        } catch {
+            throw GalleyError(.frontMatter, "\(source): the front matter is not valid YAML (\(String(describing: error).prefix(200))).")
+        }
+        let map: [String: Any]
+        if parsed == nil {
+            map = [:]
+        } else if let m = parsed as? [String: Any] {
+            map = m
+        } else {
+            throw GalleyError(.frontMatter, "\(source): the front matter must be keys and values such as 'title: …'.")
+        }
+        for key in map.keys where !keys.contains(key) && !informational.contains(key) {
+            throw GalleyError(.frontMatter, "\(source): unknown key '\(key)' in the front matter; the keys are \(keys.joined(separator: ", ")).")
+        }
+        func string(_ key: String) throws(GalleyError) -> String {
+            guard let value = map[key] else { return "" }
+            if value is NSNull { return "" }
+            if let s = value as? String { return s }
+            if let n = value as? Int { return String(n) }
+            if let n = value as? Double { return String(n) }
+            if let b = value as? Bool { return b ? "true" : "false" }
+            if let d = value as? Date { return Timestamp.format(d) }
+            throw GalleyError(.frontMatter, "\(source): '\(key)' must be text, not a list or a mapping.", field: key)
+        }
+        var tags: [String] = []
+        switch map["tags"] {
+        case nil, is NSNull: break
+        case let list as [Any]:
+            for item in list {
+                guard let tag = (item as? String) ?? (item as? Int).map(String.init) else {
+                    throw GalleyError(.frontMatter, "\(source): every tag must be text.", field: "tags")
+                }
+                tags.append(tag)
+            }
+        case let s as String:
+            tags = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        default:
+            throw GalleyError(.frontMatter, "\(source): 'tags' must be a list such as [belarus, china].", field: "tags")
+        }
+        var doc = ArticleDocument(ArticleContent())
+        doc.title = try string("title")
+        doc.lead = try string("lead")
+        doc.category = try string("category")
+        doc.tags = tags
+        doc.slug = try string("slug")
+        doc.image = try string("image")
+        doc.credit = try string("credit")
+        doc.body = body
+        return doc
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+
+/// One `galley sync`: push the outbox, then pull until up to date. Every step is stored before
+/// the next begins, so it is safe to interrupt at any point and run again.
+public struct SyncEngine: Sendable {
+    public let replica: ClientReplica
+    public let api: ServerAPI
+    public var pushBatch = 200
+    public var pullLimit = 200
+    public var clock: @Sendable () -> Date = { Date() }
+
+    public init(replica: ClientReplica, api: ServerAPI) {
+        self.replica = replica
+        self.api = api
+    }
+
+    public struct Progress: Sendable {
+        public enum Phase: Sendable { case pushing, pulling }
+        public var phase: Phase
+        public var done: Int
+        public var total: Int?
+        public var elapsed: TimeInterval
+    }
+
+    public struct Report: Encodable, Sendable {
+        public var server: String
+        public var pushed = 0
+        public var applied = 0
+        public var merged = 0
+        /// Changes of yours that the server kept with a conflict.
+        public var conflicted = 0
+        public var rejected: [Rejection] = []
+        public var pulledArticles = 0
+        public var pulledPages = 0
+        public var openConflicts = 0
+        /// The server's archive was restored from a backup and was pulled again from the start.
+        public var epochReset = false
+
+        public struct Rejection: Encodable, Sendable {
+            public var change: String
+            public var article: String
+            public var code: String
+            public var message: String
+        }
+    }
+
+    public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
+        let start = clock()
+        var report = Report(server: api.baseURL)
+
+        // A restored archive is another history: forget what was pulled, keep (and resend) the outbox.
+        let epoch = try await api.epoch()
+        if let known = try replica.syncState().epoch, known != epoch {
+            try replica.resetForNewEpoch(now: Timestamp.canonical(clock()))
+            report.epochReset = true
+        }
+        if let categories = try? await api.categories() { try replica.setCategories(categories) }
+
+        // Push, in order, in batches; each answer is stored before the next batch goes.
+        let pending = try replica.pendingChanges()
+        var index = 0
+        while index < pending.count {
+            var batch: [Change] = []
+            var bytes = 0
+            while index < pending.count, batch.count < pushBatch {
+                let change = pending[index].change
+                let size = (change.set.body?.utf8.count ?? 0) + (change.previous.body?.utf8.count ?? 0) + 1024
+                if !batch.isEmpty && bytes + size > 6 << 20 { break }
+                batch.append(change)
+                bytes += size
+                index += 1
+            }
+            let results = try await api.push(batch)
+            try replica.acknowledge(results, now: Timestamp.canonical(clock()))
+            for (change, result) in zip(batch, results) {
+                report.pushed += 1
+                switch result.status {
+                case .applied: report.applied += 1
+                case .merged: report.merged += 1
+                case .conflict: report.conflicted += 1
+                case .rejected:
+                    report.rejected.append(.init(
+                        change: change.id.description, article: change.articleID.short,
+                        code: result.error?.code ?? "rejected", message: result.error?.message ?? ""))
+                }
+            }
+            progress(Progress(phase: .pushing, done: index, total: pending.count, elapsed: clock().timeIntervalSince(start)))
+        }
+
+        // Pull until up to date; the cursor moves only with the page it belongs to.
+        while true {
+            let cursor = try replica.syncState().cursor
+            let page = try await api.pull(since: cursor, limit: pullLimit)
+            if let known = try replica.syncState().epoch, known != page.epoch {
+                // Restored while we were pulling: start over.
+                try replica.resetForNewEpoch(now: Timestamp.canonical(clock()))
+                report.epochReset = true
+                continue
+            }
+            try replica.apply(page, now: Timestamp.canonical(clock()))
+            report.pulledArticles += page.articles.count
+            report.pulledPages += 1
+            progress(Progress(phase: .pulling, done: report.pulledArticles, total: nil, elapsed: clock().timeIntervalSince(start)))
+            if !page.hasMore { break }
+        }
+        try replica.setLastSync(Timestamp.canonical(clock()))
+        report.openConflicts = try replica.counts().conflicts
+        return report
+    }
+}

@@ -1,0 +1,317 @@
+import Foundation
+import GRDB
+import GalleyCore
+
+/// The replica's side of sync: the outbox, the views it shows, and applying what the server
+/// answers and sends. Every method is one transaction.
+extension ClientReplica {
+    /// A change waiting in the outbox.
+    public struct OutboxEntry: Sendable {
+        public var seq: Int64
+        public var change: Change
+        /// The server answered it; it is shown until a pull brings the article's server state.
+        public var acknowledged: Bool
+        public var result: PushResult?
+    }
+
+    /// A change the server refused, kept with its text.
+    public struct RejectedChange: Sendable {
+        public var change: Change
+        public var code: String
+        public var message: String
+        public var at: Date
+    }
+
+    /// Who this replica acts as: the logged-in user, or (before the first login) the local user
+    /// as an analyst. The server sets the author from the token anyway.
+    public func actor() throws -> ChangeApplier.Actor {
+        let state = try syncState()
+        let fallback = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "me"
+        return ChangeApplier.Actor(name: state.userName ?? fallback, role: state.role ?? .analyst)
+    }
+
+    // MARK: Recording local changes
+
+    /// Records a change made offline: checks it against the local view by the server's rules,
+    /// stores it in the outbox and updates the view. Refused changes are not stored.
+    @discardableResult
+    public func record(_ change: Change, now: Date) throws -> Replay.View {
+        let actor = try actor()
+        return try writer.write { db in
+            let before = try Self.view(db, change.articleID, actor: actor, now: now)
+            let categories = try Self.categories(db)
+            let check = Replay.view(
+                article: before.article, head: before.head, openConflicts: try Self.openConflicts(db, change.articleID),
+                outbox: [change], actor: actor, categories: categories.isEmpty ? nil : categories, now: now)
+            if let (_, error) = check.refused.first { throw error }
+            try db.execute(
+                sql: "INSERT INTO outbox (change_id, article_id, change, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [change.id.description, change.articleID.description, ContentRows.json(change), Timestamp.milliseconds(now)])
+            return try Self.refreshView(db, change.articleID, actor: actor, now: now)
+        }
+    }
+
+    /// The article as this replica shows it: the server's state with the outbox on top.
+    public func view(_ id: ArticleID, now: Date = Date()) throws -> Replay.View {
+        let actor = try actor()
+        return try writer.read { db in try Self.view(db, id, actor: actor, now: now) }
+    }
+
+    static func view(_ db: Database, _ id: ArticleID, actor: ChangeApplier.Actor, now: Date) throws -> Replay.View {
+        let server = try serverArticle(db, id)
+        let head = try server.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
+        let outbox = try outboxEntries(db, article: id).map(\.change)
+        return Replay.view(
+            article: server, head: head, openConflicts: try openConflicts(db, id), outbox: outbox, actor: actor, now: now)
+    }
+
+    /// Recomputes the stored view of an article (what list, show and search read).
+    @discardableResult
+    static func refreshView(_ db: Database, _ id: ArticleID, actor: ChangeApplier.Actor, now: Date) throws -> Replay.View {
+        let view = try view(db, id, actor: actor, now: now)
+        for revision in view.localRevisions { try ContentRows.insert(db, revision) }
+        if let article = view.article {
+            let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM server_articles WHERE article_id = ?", arguments: [id.description]) ?? 0
+            try ContentRows.save(db, article, seq: seq)
+        } else {
+            try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id.description])
+        }
+        return view
+    }
+
+    static func serverArticle(_ db: Database, _ id: ArticleID) throws -> Article? {
+        try String.fetchOne(db, sql: "SELECT article FROM server_articles WHERE article_id = ?", arguments: [id.description])
+            .map { try ContentRows.decode(Article.self, $0) }
+    }
+
+    static func openConflicts(_ db: Database, _ id: ArticleID) throws -> [Conflict] {
+        try ContentRows.conflicts(db, article: id, openOnly: true)
+    }
+
+    static func outboxEntries(_ db: Database, article: ArticleID? = nil, unacknowledgedOnly: Bool = false) throws -> [OutboxEntry] {
+        var sql = "SELECT * FROM outbox WHERE 1"
+        var arguments: StatementArguments = []
+        if let article {
+            sql += " AND article_id = ?"
+            arguments += [article.description]
+        }
+        if unacknowledgedOnly { sql += " AND acknowledged = 0" }
+        return try Row.fetchAll(db, sql: sql + " ORDER BY seq", arguments: arguments).map { row in
+            OutboxEntry(
+                seq: row["seq"], change: try ContentRows.decode(Change.self, row["change"]), acknowledged: row["acknowledged"],
+                result: try (row["result"] as String?).map { try ContentRows.decode(PushResult.self, $0) })
+        }
+    }
+
+    /// The head revision the server last sent for an article.
+    public func serverHead(_ id: ArticleID) throws -> RevisionID? {
+        try writer.read { db in try Self.serverArticle(db, id)?.headRevision }
+    }
+
+    /// Changes not yet answered by the server, oldest first.
+    public func pendingChanges() throws -> [OutboxEntry] {
+        try writer.read { db in try Self.outboxEntries(db, unacknowledgedOnly: true) }
+    }
+
+    public func rejectedChanges() throws -> [RejectedChange] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM rejected_changes ORDER BY at").map { row in
+                RejectedChange(
+                    change: try ContentRows.decode(Change.self, row["change"]), code: row["code"], message: row["message"],
+                    at: Timestamp.date(milliseconds: row["at"]))
+            }
+        }
+    }
+
+    // MARK: Applying the server's answers
+
+    /// Records the server's answers to pushed changes. Refused changes move to
+    /// `rejected_changes` with their text; the others stay (acknowledged) until the next pull.
+    public func acknowledge(_ results: [PushResult], now: Date) throws {
+        let actor = try actor()
+        try writer.write { db in
+            var touched: Set<ArticleID> = []
+            for result in results {
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE change_id = ?", arguments: [result.changeID.description]) else { continue }
+                let change = try ContentRows.decode(Change.self, row["change"] as String)
+                touched.insert(change.articleID)
+                if result.status == .rejected {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO rejected_changes (change_id, article_id, change, code, message, at) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [
+                            change.id.description, change.articleID.description, row["change"] as String, result.error?.code ?? "rejected",
+                            result.error?.message ?? "The server refused the change.", Timestamp.milliseconds(now),
+                        ])
+                    try db.execute(sql: "DELETE FROM outbox WHERE change_id = ?", arguments: [change.id.description])
+                } else {
+                    try db.execute(
+                        sql: "UPDATE outbox SET acknowledged = 1, result = ? WHERE change_id = ?",
+                        arguments: [ContentRows.json(result), change.id.description])
+                }
+            }
+            for id in touched { try Self.refreshView(db, id, actor: actor, now: now) }
+        }
+    }
+
+    /// Stores one pulled page and moves the cursor past it, in one transaction: a crash before
+    /// the commit leaves the cursor where it was, so the page is simply fetched again.
+    public func apply(_ page: PullPage, now: Date) throws {
+        let actor = try actor()
+        try writer.write { db in
+            var touched: Set<ArticleID> = []
+            for pulled in page.articles {
+                let id = pulled.article.id
+                try ContentRows.insert(db, pulled.head)
+                if let published = pulled.published { try ContentRows.insert(db, published) }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO server_articles (article_id, article, seq) VALUES (?, ?, ?)",
+                    arguments: [id.description, ContentRows.json(pulled.article), pulled.seq])
+                // The server's state now includes every change it had answered for this article.
+                try db.execute(sql: "DELETE FROM outbox WHERE article_id = ? AND acknowledged = 1", arguments: [id.description])
+                touched.insert(id)
+            }
+            for conflict in page.conflicts {
+                try ContentRows.save(db, conflict, seq: 0)
+                touched.insert(conflict.articleID)
+            }
+            for note in page.notes { try ContentRows.insert(db, note, seq: 0) }
+            for id in touched { try Self.refreshView(db, id, actor: actor, now: now) }
+            try db.execute(
+                sql: "UPDATE sync_state SET cursor = ?, epoch = ? WHERE id = 1", arguments: [page.nextCursor, page.epoch])
+        }
+    }
+
+    /// The server's archive was restored (a new epoch): forget what was pulled, keep the outbox,
+    /// and start again from the beginning.
+    public func resetForNewEpoch(now: Date) throws {
+        let actor = try actor()
+        try writer.write { db in
+            // Answers the old archive gave mean nothing now: send those changes again.
+            try db.execute(sql: "UPDATE outbox SET acknowledged = 0, result = NULL")
+            try db.execute(sql: "DELETE FROM server_articles")
+            try db.execute(sql: "DELETE FROM conflicts")
+            try db.execute(sql: "DELETE FROM notes")
+            try db.execute(sql: "DELETE FROM article_tags")
+            try db.execute(sql: "DELETE FROM article_authors")
+            try db.execute(sql: "DELETE FROM articles")
+            try db.execute(sql: "UPDATE sync_state SET cursor = 0, epoch = NULL WHERE id = 1")
+            let ids = try String.fetchAll(db, sql: "SELECT DISTINCT article_id FROM outbox").compactMap(ArticleID.init)
+            for id in ids { try Self.refreshView(db, id, actor: actor, now: now) }
+        }
+    }
+
+    public func setLastSync(_ date: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE sync_state SET last_sync = ? WHERE id = 1", arguments: [Timestamp.milliseconds(date)])
+        }
+    }
+
+    // MARK: Categories
+
+    static func categories(_ db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT slug FROM categories"))
+    }
+
+    public func categories() throws -> [Category] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT slug, name FROM categories ORDER BY slug").map { Category(slug: $0["slug"], name: $0["name"]) }
+        }
+    }
+
+    public func setCategories(_ categories: [Category]) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM categories")
+            for c in categories {
+                try db.execute(sql: "INSERT INTO categories (slug, name) VALUES (?, ?)", arguments: [c.slug, c.name])
+            }
+        }
+    }
+
+    // MARK: Finding articles
+
+    /// Resolves what a person typed: a full id, a prefix of the 8-digit short id (at least 4
+    /// digits), or a slug. An ambiguous prefix lists the candidates.
+    public func find(_ token: String) throws -> Article {
+        try writer.read { db in
+            if let id = ArticleID(token), let a = try ContentRows.article(db, id: id) { return a }
+            let lower = token.lowercased()
+            if let a = try Row.fetchOne(db, sql: "SELECT * FROM articles WHERE slug = ? AND deleted = 0", arguments: [token]).map(ContentRows.article) {
+                return a
+            }
+            if lower.count >= 4, lower.count <= 8, lower.allSatisfy(\.isHexDigit) {
+                let matches = try Row.fetchAll(
+                    db, sql: "SELECT * FROM articles WHERE short_id >= ? AND short_id < ? ORDER BY deleted, short_id LIMIT 20",
+                    arguments: [lower, lower + "g"]
+                ).map(ContentRows.article)
+                if matches.count == 1 { return matches[0] }
+                if matches.count > 1 {
+                    let list = matches.map { "  \($0.id.short)  \($0.content.title)" }.joined(separator: "\n")
+                    throw GalleyError(.ambiguousID, "'\(token)' matches \(matches.count) articles; give more digits:\n\(list)")
+                }
+            }
+            // Finally, the beginning of a slug, when only one article's slug starts so.
+            if !token.isEmpty {
+                let escaped = token.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                let matches = try Row.fetchAll(
+                    db, sql: "SELECT * FROM articles WHERE slug LIKE ? ESCAPE '\\' AND deleted = 0 ORDER BY slug LIMIT 20",
+                    arguments: [escaped + "%"]
+                ).map(ContentRows.article)
+                if matches.count == 1 { return matches[0] }
+                if matches.count > 1 {
+                    let list = matches.map { "  \($0.id.short)  \($0.content.slug)" }.joined(separator: "\n")
+                    throw GalleyError(.ambiguousID, "'\(token)' begins \(matches.count) slugs; give more of it:\n\(list)")
+                }
+            }
+            throw GalleyError(.notFound, "No article '\(token)' in this workspace. Use an id from `galley list` (or its first digits) or a slug; `galley sync` fetches new ones.")
+        }
+    }
+
+    /// Articles as the replica shows them, newest change first.
+    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil, limit: Int = 1000) throws -> [Article] {
+        try writer.read { db in
+            var conditions = ["a.deleted = 0"]
+            var arguments: StatementArguments = []
+            if let state {
+                conditions.append("a.state = ?")
+                arguments += [state.rawValue]
+            }
+            if let tag {
+                conditions.append("EXISTS (SELECT 1 FROM article_tags t WHERE t.article_num = a.num AND t.tag = ?)")
+                arguments += [tag]
+            }
+            if let category {
+                conditions.append("a.category = ?")
+                arguments += [category]
+            }
+            if let author {
+                conditions.append("EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = a.num AND au.name = ?)")
+                arguments += [author]
+            }
+            arguments += [limit]
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM articles a WHERE \(conditions.joined(separator: " AND ")) ORDER BY a.updated_at DESC, a.num DESC LIMIT ?",
+                arguments: arguments
+            ).map(ContentRows.article)
+        }
+    }
+
+    /// Every open conflict in the replica.
+    public func openConflicts() throws -> [Conflict] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM conflicts WHERE resolved_by IS NULL ORDER BY created_at, id").map(ContentRows.conflict)
+        }
+    }
+
+    /// Counts for `galley status`.
+    public func counts() throws -> (outbox: Int, acknowledged: Int, conflicts: Int, rejected: Int, articles: Int) {
+        try writer.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acknowledged = 0") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acknowledged = 1") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE resolved_by IS NULL") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejected_changes") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles WHERE deleted = 0") ?? 0
+            )
+        }
+    }
+}
