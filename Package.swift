@@ -127,17 +127,29 @@ let package = Package(
             dependencies: ["GalleyCore", "GalleyStore"],
             swiftSettings: swiftSettings
         ),
+        // Helpers the end-to-end tests share: the built executables as processes.
+        .target(
+            name: "GalleyTestSupport",
+            path: "Tests/GalleyTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GalleyServerTests",
             dependencies: [
                 "GalleyServer",
+                "GalleyTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GalleyClientTests",
-            dependencies: ["GalleyClient", "GalleyServer"],
+            dependencies: [
+                "GalleyClient",
+                "GalleyServer",
+                "GalleyTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

@@ -80,8 +80,15 @@ extension GalleyApp {
 
         enum Keys: String, CodingKey { case conflicts, notes }
 
+        enum NullableKeys: String, CodingKey { case publishedRevision }
+
         public func encode(to encoder: any Encoder) throws {
             if includeBody { try article.encode(to: encoder) } else { try ArticleSummary(article).encode(to: encoder) }
+            // Scripts read `publishedRevision` on every article: null until it is published.
+            if article.publishedRevision == nil {
+                var n = encoder.container(keyedBy: NullableKeys.self)
+                try n.encodeNil(forKey: .publishedRevision)
+            }
             var c = encoder.container(keyedBy: Keys.self)
             try c.encode(conflicts, forKey: .conflicts)
             if includeBody { try c.encode(notes, forKey: .notes) }

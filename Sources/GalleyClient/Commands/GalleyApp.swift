@@ -76,6 +76,21 @@ public struct GalleyApp: Sendable {
         public var rejected: [Rejected]
         public var pending: [Pending]
 
+        enum CodingKeys: String, CodingKey { case outbox, conflicts, lastSync, server, user, loggedIn, rejected, pending }
+
+        /// `lastSync` and `user` are always present (null before the first sync or login).
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(outbox, forKey: .outbox)
+            try c.encode(conflicts, forKey: .conflicts)
+            try c.encode(lastSync, forKey: .lastSync)
+            try c.encode(server, forKey: .server)
+            try c.encode(user, forKey: .user)
+            try c.encode(loggedIn, forKey: .loggedIn)
+            try c.encode(rejected, forKey: .rejected)
+            try c.encode(pending, forKey: .pending)
+        }
+
         public struct Pending: Encodable, Sendable {
             public var article: String
             public var title: String

@@ -1,0 +1,187 @@
+import Foundation
+import GalleyClient
+import GalleyCore
+import GalleyStore
+import GalleyTestSupport
+import Testing
+
+/// The built `galley` binary, run as a person would, against the built `galley-server`.
+@Suite(.serialized) struct CLITests {
+    static func temp(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A server with the admin password known.
+    static func server() throws -> ServerProcess {
+        try ServerProcess.start(environment: ["GALLEY_ADMIN_PASSWORD": "admin-password-1"])
+    }
+
+    @Test func aScriptedSession() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let dir = Self.temp("cli")
+        let ws = dir.appendingPathComponent("desk")
+
+        var r = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:\(server.port)"], in: dir)
+        #expect(r.status == 0, "\(r)")
+        r = try runGalley(["login", "--user", "admin", "--password-stdin"], in: ws, stdin: "admin-password-1\n")
+        #expect(r.status == 0 && r.stdout.contains("Logged in"), "\(r)")
+        let tokenMode = try FileManager.default.attributesOfItem(atPath: ws.appendingPathComponent(".galley/token").path)[.posixPermissions] as? Int
+        #expect(tokenMode == 0o600, "the token file is readable by its owner only")
+
+        try Data("First paragraph.\n\nSecond paragraph.\n".utf8).write(to: dir.appendingPathComponent("body.md"))
+        r = try runGalley(["new", "--title", "Minsk hopes to boost cooperation with Beijing", "--lead", "Minsk aspires.", "--tag", "china", "--body-file", dir.appendingPathComponent("body.md").path], in: ws)
+        #expect(r.status == 0, "\(r)")
+        let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 8 && id.allSatisfy(\.isHexDigit), "new prints the short id: \(r)")
+
+        // The editor is a script: it rewrites the lead and adds a paragraph.
+        let editor = dir.appendingPathComponent("editor.sh")
+        try Data("#!/bin/sh\nsed -i 's/^lead: .*/lead: Minsk aspires to replace the Kremlin./' \"$1\"\nprintf 'Third paragraph.\\n' >> \"$1\"\n".utf8).write(to: editor)
+        chmod(editor.path, 0o755)
+        r = try runGalley(["edit", String(id.prefix(5))], in: ws, environment: ["EDITOR": editor.path])
+        #expect(r.status == 0 && r.stdout.contains("Saved"), "\(r)")
+
+        r = try runGalley(["tag", id, "belarus", "foreign-policy"], in: ws)
+        #expect(r.status == 0, "\(r)")
+        r = try runGalley(["status", "--json"], in: ws)
+        let status = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(status?["outbox"] as? Int == 3, "\(r)")
+        #expect(status?["conflicts"] as? Int == 0 && status?["server"] as? String != nil && status?.keys.contains("lastSync") == true)
+
+        r = try runGalley(["sync"], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("pushed 3"), "\(r)")
+
+        r = try runGalley(["show", id, "--json"], in: ws)
+        #expect(r.status == 0, "\(r)")
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["id", "slug", "title", "lead", "body", "category", "tags", "authors", "state", "headRevision", "publishedRevision", "conflicts"] {
+            #expect(shown.keys.contains(key), "show --json lacks \(key)")
+        }
+        #expect(shown["lead"] as? String == "Minsk aspires to replace the Kremlin.")
+        #expect((shown["body"] as? String)?.contains("Third paragraph.") == true)
+        #expect(shown["tags"] as? [String] == ["belarus", "china", "foreign-policy"])
+        #expect(shown["state"] as? String == "draft")
+        #expect(shown["slug"] as? String == "minsk-hopes-to-boost-cooperation-with-beijing")
+
+        // What the server holds is what the workspace shows.
+        r = try runGalley(["list", "--json"], in: ws)
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(listed.count == 1 && listed[0]["body"] == nil, "list --json has no body")
+        r = try runGalley(["search", "kremlin", "--json"], in: ws)
+        #expect(r.stdout.contains(id), "offline search finds the lead: \(r)")
+    }
+
+    @Test func badInputGetsAClearMessageAndANonZeroExit() async throws {
+        let server = try Self.server()
+        let dir = Self.temp("cli-bad")
+        let ws = dir.appendingPathComponent("desk")
+
+        var r = try runGalley(["list"], in: dir)
+        #expect(r.status == 1 && r.stderr.contains("Not in a Galley workspace"), "missing workspace: \(r)")
+
+        _ = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:\(server.port)"], in: dir)
+        r = try runGalley(["login", "--user", "admin", "--password-stdin"], in: ws, stdin: "wrong password\n")
+        #expect(r.status == 4 && r.stderr.contains("Wrong user name or password"), "wrong password: \(r)")
+        _ = try runGalley(["login", "--user", "admin", "--password-stdin"], in: ws, stdin: "admin-password-1\n")
+
+        r = try runGalley(["show", "feedbeef"], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("No article 'feedbeef'"), "unknown id: \(r)")
+
+        // Two articles whose short ids share a prefix: the prefix is ambiguous, and the message lists both.
+        let replica = try ClientReplica(path: ws.appendingPathComponent(".galley/replica.sqlite").path)
+        var ids: [ArticleID] = []
+        var rng = SystemRandomNumberGenerator()
+        while ids.count < 2 {
+            let id = ArticleID.generate(at: Date(), using: &rng)
+            if ids.isEmpty || id.short.prefix(4) == ids[0].short.prefix(4) { ids.append(id) }
+        }
+        for (n, id) in ids.enumerated() {
+            try replica.record(Change(articleID: id, baseRevision: nil, set: .init(title: "Twin \(n)"), author: "admin", replicaID: UUID(), createdAt: Date()), now: Date())
+        }
+        r = try runGalley(["show", String(ids[0].short.prefix(4))], in: ws)
+        #expect(r.status == 1 && r.stderr.contains(ids[0].short) && r.stderr.contains(ids[1].short), "ambiguous prefix: \(r)")
+
+        // Invalid front matter from the editor: refused, and the text kept in .galley/rescue.
+        let editor = dir.appendingPathComponent("bad-editor.sh")
+        try Data("#!/bin/sh\nprintf -- '---\\ntitle: [unclosed\\n---\\nMy precious words.\\n' > \"$1\"\n".utf8).write(to: editor)
+        chmod(editor.path, 0o755)
+        r = try runGalley(["edit", ids[1].short], in: ws, environment: ["EDITOR": editor.path])
+        #expect(r.status == 1 && r.stderr.contains("front matter"), "invalid front matter: \(r)")
+        let rescued = try FileManager.default.contentsOfDirectory(atPath: ws.appendingPathComponent(".galley/rescue").path)
+        let kept = try rescued.map { try String(contentsOf: ws.appendingPathComponent(".galley/rescue/\($0)"), encoding: .utf8) }
+        #expect(kept.contains { $0.contains("My precious words.") }, "the text is never lost")
+
+        r = try runGalley(["new", "--title", String(repeating: "x", count: 301)], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("300"), "title too long: \(r)")
+        r = try runGalley(["new"], in: ws)
+        #expect(r.status == 2, "usage error: \(r)")
+
+        // The server is down: one line, exit 4, the outbox intact.
+        server.stop()
+        let before = try replica.pendingChanges().count
+        r = try runGalley(["sync"], in: ws)
+        #expect(r.status == 4 && r.stderr.contains("Cannot reach the server"), "server down: \(r)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(try replica.pendingChanges().count == before)
+        // Everything else still works offline.
+        r = try runGalley(["list"], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("Twin 0"))
+    }
+
+    @Test func aPullBrokenOffWhenTheServerDiesCompletesOnTheNextSync() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        // An analyst fills the archive through the API.
+        let dir = Self.temp("cli-kill")
+        let writerDir = dir.appendingPathComponent("writer")
+        let writer = try GalleyApp.initialize(at: writerDir, server: "http://127.0.0.1:\(server.port)")
+        _ = try await writer.login(user: "admin", password: "admin-password-1")
+        for n in 0..<240 { _ = try writer.newArticle(title: "Article number \(n)", body: "Body \(n) with some words.\n") }
+        try await writer.syncOK()
+
+        // A reader pulls in small pages; the server is killed after a few pages.
+        let reader = try GalleyApp.initialize(at: dir.appendingPathComponent("reader"), server: "http://127.0.0.1:\(server.port)")
+        _ = try await reader.login(user: "admin", password: "admin-password-1")
+        var engine = SyncEngine(replica: reader.replica, api: try ServerAPIAccess.api(reader))
+        engine.pullLimit = 20
+        let killed = KillSwitch()
+        await #expect(throws: ClientError.self) {
+            _ = try await engine.run { progress in
+                if progress.phase == .pulling, progress.done >= 60, !killed.fired {
+                    killed.fire()
+                    server.kill()
+                }
+            }
+        }
+        let partial = try reader.replica.list().count
+        #expect(partial >= 60 && partial < 240, "the pull stopped part way (\(partial))")
+        #expect(try reader.replica.integrityCheck() == "ok")
+
+        // Restart on the same data dir and port; sync again.
+        let again = try ServerProcess.start(dataDir: server.dataDir, port: server.port)
+        defer { again.stop() }
+        try await reader.syncOK()
+        let titles = try reader.replica.list().map(\.content.title)
+        #expect(titles.count == 240, "no article missing")
+        #expect(Set(titles).count == titles.count, "no article twice")
+        #expect(try reader.replica.integrityCheck() == "ok")
+    }
+}
+
+final class KillSwitch: @unchecked Sendable {
+    // @unchecked: `fired` is only read and written under `lock`.
+    private let lock = NSLock()
+    private var value = false
+    var fired: Bool { lock.withLock { value } }
+    func fire() { lock.withLock { value = true } }
+}
+
+/// Reaches the app's API client for tests that drive the sync engine by hand.
+enum ServerAPIAccess {
+    static func api(_ app: GalleyApp) throws -> ServerAPI {
+        ServerAPI(baseURL: try app.workspace.serverURL(), token: app.workspace.token())
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GalleyClient
+import GalleyCore
+import GalleyStore
+import Testing
+
+/// Two analysts and an editor, each with their own workspace, against a live server.
+@Suite struct CollaborationTests {
+    static let body = (1...6).map { "Paragraph \($0): the economy of Belarus in the \($0)th quarter." }.joined(separator: "\n\n") + "\n"
+
+    @Test func twoAnalystsAndAnEditorNeverLoseAWord() async throws {
+        let fixture = try await ClientFixture()
+        try await fixture.withServer { server in
+            let a = try await ClientFixture.workspace("anna", server: server)
+            let b = try await ClientFixture.workspace("boris", server: server)
+            let e = try await ClientFixture.workspace("erik", server: server)
+
+            // Anna drafts offline (nothing touches the network) and names Boris co-author.
+            var draft = try a.newArticle(title: "Belarus economy", lead: "A year in quarters.", category: "politics", tags: ["economy"], body: Self.body)
+            draft = try a.authors(draft, add: ["boris"])
+            #expect(try a.status().outbox == 2)
+            try await a.syncOK()
+            let id = draft.id
+            try await b.syncOK()
+            try await e.syncOK()
+            #expect(try b.body(id) == Self.body)
+
+            // Offline, Boris edits paragraph 2 while Anna edits paragraph 5.
+            var doc = ArticleDocument(try b.find(id.description).content)
+            doc.body = doc.body.replacingOccurrences(of: "Paragraph 2: the economy", with: "Paragraph 2: the shrinking economy")
+            try b.save(doc, to: try b.find(id.description))
+            doc = ArticleDocument(try a.find(id.description).content)
+            doc.body = doc.body.replacingOccurrences(of: "in the 5th quarter", with: "in the fifth quarter, after the loan")
+            try a.save(doc, to: try a.find(id.description))
+            try await b.syncOK()
+            let merged = try await a.syncOK()
+            #expect(merged.merged == 1, "Anna's edit was merged with Boris's")
+            for ws in [a, b, e] {
+                try await ws.syncOK()
+                let text = try ws.body(id)
+                #expect(text.contains("the shrinking economy") && text.contains("fifth quarter, after the loan"), "every workspace has both edits")
+            }
+
+            // Both rewrite the same sentence: a conflict that both see.
+            doc = ArticleDocument(try a.find(id.description).content)
+            doc.body = doc.body.replacingOccurrences(of: "in the 3th quarter", with: "in the third quarter, says Anna")
+            try a.save(doc, to: try a.find(id.description))
+            doc = ArticleDocument(try b.find(id.description).content)
+            doc.body = doc.body.replacingOccurrences(of: "in the 3th quarter", with: "in the 3rd quarter, says Boris")
+            try b.save(doc, to: try b.find(id.description))
+            try await a.syncOK()
+            await #expect(throws: Never.self) { try await b.sync() }
+            try await a.syncOK()
+            for ws in [a, b] {
+                let open = try ws.conflicts()
+                #expect(open.count == 1, "both authors see the conflict")
+                let words = open.map { $0.ours + $0.theirs }.joined()
+                #expect(words.contains("says Anna") && words.contains("says Boris"))
+            }
+            // Anna may not submit with a conflict open.
+            #expect(throws: GalleyError.self) { try a.submit(try a.find(id.description)) }
+
+            // Anna resolves by keeping both sentences, and the resolution reaches everyone.
+            let conflict = try #require(try a.conflicts().first)
+            let resolved = conflict.ours.replacingOccurrences(of: "in the third quarter, says Anna", with: "in the third quarter, says Anna (and in the 3rd, says Boris)")
+            _ = try a.resolve(try a.find(id.description), text: resolved)
+            try await a.syncOK()
+            for ws in [a, b, e] {
+                try await ws.syncOK()
+                #expect(try ws.conflicts().isEmpty)
+                #expect(try ws.body(id).contains("says Anna (and in the 3rd, says Boris)"))
+            }
+
+            // Submit; the editor approves what they read; Anna edits after; the approval is void.
+            _ = try a.submit(try a.find(id.description))
+            try await a.syncOK()
+            try await e.syncOK()
+            let read = try e.find(id.description)
+            #expect(read.state == .submitted)
+            _ = try e.approve(read)
+            try await e.syncOK()
+            try await a.syncOK()
+            #expect(try a.find(id.description).approvedRevision == read.headRevision)
+            doc = ArticleDocument(try a.find(id.description).content)
+            doc.lead = "A year in quarters, revised."
+            try a.save(doc, to: try a.find(id.description))
+            try await a.syncOK()
+            try await e.syncOK()
+            let afterEdit = try e.find(id.description)
+            #expect(afterEdit.state == .submitted && afterEdit.approvedRevision == nil, "the approval of the older text is void")
+
+            // The editor approves again and publishes; everyone has the published text.
+            _ = try e.approve(afterEdit)
+            _ = try e.publish(try e.find(id.description))
+            try await e.syncOK()
+            for ws in [a, b, e] {
+                try await ws.syncOK()
+                let final = try ws.find(id.description)
+                #expect(final.state == .published)
+                #expect(final.publishedRevision == final.headRevision)
+                for words in ["shrinking economy", "fifth quarter, after the loan", "says Anna", "says Boris", "revised"] {
+                    #expect((final.content.body + final.content.lead).contains(words), "\(words) was lost")
+                }
+            }
+            // Boris (an analyst) tries to publish offline: refused at once, here.
+            #expect(throws: GalleyError.self) { try b.publish(try b.find(id.description)) }
+        }
+    }
+}
