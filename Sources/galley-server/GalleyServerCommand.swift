@@ -14,7 +14,7 @@ struct GalleyServerCommand: AsyncParsableCommand {
         commandName: "galley-server",
         abstract: "The Galley editorial archive: sync, review and publishing over HTTP.",
         discussion: "Configuration: ServerConfig/galley-server.yaml documents every key; --config FILE reads one, and GALLEY_* environment variables override it.",
-        subcommands: [Serve.self, UserCommand.self, Backup.self],
+        subcommands: [Serve.self, UserCommand.self, CategoryCommand.self, Backup.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -144,6 +144,38 @@ struct UserCommand: AsyncParsableCommand {
 }
 
 extension Role: ExpressibleByArgument {}
+
+struct CategoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "category", abstract: "Manage the list of categories articles may name.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a category.")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Its slug, as articles name it (lowercase, hyphens).") var slug: String
+        @Argument(help: "Its name, as readers see it.") var name: String
+
+        func run() async throws {
+            let (_, archive) = try options.archive()
+            do {
+                try await archive.addCategory(Category(slug: slug, name: name), by: "galley-server", at: Timestamp.canonical(Date()))
+            } catch let error as GalleyError {
+                throw ValidationError(error.message)
+            }
+            print("Added the category '\(slug)' (\(name)).")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List categories.")
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let (_, archive) = try options.archive()
+            for c in try await archive.categories() { print("\(c.slug)\t\(c.name)") }
+        }
+    }
+}
 
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -144,7 +144,7 @@ extension GalleyApp {
         let defaultBase = article.approvedRevision ?? article.publishedRevision ?? (synced != article.headRevision ? synced : nil) ?? target.parents.first
         let baseID = try from.map(pick)?.id ?? defaultBase
         guard let baseID, let base = revisions.first(where: { $0.id == baseID }) else {
-            return "Nothing to compare: \(article.id.short) has a single revision.\n"
+            return "Nothing to compare: this workspace knows only one revision of \(article.id.short) (a new article, or history not yet synced).\n"
         }
         var out = ""
         for field in [ContentField.title, .lead, .body] {
