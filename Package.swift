@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "GalleyCore",
                 "GalleyStore",
+                "GalleySite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -64,8 +65,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Ink", package: "Ink"),
-                .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [
                 // The contract, served at /openapi.yaml; the file lives in Schemas/ (this is a link).
@@ -74,10 +73,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GalleySite",
+            dependencies: [
+                "GalleyCore",
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [
+                .embedInCode("Templates/layout.mustache"),
+                .embedInCode("Templates/article.mustache"),
+                .embedInCode("Templates/list.mustache"),
+                .embedInCode("Templates/style.css"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GalleyClient",
             dependencies: [
                 "GalleyCore",
                 "GalleyStore",
+                "GalleySite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -120,6 +135,11 @@ let package = Package(
                 "GalleyCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GalleySiteTests",
+            dependencies: ["GalleyCore", "GalleySite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

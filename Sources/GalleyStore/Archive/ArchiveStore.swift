@@ -89,15 +89,6 @@ public struct StoredSession: Hashable, Sendable {
     }
 }
 
-public struct Category: Hashable, Sendable, Codable {
-    public var slug: String
-    public var name: String
-    public init(slug: String, name: String) {
-        self.slug = slug
-        self.name = name
-    }
-}
-
 /// The server's answer for one pushed change.
 public struct PushResult: Hashable, Sendable, Codable {
     public var changeID: ChangeID

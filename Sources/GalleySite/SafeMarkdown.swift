@@ -1,0 +1,170 @@
+import Foundation
+import Ink
+
+/// Markdown to HTML for the public site, with everything an article could use to run script in
+/// a reader's browser taken out: raw HTML is shown as text, links and images keep only safe
+/// addresses, and the result passes an allow-list of tags and attributes as well.
+public enum SafeMarkdown {
+    public static func html(_ markdown: String) -> String {
+        var parser = MarkdownParser()
+        // Anything Ink still takes for raw HTML is shown as text, not markup.
+        parser.addModifier(Modifier(target: .html) { input in HTMLSanitizer.escape(String(input.markdown)) })
+        return HTMLSanitizer.clean(parser.html(from: escapeRawHTML(markdown)))
+    }
+
+    /// Turns `<tag …>` in the text into `&lt;tag …>` before parsing, outside code, so that raw
+    /// HTML reads as text and cannot swallow the Markdown around it. Autolinks (`<https://…>`)
+    /// and code are left alone.
+    static func escapeRawHTML(_ markdown: String) -> String {
+        var out = ""
+        out.reserveCapacity(markdown.utf8.count)
+        var inFence = false
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.drop { $0 == " " }
+            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
+                inFence.toggle()
+                out += line + "\n"
+                continue
+            }
+            if inFence || line.hasPrefix("    ") || line.hasPrefix("\t") {
+                out += line + "\n"
+                continue
+            }
+            var inCode = false
+            var i = line.startIndex
+            while i < line.endIndex {
+                let c = line[i]
+                if c == "`" { inCode.toggle() }
+                if c == "<" && !inCode {
+                    let next = line[line.index(after: i)...]
+                    let lower = next.prefix(8).lowercased()
+                    let isAutolink = lower.hasPrefix("http://") || lower.hasPrefix("https:/") || lower.hasPrefix("mailto:")
+                    if let first = next.first, !isAutolink, first.isLetter || first == "/" || first == "!" || first == "?" {
+                        out += "&lt;"
+                        i = line.index(after: i)
+                        continue
+                    }
+                }
+                out.append(c)
+                i = line.index(after: i)
+            }
+            out += "\n"
+        }
+        if !markdown.hasSuffix("\n"), out.hasSuffix("\n") { out.removeLast() }
+        return out
+    }
+}
+
+/// An allow-list filter for HTML that Ink produced: known tags with known attributes pass,
+/// everything else is escaped so it shows as text; URLs must be http(s), mailto or relative.
+public enum HTMLSanitizer {
+    static let tags: Set<String> = [
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "del", "code", "pre", "blockquote",
+        "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
+    ]
+    static let attributes: [String: Set<String>] = [
+        "a": ["href", "title"], "img": ["src", "alt", "title"], "ol": ["start"], "th": ["align"], "td": ["align"],
+    ]
+
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for ch in text {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// Whether an address may appear in href/src: no script schemes, whatever the spelling.
+    public static func isSafeURL(_ raw: String) -> Bool {
+        let decoded = raw.replacingOccurrences(of: "&amp;", with: "&")
+        let squeezed = decoded.unicodeScalars.filter { !CharacterSet.whitespacesAndNewlines.contains($0) && !CharacterSet.controlCharacters.contains($0) }
+        let lower = String(String.UnicodeScalarView(squeezed)).lowercased()
+        if lower.contains("&#") || lower.contains("\\") { return false }
+        guard let colon = lower.firstIndex(of: ":") else { return true }  // relative
+        if let slash = lower.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }), slash < colon { return true }
+        let scheme = lower[..<colon]
+        return ["http", "https", "mailto"].contains(String(scheme))
+    }
+
+    public static func clean(_ html: String) -> String {
+        var out = ""
+        out.reserveCapacity(html.utf8.count)
+        var i = html.startIndex
+        while i < html.endIndex {
+            guard html[i] == "<", let close = html[i...].firstIndex(of: ">") else {
+                if html[i] == "<" { out += "&lt;" } else if html[i] == ">" { out += "&gt;" } else { out.append(html[i]) }
+                i = html.index(after: i)
+                continue
+            }
+            let inner = html[html.index(after: i)..<close]
+            out += filterTag(String(inner)) ?? escape(String(html[i...close]))
+            i = html.index(after: close)
+        }
+        return out
+    }
+
+    /// A safe rendering of one tag, or nil if it must be shown as text.
+    static func filterTag(_ inner: String) -> String? {
+        var body = Substring(inner)
+        let closing = body.hasPrefix("/")
+        if closing { body = body.dropFirst() }
+        let selfClosing = body.hasSuffix("/")
+        if selfClosing { body = body.dropLast() }
+        let nameEnd = body.firstIndex(where: { $0 == " " || $0 == "\n" || $0 == "\t" }) ?? body.endIndex
+        let name = body[..<nameEnd].lowercased()
+        guard tags.contains(name) else { return nil }
+        if closing { return "</\(name)>" }
+        var kept: [String] = []
+        for (key, value) in parseAttributes(String(body[nameEnd...])) {
+            guard attributes[name]?.contains(key) == true else { continue }
+            if key == "href" || key == "src" {
+                guard isSafeURL(value) else { continue }
+            }
+            kept.append("\(key)=\"\(escape(unescape(value)))\"")
+        }
+        if name == "a" { kept.append("rel=\"nofollow noopener\"") }
+        return "<\(name)\(kept.isEmpty ? "" : " " + kept.joined(separator: " "))\(selfClosing ? "/" : "")>"
+    }
+
+    static func unescape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    /// `key="value"` pairs (also single-quoted or bare); anything else is dropped.
+    static func parseAttributes(_ s: String) -> [(String, String)] {
+        var result: [(String, String)] = []
+        let chars = Array(s)
+        var k = 0
+        while k < chars.count {
+            while k < chars.count, chars[k].isWhitespace { k += 1 }
+            var key = ""
+            while k < chars.count, !chars[k].isWhitespace, chars[k] != "=" { key.append(chars[k]); k += 1 }
+            while k < chars.count, chars[k].isWhitespace { k += 1 }
+            var value = ""
+            if k < chars.count, chars[k] == "=" {
+                k += 1
+                while k < chars.count, chars[k].isWhitespace { k += 1 }
+                if k < chars.count, chars[k] == "\"" || chars[k] == "'" {
+                    let quote = chars[k]
+                    k += 1
+                    while k < chars.count, chars[k] != quote { value.append(chars[k]); k += 1 }
+                    k += 1
+                } else {
+                    while k < chars.count, !chars[k].isWhitespace { value.append(chars[k]); k += 1 }
+                }
+            }
+            if !key.isEmpty { result.append((key.lowercased(), value)) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GalleyCore
+import Mustache
+
+/// Renders the public site's pages from Mustache templates (kept as resources). The server and
+/// `galley site build` both use it, so a static export looks like the live site.
+public struct SiteRenderer: Sendable {
+    public var siteName: String
+    public var links: SiteLinks
+    public var timeZone: TimeZone
+    /// Only the server can answer searches.
+    public var hasSearch: Bool
+    private let library: MustacheLibrary
+
+    public init(siteName: String = "Galley", links: SiteLinks, timeZone: TimeZone = .current, hasSearch: Bool) throws {
+        self.siteName = siteName
+        self.links = links
+        self.timeZone = timeZone
+        self.hasSearch = hasSearch
+        var library = MustacheLibrary()
+        for (name, bytes) in [("layout", PackageResources.layout_mustache), ("article", PackageResources.article_mustache), ("list", PackageResources.list_mustache)] {
+            try library.register(String(decoding: bytes, as: UTF8.self), named: name)
+        }
+        self.library = library
+    }
+
+    public static var stylesheet: String { String(decoding: PackageResources.style_css, as: UTF8.self) }
+
+    /// "May 08, 2017 9:22", in the site's time zone.
+    public func shown(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "MMM dd, yyyy H:mm"
+        return formatter.string(from: date)
+    }
+
+    func page(title: String, canonical: String, categories: [Category], query: String = "", feed: String? = nil, description: String? = nil) -> [String: Any] {
+        var context: [String: Any] = [
+            "language": "en", "pageTitle": title, "siteName": siteName, "canonical": links.absolute(canonical), "root": links.root,
+            "feedURL": feed ?? links.feed, "hasSearch": hasSearch, "query": query,
+            "categories": categories.map { ["name": $0.name, "url": links.category($0.slug)] },
+        ]
+        if let description, !description.isEmpty { context["description"] = description }
+        return context
+    }
+
+    func card(_ a: SiteArticle, categories: [Category]) -> [String: Any] {
+        var c: [String: Any] = [
+            "title": a.content.title, "url": links.article(a.content.slug), "lead": a.content.lead,
+            "publishedISO": Timestamp.format(a.publishedAt), "publishedShown": shown(a.publishedAt), "retracted": a.retracted,
+        ]
+        if !a.content.category.isEmpty {
+            c["category"] = true
+            c["categoryURL"] = links.category(a.content.category)
+            c["categoryName"] = categories.first { $0.slug == a.content.category }?.name ?? a.content.category
+        }
+        if !a.content.imageCredit.isEmpty { c["imageCredit"] = a.content.imageCredit }
+        if !a.content.image.isEmpty, HTMLSanitizer.isSafeURL(a.content.image) { c["image"] = a.content.image }
+        return c
+    }
+
+    /// An article page: title, category, date and time, lead, (image), body; then similar
+    /// articles and recent trends. A retracted article shows its notice instead of lead and body.
+    public func articlePage(_ a: SiteArticle, similar: [SiteArticle], trends: [TrendItem], categories: [Category]) -> String {
+        var context = page(
+            title: "\(a.content.title) — \(siteName)", canonical: links.article(a.content.slug), categories: categories,
+            description: a.retracted ? nil : a.content.lead)
+        for (k, v) in card(a, categories: categories) { context[k] = v }
+        context["bodyHTML"] = a.retracted ? "" : SafeMarkdown.html(a.content.body)
+        context["retractionMessage"] = a.retractionMessage ?? ""
+        context["authorLine"] = a.authors.isEmpty ? "" : "by " + a.authors.joined(separator: ", ")
+        context["hasTags"] = !a.content.tags.isEmpty
+        context["tags"] = a.content.sortedTags.map { ["name": $0, "url": links.tag($0)] }
+        context["similar"] = similar.map { card($0, categories: categories) }
+        context["trends"] = trends.map { t -> [String: Any] in
+            var item: [String: Any] = ["title": t.title, "url": t.url]
+            if let d = t.date {
+                item["shown"] = shown(d)
+                item["iso"] = Timestamp.format(d)
+            }
+            return item
+        }
+        return library.render(context, withTemplate: "article") ?? ""
+    }
+
+    /// A list of articles: the home page, a category, a tag, search results.
+    public func listPage(
+        heading: String, intro: String? = nil, path: String, articles: [SiteArticle], newer: String?, older: String?,
+        categories: [Category], query: String = "", feed: String? = nil, empty: String = "Nothing published here yet."
+    ) -> String {
+        var context = page(title: heading == siteName ? siteName : "\(heading) — \(siteName)", canonical: path, categories: categories, query: query, feed: feed)
+        context["heading"] = heading
+        if let intro { context["intro"] = intro }
+        context["articles"] = articles.map { card($0, categories: categories) }
+        context["empty"] = empty
+        if let newer { context["newer"] = newer }
+        if let older { context["older"] = older }
+        return library.render(context, withTemplate: "list") ?? ""
+    }
+
+    /// An Atom 1.0 feed (RFC 4287) of `articles`, newest first.
+    public func atom(title: String, selfPath: String, alternatePath: String, articles: [SiteArticle]) -> String {
+        func x(_ s: String) -> String { HTMLSanitizer.escape(s) }
+        let updated = articles.map(\.updatedAt).max() ?? Date(timeIntervalSince1970: 0)
+        let feedID = links.baseURL.map { $0 + selfPath } ?? "urn:galley:feed:\(selfPath)"
+        var out = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <feed xmlns="http://www.w3.org/2005/Atom">
+            <id>\(x(feedID))</id>
+            <title>\(x(title))</title>
+            <updated>\(Timestamp.format(updated))</updated>
+            <author><name>\(x(siteName))</name></author>
+            <link rel="self" type="application/atom+xml" href="\(x(links.absolute(selfPath)))"/>
+            <link rel="alternate" type="text/html" href="\(x(links.absolute(alternatePath)))"/>
+
+            """
+        for a in articles {
+            let content = a.retracted ? "<p>This article was retracted. \(x(a.retractionMessage ?? ""))</p>" : SafeMarkdown.html(a.content.body)
+            out += """
+                <entry>
+                <id>urn:uuid:\(a.id)</id>
+                <title>\(x(a.content.title))</title>
+                <link rel="alternate" type="text/html" href="\(x(links.absolute(links.article(a.content.slug))))"/>
+                <published>\(Timestamp.format(a.publishedAt))</published>
+                <updated>\(Timestamp.format(a.updatedAt))</updated>
+                \(a.authors.map { "<author><name>\(x($0))</name></author>" }.joined())
+                \(a.content.category.isEmpty ? "" : "<category term=\"\(x(a.content.category))\"/>")
+                <summary>\(x(a.content.lead))</summary>
+                <content type="html">\(x(content))</content>
+                </entry>
+
+                """
+        }
+        return out + "</feed>\n"
+    }
+}
