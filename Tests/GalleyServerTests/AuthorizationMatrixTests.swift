@@ -44,6 +44,17 @@ import Testing
         ("get", "/v1/categories", ["401", "200", "200", "200", "200"]),
         ("post", "/v1/categories", ["401", "403", "403", "403", "201"]),
         ("get", "/v1/audit", ["401", "403", "403", "403", "200"]),
+        ("post", "/v1/media", ["401", "201", "201", "201", "201"]),
+        ("get", "/media/{name}", ["404", "404", "404", "404", "404"]),
+        ("get", "/", ["200", "200", "200", "200", "200"]),
+        ("get", "/articles/{slug}", ["200", "200", "200", "200", "200"]),
+        ("get", "/articles/{draftslug}", ["404", "404", "404", "404", "404"]),
+        ("get", "/categories/{slug}", ["200", "200", "200", "200", "200"]),
+        ("get", "/categories/{slug}/feed.atom", ["200", "200", "200", "200", "200"]),
+        ("get", "/tags/{tag}", ["200", "200", "200", "200", "200"]),
+        ("get", "/search", ["200", "200", "200", "200", "200"]),
+        ("get", "/feed.atom", ["200", "200", "200", "200", "200"]),
+        ("get", "/style.css", ["200", "200", "200", "200", "200"]),
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -63,7 +74,9 @@ import Testing
     @Test func theTableCoversEveryRoute() async throws {
         let fixture = try await ServerFixture()
         let routed = Set(routes(fixture.environment).openAPIPaths.map { "\($0.method) \($0.path)" })
-        let covered = Set(Self.table.map { "\($0.0) \($0.1.replacingOccurrences(of: "{pid}", with: "{id}"))" })
+        let covered = Set(Self.table.map {
+            "\($0.0) \($0.1.replacingOccurrences(of: "{pid}", with: "{id}").replacingOccurrences(of: "{draftslug}", with: "{slug}"))"
+        })
         #expect(routed == covered, "uncovered: \(routed.subtracting(covered).sorted()); unknown: \(covered.subtracting(routed).sorted())")
     }
 
@@ -90,7 +103,11 @@ import Testing
             let path = c.path.replacingOccurrences(of: "{id}", with: draft.articleID.description)
                 .replacingOccurrences(of: "{pid}", with: live.articleID.description)
                 .replacingOccurrences(of: "{revision}", with: head.headRevision.hex)
-                .replacingOccurrences(of: "{name}", with: "boris")
+                .replacingOccurrences(of: "{name}", with: c.path.hasPrefix("/media") ? "\(String(repeating: "a", count: 64)).png" : "boris")
+                .replacingOccurrences(of: "{draftslug}", with: head.content.slug)
+                .replacingOccurrences(of: "/categories/{slug}", with: "/categories/politics")
+                .replacingOccurrences(of: "{slug}", with: "potash-exports")
+                .replacingOccurrences(of: "{tag}", with: "china")
             let target = c.path.contains("{pid}") ? try await client.article(live.articleID, token: erik) : head
             let method = HTTPRequest.Method(rawValue: c.method.uppercased())!
             let reply: Reply
@@ -112,8 +129,14 @@ import Testing
                 reply = try await client.call(.post, path, token: token, json: ["text": "Please cite the source."])
             case ("post", "/v1/categories"):
                 reply = try await client.call(.post, path, token: token, json: ["slug": "society", "name": "Society"])
-            case ("get", "/v1/search"):
+            case ("get", "/v1/search"), ("get", "/search"):
                 reply = try await client.call(.get, path + "?q=minsk", token: token)
+            case ("post", "/v1/media"):
+                var headers = HTTPFields()
+                if let token { headers[.authorization] = "Bearer \(token)" }
+                let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]
+                let response = try await client.executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: png))
+                reply = Reply(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
             default:
                 reply = try await client.call(method, path, token: token)
             }

@@ -362,7 +362,7 @@ extension ArticleContent {
 
 extension UUID {
     /// A UUID derived from a name, so that the same input always gives the same id.
-    init(namespaceHash name: String) {
+    public init(namespaceHash name: String) {
         let digest = Array(RevisionIDHash.sha256(Array(name.utf8)).prefix(16))
         var b = digest
         b[6] = (b[6] & 0x0F) | 0x80

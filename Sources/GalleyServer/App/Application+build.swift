@@ -49,6 +49,7 @@ public func buildApplication(environment: ServerEnvironment, logger: Logger) -> 
         router: router,
         configuration: .init(
             address: .hostname(environment.configuration.host, port: environment.configuration.port), serverName: "galley"),
+        services: [ScheduledPublisher(environment: environment, logger: logger)],
         logger: logger)
 }
 
@@ -60,6 +61,7 @@ public func buildRouter(_ environment: ServerEnvironment) -> Router<GalleyReques
 func routes(_ environment: ServerEnvironment) -> RouteList {
     let router = Router(context: GalleyRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: AuthenticationMiddleware(environment: environment))
@@ -69,6 +71,9 @@ func routes(_ environment: ServerEnvironment) -> RouteList {
     SyncRoutes(environment: environment).register(&list)
     ArticleRoutes(environment: environment).register(&list)
     AdminRoutes(environment: environment).register(&list)
+    MediaRoutes(environment: environment).register(&list)
+    // The templates are compiled into the binary; they cannot fail to load unless the build is broken.
+    if let site = try? PublicSiteRoutes(environment: environment) { site.register(&list) }
     return list
 }
 

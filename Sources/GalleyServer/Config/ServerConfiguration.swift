@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel = Logger.Level.info
     /// The public URL of the site, for canonical links and the Atom feed (optional).
     public var publicURL: String?
+    /// The site's name, in page titles and feeds.
+    public var siteName = "Galley"
+    /// The time zone dates are shown in on the site (they are stored in UTC).
+    public var timeZone = TimeZone.current.identifier
     /// The admin's first password; read from `GALLEY_ADMIN_PASSWORD` only, never from a file.
     public var adminPassword: String?
 
@@ -36,7 +40,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         ("token_ttl_days", "GALLEY_TOKEN_TTL_DAYS"), ("max_body_bytes", "GALLEY_MAX_BODY_BYTES"),
         ("trends_category", "GALLEY_TRENDS_CATEGORY"), ("bcrypt_cost", "GALLEY_BCRYPT_COST"),
         ("login_attempts_per_minute", "GALLEY_LOGIN_ATTEMPTS_PER_MINUTE"), ("log_level", "GALLEY_LOG_LEVEL"),
-        ("public_url", "GALLEY_PUBLIC_URL"),
+        ("public_url", "GALLEY_PUBLIC_URL"), ("site_name", "GALLEY_SITE_NAME"), ("time_zone", "GALLEY_TIME_ZONE"),
     ]
 
     /// Defaults, then `file` (if given), then the environment.
@@ -94,6 +98,13 @@ public struct ServerConfiguration: Sendable, Equatable {
         if let v = try int("bcrypt_cost", 4...31) { bcryptCost = v }
         if let v = try int("login_attempts_per_minute", 1...1000) { loginAttemptsPerMinute = v }
         if let v = values["public_url"], !v.isEmpty, v != "<nil>" { publicURL = v }
+        if let v = values["site_name"], !v.isEmpty { siteName = v }
+        if let v = values["time_zone"] {
+            guard TimeZone(identifier: v) != nil else {
+                throw ConfigurationError("time_zone must be a zone name such as Europe/Minsk or UTC; got '\(v)'.")
+            }
+            timeZone = v
+        }
         if let v = values["log_level"] {
             guard let level = Logger.Level(rawValue: v.lowercased()) else {
                 throw ConfigurationError("log_level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(v)'.")

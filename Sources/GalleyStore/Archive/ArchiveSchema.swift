@@ -57,6 +57,75 @@ enum ArchiveSchema {
             try ContentSchema.create(db, uniqueSlugs: true)
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [UUID().uuidString.lowercased()])
         }
+        migrator.registerMigration("v2: the published archive") { db in
+            try db.execute(sql: """
+                -- What readers see: the published revision of each public article, kept in step by
+                -- the server on every change, with its own search index so that no draft or
+                -- unapproved head can ever surface on the public site.
+                CREATE TABLE published_articles (
+                    article_num INTEGER PRIMARY KEY REFERENCES articles(num) ON DELETE CASCADE,
+                    id TEXT NOT NULL UNIQUE,
+                    slug TEXT NOT NULL,
+                    revision TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    lead TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    image TEXT NOT NULL,
+                    image_credit TEXT NOT NULL,
+                    authors TEXT NOT NULL,
+                    related TEXT NOT NULL,
+                    published_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    retracted INTEGER NOT NULL,
+                    retraction_message TEXT
+                );
+                CREATE INDEX published_slug ON published_articles(slug, published_at);
+                CREATE INDEX published_time ON published_articles(published_at);
+                CREATE INDEX published_category ON published_articles(category, published_at);
+                CREATE TABLE published_tags (
+                    tag TEXT NOT NULL,
+                    article_num INTEGER NOT NULL REFERENCES published_articles(article_num) ON DELETE CASCADE,
+                    published_at INTEGER NOT NULL,
+                    PRIMARY KEY (tag, article_num)
+                ) WITHOUT ROWID;
+                CREATE INDEX published_tags_time ON published_tags(published_at, tag);
+                CREATE INDEX published_tags_article ON published_tags(article_num);
+                CREATE VIRTUAL TABLE published_fts USING fts5(
+                    title, lead, body, tags,
+                    content='published_articles', content_rowid='article_num',
+                    tokenize="unicode61 remove_diacritics 2"
+                );
+                CREATE TRIGGER published_fts_insert AFTER INSERT ON published_articles BEGIN
+                    INSERT INTO published_fts(rowid, title, lead, body, tags) VALUES (new.article_num, new.title, new.lead, new.body, new.tags);
+                END;
+                CREATE TRIGGER published_fts_delete AFTER DELETE ON published_articles BEGIN
+                    INSERT INTO published_fts(published_fts, rowid, title, lead, body, tags) VALUES ('delete', old.article_num, old.title, old.lead, old.body, old.tags);
+                END;
+                CREATE TRIGGER published_fts_update AFTER UPDATE OF title, lead, body, tags ON published_articles BEGIN
+                    INSERT INTO published_fts(published_fts, rowid, title, lead, body, tags) VALUES ('delete', old.article_num, old.title, old.lead, old.body, old.tags);
+                    INSERT INTO published_fts(rowid, title, lead, body, tags) VALUES (new.article_num, new.title, new.lead, new.body, new.tags);
+                END;
+                -- How many published articles hold each term: what makes a term distinctive.
+                CREATE VIRTUAL TABLE published_vocab USING fts5vocab('published_fts', 'row');
+                -- "Similar articles", computed when an article is published and stored.
+                CREATE TABLE similar_articles (
+                    article_num INTEGER NOT NULL,
+                    rank INTEGER NOT NULL,
+                    similar_num INTEGER NOT NULL,
+                    PRIMARY KEY (article_num, rank)
+                ) WITHOUT ROWID;
+                CREATE INDEX articles_scheduled ON articles(scheduled_at) WHERE state = 'scheduled';
+                """)
+            // Archives that already had published articles get their public rows now.
+            let nums = try Int64.fetchAll(db, sql: "SELECT num FROM articles WHERE published_revision IS NOT NULL")
+            for num in nums {
+                if let row = try Row.fetchOne(db, sql: "SELECT \(ContentRows.articleColumns) FROM articles WHERE num = ?", arguments: [num]) {
+                    try SQLiteArchive.refreshPublished(db, try ContentRows.article(row))
+                }
+            }
+        }
         return migrator
     }
 }

@@ -54,6 +54,28 @@ public protocol ArchiveStore: Sendable {
 
     /// A consistent copy of the whole archive, taken while it serves.
     func backup(to path: String) async throws
+
+    // MARK: The public archive (published revisions only)
+    func publishedArticle(slug: String) async throws -> PublishedArticle?
+    func latestPublished(limit: Int, offset: Int, category: String?, tag: String?) async throws -> [PublishedArticle]
+    func similarArticles(of id: ArticleID, count: Int) async throws -> [PublishedArticle]
+    func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle]
+    func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)]
+
+    // MARK: Scheduling
+    /// Publishes scheduled articles whose time has come; returns them.
+    func publishDue(now: Date) async throws -> [ArticleID]
+    func nextScheduled() async throws -> Date?
+}
+
+extension ArchiveStore {
+    public func latestPublished(limit: Int, offset: Int = 0, category: String? = nil, tag: String? = nil) async throws -> [PublishedArticle] {
+        try await latestPublished(limit: limit, offset: offset, category: category, tag: tag)
+    }
+
+    public func similarArticles(of id: ArticleID) async throws -> [PublishedArticle] {
+        try await similarArticles(of: id, count: 3)
+    }
 }
 
 /// A user as the archive stores it.

@@ -74,6 +74,7 @@ extension SQLiteArchive {
         }
         if let note = outcome.note { try ContentRows.insert(db, note, seq: seq) }
         try ContentRows.save(db, updated, seq: seq)
+        try refreshPublished(db, updated)
 
         if let command = outcome.command {
             try audit(db, actor: actor.name, action: command.name, article: updated.id, revision: updated.headRevision,

@@ -1,0 +1,296 @@
+import Foundation
+import GRDB
+import GalleyCore
+
+/// An article as the public site shows it: the content of its published revision.
+public struct PublishedArticle: Sendable, Hashable {
+    public var id: ArticleID
+    public var content: ArticleContent
+    public var authors: [String]
+    public var related: [ArticleID]
+    public var publishedAt: Date
+    public var updatedAt: Date
+    public var retracted: Bool
+    public var retractionMessage: String?
+}
+
+extension SQLiteArchive {
+    // MARK: Keeping the public rows in step
+
+    /// Makes the article's public row match its state: present with the published revision's
+    /// content while the article is public, absent otherwise. Returns true when the published
+    /// text changed (so "similar articles" need computing again).
+    @discardableResult
+    static func refreshPublished(_ db: Database, _ article: Article) throws -> Bool {
+        guard let num = try ContentRows.articleNumber(db, id: article.id) else { return false }
+        guard article.isPublic, let revisionID = article.publishedRevision,
+            let revision = try ContentRows.revision(db, id: revisionID)
+        else {
+            try db.execute(sql: "DELETE FROM published_articles WHERE article_num = ?", arguments: [num])
+            try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
+            return false
+        }
+        let c = revision.content
+        let publishedAt = Timestamp.milliseconds(article.publishedAt ?? article.updatedAt)
+        let existing = try Row.fetchOne(db, sql: "SELECT revision, retracted, retraction_message, authors, related FROM published_articles WHERE article_num = ?", arguments: [num])
+        let authors = ContentRows.json(article.authors)
+        let related = ContentRows.json(article.related)
+        let retracted = article.state == .retracted
+        if let existing, existing["revision"] as String == revisionID.hex, existing["retracted"] as Bool == retracted,
+            existing["retraction_message"] as String? == article.retractionMessage, existing["authors"] as String == authors,
+            existing["related"] as String == related
+        {
+            return false
+        }
+        let contentChanged = existing.map { $0["revision"] as String != revisionID.hex } ?? true
+        let arguments: StatementArguments = [
+            num, article.id.description, c.slug, revisionID.hex, c.title, c.lead, c.body, c.category, ContentRows.json(c.sortedTags),
+            c.image, c.imageCredit, authors, related, publishedAt, Timestamp.milliseconds(article.updatedAt), retracted,
+            article.retractionMessage,
+        ]
+        if existing == nil {
+            try db.execute(
+                sql: """
+                    INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
+                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: arguments)
+        } else if contentChanged {
+            try db.execute(
+                sql: """
+                    UPDATE published_articles SET id = ?2, slug = ?3, revision = ?4, title = ?5, lead = ?6, body = ?7, category = ?8,
+                        tags = ?9, image = ?10, image_credit = ?11, authors = ?12, related = ?13, published_at = ?14,
+                        updated_at = ?15, retracted = ?16, retraction_message = ?17
+                    WHERE article_num = ?1
+                    """, arguments: arguments)
+        } else {
+            // Same text: leave the search index alone.
+            try db.execute(
+                sql: "UPDATE published_articles SET authors = ?, related = ?, updated_at = ?, retracted = ?, retraction_message = ? WHERE article_num = ?",
+                arguments: [authors, related, Timestamp.milliseconds(article.updatedAt), retracted, article.retractionMessage, num])
+        }
+        if contentChanged {
+            try db.execute(sql: "DELETE FROM published_tags WHERE article_num = ?", arguments: [num])
+            for tag in c.tags {
+                try db.execute(sql: "INSERT INTO published_tags (tag, article_num, published_at) VALUES (?, ?, ?)", arguments: [tag, num, publishedAt])
+            }
+            let found = try computeSimilar(db, num: num, content: c)
+            // The articles it resembles may now resemble it too: their lists were made before it existed.
+            for other in found {
+                if let row = try Row.fetchOne(db, sql: "SELECT title, lead, body, tags, category FROM published_articles WHERE article_num = ?", arguments: [other]) {
+                    let content = ArticleContent(
+                        title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
+                        tags: Set(try ContentRows.decode([String].self, row["tags"])))
+                    try computeSimilar(db, num: other, content: content)
+                }
+            }
+        }
+        return contentChanged
+    }
+
+    // MARK: Similar articles
+
+    /// Stores the 3 published articles most like this one: a full-text search for its most
+    /// distinctive terms (bm25), lifted by shared tags and category.
+    @discardableResult
+    static func computeSimilar(_ db: Database, num: Int64, content: ArticleContent, count: Int = 3) throws -> [Int64] {
+        let total = max(1, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM published_articles") ?? 1)
+        // Term frequencies in this article (title words count double).
+        var frequency: [String: Int] = [:]
+        for (text, weight) in [(content.title, 2), (content.lead, 1), (content.body, 1)] {
+            for term in Self.terms(text) { frequency[term, default: 0] += weight }
+        }
+        // Document frequencies from the index; terms in more than a tenth of the archive say little.
+        var scored: [(String, Double)] = []
+        let statement = try db.cachedStatement(sql: "SELECT doc FROM published_vocab WHERE term = ?")
+        for (term, tf) in frequency where term.count > 2 {
+            let df = try Int.fetchOne(statement, arguments: [term]) ?? 0
+            guard df > 1, df * 10 <= total || total < 50 else { continue }
+            scored.append((term, Double(tf) * log(Double(total) / Double(df))))
+        }
+        scored.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        var candidates: [Int64: Double] = [:]
+        if !scored.isEmpty {
+            let query = scored.prefix(12).map { "\"\($0.0)\"" }.joined(separator: " OR ")
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT rowid, bm25(published_fts, 4.0, 2.0, 1.0, 3.0) AS score FROM published_fts WHERE published_fts MATCH ? AND rowid != ? ORDER BY score LIMIT 40",
+                arguments: [query, num])
+            for row in rows { candidates[row["rowid"]] = -(row["score"] as Double) }
+        }
+        // Shared tags and category lift a candidate (and bring in ones the text search missed).
+        let tags = Array(content.tags)
+        if !tags.isEmpty {
+            let marks = tags.map { _ in "?" }.joined(separator: ",")
+            var arguments = StatementArguments(tags)
+            arguments += [num]
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT article_num, COUNT(*) AS shared FROM published_tags WHERE tag IN (\(marks)) AND article_num != ? GROUP BY article_num ORDER BY shared DESC LIMIT 40",
+                arguments: arguments)
+            for row in rows { candidates[row["article_num"], default: 0] += 2.0 * Double(row["shared"] as Int) }
+        }
+        if !content.category.isEmpty, !candidates.isEmpty {
+            let nums = Array(candidates.keys)
+            let marks = nums.map { _ in "?" }.joined(separator: ",")
+            var arguments = StatementArguments(nums)
+            arguments += [content.category]
+            for same in try Int64.fetchAll(db, sql: "SELECT article_num FROM published_articles WHERE article_num IN (\(marks)) AND category = ?", arguments: arguments) {
+                candidates[same, default: 0] += 1.0
+            }
+        }
+        let best = candidates.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key > $1.key) }.prefix(count)
+        try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
+        for (rank, entry) in best.enumerated() {
+            try db.execute(sql: "INSERT INTO similar_articles (article_num, rank, similar_num) VALUES (?, ?, ?)", arguments: [num, rank, entry.key])
+        }
+        return best.map(\.key)
+    }
+
+    /// Words as the index sees them: lowercased, accents folded, split at non-letters.
+    static func terms(_ text: String) -> [String] {
+        let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+        var out: [String] = []
+        var word = ""
+        for ch in folded {
+            if ch.isLetter || ch.isNumber { word.append(ch) } else if !word.isEmpty {
+                out.append(word)
+                word = ""
+            }
+        }
+        if !word.isEmpty { out.append(word) }
+        return out
+    }
+
+    // MARK: Reading the public archive
+
+    static let publishedColumns = "p.article_num, p.id, p.slug, p.title, p.lead, p.body, p.category, p.tags, p.image, p.image_credit, p.authors, p.related, p.published_at, p.updated_at, p.retracted, p.retraction_message"
+
+    static func published(_ row: Row) throws -> PublishedArticle {
+        guard let id = ArticleID(row["id"] as String) else { throw StoreError.corrupt("a published row has a malformed id") }
+        return PublishedArticle(
+            id: id,
+            content: ArticleContent(
+                title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
+                tags: Set(try ContentRows.decode([String].self, row["tags"])), slug: row["slug"], image: row["image"],
+                imageCredit: row["image_credit"]),
+            authors: try ContentRows.decode([String].self, row["authors"]),
+            related: try ContentRows.decode([ArticleID].self, row["related"]),
+            publishedAt: Timestamp.date(milliseconds: row["published_at"]), updatedAt: Timestamp.date(milliseconds: row["updated_at"]),
+            retracted: row["retracted"], retractionMessage: row["retraction_message"])
+    }
+
+    /// The public article at `slug` (the most recently published one, if two ever shared it).
+    public func publishedArticle(slug: String) async throws -> PublishedArticle? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.slug = ? ORDER BY p.published_at DESC LIMIT 1", arguments: [slug])
+                .map(Self.published)
+        }
+    }
+
+    /// Public articles, newest first; `category` or `tag` narrow them.
+    public func latestPublished(limit: Int, offset: Int, category: String?, tag: String?) async throws -> [PublishedArticle] {
+        try await writer.read { db in
+            if let tag {
+                return try Row.fetchAll(
+                    db,
+                    sql: "SELECT \(Self.publishedColumns) FROM published_tags t JOIN published_articles p ON p.article_num = t.article_num WHERE t.tag = ? ORDER BY p.published_at DESC, p.article_num DESC LIMIT ? OFFSET ?",
+                    arguments: [tag, limit, offset]
+                ).map(Self.published)
+            }
+            if let category {
+                return try Row.fetchAll(
+                    db,
+                    sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.category = ? ORDER BY p.published_at DESC, p.article_num DESC LIMIT ? OFFSET ?",
+                    arguments: [category, limit, offset]
+                ).map(Self.published)
+            }
+            return try Row.fetchAll(
+                db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p ORDER BY p.published_at DESC, p.article_num DESC LIMIT ? OFFSET ?",
+                arguments: [limit, offset]
+            ).map(Self.published)
+        }
+    }
+
+    /// "Similar articles" for a public article: the editors' related articles first, then the
+    /// stored similar ones; only articles that are public now.
+    public func similarArticles(of id: ArticleID, count: Int) async throws -> [PublishedArticle] {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.id = ?", arguments: [id.description]) else { return [] }
+            let article = try Self.published(row)
+            var out: [PublishedArticle] = []
+            for related in article.related where out.count < count {
+                if let r = try Row.fetchOne(db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.id = ? AND p.retracted = 0", arguments: [related.description]) {
+                    out.append(try Self.published(r))
+                }
+            }
+            let stored = try Row.fetchAll(
+                db,
+                sql: "SELECT \(Self.publishedColumns) FROM similar_articles s JOIN published_articles p ON p.article_num = s.similar_num WHERE s.article_num = ? AND p.retracted = 0 ORDER BY s.rank",
+                arguments: [row["article_num"] as Int64]
+            ).map(Self.published)
+            for s in stored where out.count < count && !out.contains(where: { $0.id == s.id }) && s.id != id { out.append(s) }
+            return out
+        }
+    }
+
+    /// Full-text search over published text only.
+    public func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle] {
+        let match = try Self.matchExpression(text)
+        return try await writer.read { db in
+            do {
+                return try Row.fetchAll(
+                    db,
+                    sql: "SELECT \(Self.publishedColumns) FROM published_fts f JOIN published_articles p ON p.article_num = f.rowid WHERE published_fts MATCH ? AND p.retracted = 0 ORDER BY bm25(published_fts, 10.0, 4.0, 1.0, 6.0) LIMIT ?",
+                    arguments: [match, limit]
+                ).map(Self.published)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+                throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
+            }
+        }
+    }
+
+    /// The most used tags of articles published since `since`, most used first.
+    public func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT tag, COUNT(*) AS n, MAX(published_at) AS latest FROM published_tags WHERE published_at >= ? GROUP BY tag ORDER BY n DESC, latest DESC LIMIT ?",
+                arguments: [Timestamp.milliseconds(since), limit]
+            ).map { ($0["tag"], $0["n"], Timestamp.date(milliseconds: $0["latest"])) }
+        }
+    }
+
+    public func publishedCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM published_articles") ?? 0 }
+    }
+
+    // MARK: Scheduled publishing
+
+    /// Publishes every scheduled article whose time has come, as the system. Returns their ids.
+    /// Called on start-up (so a restart in between loses nothing) and then periodically.
+    public func publishDue(now: Date) async throws -> [ArticleID] {
+        let due = try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM articles WHERE state = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at", arguments: [Timestamp.milliseconds(now)])
+                .compactMap(ArticleID.init)
+        }
+        var published: [ArticleID] = []
+        for id in due {
+            guard let article = try await article(id) else { continue }
+            let change = Change(
+                id: ChangeID(UUID(namespaceHash: "scheduled \(id) \(article.scheduledAt.map(Timestamp.format) ?? "")")), articleID: id,
+                baseRevision: article.headRevision, command: .publish(at: nil), author: "scheduler",
+                replicaID: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, createdAt: now)
+            let result = try await apply([change], by: ChangeApplier.Actor(name: "scheduler", role: .admin), at: now)[0]
+            if result.status != .rejected { published.append(id) }
+        }
+        return published
+    }
+
+    /// When the next scheduled article is due, if any.
+    public func nextScheduled() async throws -> Date? {
+        try await writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(scheduled_at) FROM articles WHERE state = 'scheduled'").map(Timestamp.date(milliseconds:))
+        }
+    }
+}
