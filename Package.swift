@@ -115,6 +115,7 @@ let package = Package(
             name: "galley",
             dependencies: [
                 "GalleyClient",
+                "GalleySite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "ClientCLI",
@@ -168,6 +169,7 @@ let package = Package(
             name: "GalleyClientTests",
             dependencies: [
                 "GalleyClient",
+                "GalleySite",
                 "GalleyServer",
                 "GalleyTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

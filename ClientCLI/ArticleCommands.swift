@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GalleyClient
 import GalleyCore
+import GalleySite
 
 struct New: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a draft (offline); prints its id.")
@@ -283,6 +284,44 @@ struct Import: AsyncParsableCommand {
                 print("Imported \(report.created.count), could not take \(report.failed.count).")
             }
             if !report.failed.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
+struct Attach: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Attach an image with its credit line (offline; uploaded on the next sync).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    @Argument(help: "A JPEG, PNG, WebP or GIF file, at most 10 MiB.") var file: String
+    @Option(help: "The credit line, shown as \"Image: …\".") var credit: String
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let article = try app.attach(try app.find(id), imageAt: file, credit: credit)
+            print("Attached \(article.content.image) to \(article.id.short); it is uploaded on the next sync.")
+        }
+    }
+}
+
+struct Site: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The public site as static files.", subcommands: [Build.self])
+
+    struct Build: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Render the published articles of this replica into a folder (offline).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The folder to write.") var directory: String
+        @Option(help: "The site's name.") var name = "Galley"
+        @Option(help: "The public address, for canonical links and feeds.") var baseURL: String?
+        @Option(help: "The category shown under Recent trends.") var trends = "trends"
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await perform {
+                let report = try options.open().buildSite(to: URL(fileURLWithPath: directory), siteName: name, baseURL: baseURL, trendsCategory: trends)
+                if output.json { return try Terminal.json(report) }
+                print("Wrote \(report.pages) pages for \(report.articles) published articles (\(report.images) images) to \(directory).")
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ struct Galley: AsyncParsableCommand {
             New.self, Edit.self, Show.self, List.self, Search.self, Tag.self, Untag.self, Author.self, Log.self, Diff.self,
             Status.self, Sync.self, Conflicts.self, Resolve.self,
             Submit.self, Review.self, Approve.self, RequestChanges.self, Publish.self, Retract.self, Note.self, Delete.self,
-            Export.self, Import.self, MergeFileCommand.self,
+            Attach.self, Site.self, Export.self, Import.self, MergeFileCommand.self,
         ])
 
     /// Like ArgumentParser's own entry point, but usage errors exit with 2 (as documented)

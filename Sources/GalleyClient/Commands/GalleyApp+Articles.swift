@@ -43,6 +43,30 @@ extension GalleyApp {
         return try record(change)
     }
 
+    /// `galley attach`: keeps the image in the workspace (uploaded on the next sync) and sets
+    /// it, with its credit line, on the article.
+    public func attach(_ article: Article, imageAt path: String, credit: String) throws -> Article {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")
+        }
+        guard data.count <= ImageKind.maxBytes else {
+            throw GalleyError(.bodyTooLarge, "\(path) is \(data.count) bytes; images may be at most 10 MiB.")
+        }
+        let bytes = [UInt8](data)
+        guard let kind = ImageKind(sniffing: bytes) else {
+            throw GalleyError(.malformed, "\(path) is not a JPEG, PNG, WebP or GIF image.")
+        }
+        let name = ImageKind.mediaName(for: bytes, kind: kind)
+        try FileManager.default.createDirectory(at: workspace.mediaDir, withIntermediateDirectories: true)
+        let target = workspace.mediaDir.appendingPathComponent(name)
+        if !FileManager.default.fileExists(atPath: target.path) { try data.write(to: target, options: .atomic) }
+        try replica.addMedia(name)
+        var doc = ArticleDocument(article.content)
+        doc.image = "/media/\(name)"
+        doc.credit = credit
+        return try save(doc, to: article) ?? article
+    }
+
     public func tag(_ article: Article, add: [String] = [], remove: [String] = []) throws -> Article {
         for tag in add { try ArticleValidator.validateTag(tag) }
         var change = try change(for: article)

@@ -62,6 +62,7 @@ public struct GalleyApp: Sendable {
     public func sync(progress: @Sendable (SyncEngine.Progress) -> Void = { _ in }) async throws -> SyncEngine.Report {
         var engine = SyncEngine(replica: replica, api: try api())
         engine.clock = clock
+        engine.mediaDirectory = workspace.mediaDir
         return try await engine.run(progress: progress)
     }
 

@@ -59,6 +59,11 @@ public struct ServerAPI: Sendable {
         try await send(.GET, "/v1/sync/pull?since=\(cursor)&limit=\(limit)", body: nil, as: PullPage.self)
     }
 
+    /// Uploads an image; the server stores it under the same content address.
+    public func uploadMedia(_ bytes: [UInt8]) async throws {
+        _ = try await raw(.POST, "/v1/media", body: Data(bytes), contentType: "application/octet-stream")
+    }
+
     /// The archive's epoch (from /healthz, which needs no login).
     public func epoch() async throws -> String {
         struct Health: Decodable { let epoch: String }
@@ -84,7 +89,7 @@ public struct ServerAPI: Sendable {
         }
     }
 
-    func raw(_ method: HTTPMethod, _ path: String, body: Data?, authenticated: Bool = true) async throws -> Data {
+    func raw(_ method: HTTPMethod, _ path: String, body: Data?, authenticated: Bool = true, contentType: String = "application/json") async throws -> Data {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
@@ -93,7 +98,7 @@ public struct ServerAPI: Sendable {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse

@@ -10,6 +10,8 @@ public struct SyncEngine: Sendable {
     public var pushBatch = 200
     public var pullLimit = 200
     public var clock: @Sendable () -> Date = { Date() }
+    /// Where attached images wait to be uploaded (`.galley/media`).
+    public var mediaDirectory: URL?
 
     public init(replica: ClientReplica, api: ServerAPI) {
         self.replica = replica
@@ -32,6 +34,7 @@ public struct SyncEngine: Sendable {
         /// Changes of yours that the server kept with a conflict.
         public var conflicted = 0
         public var rejected: [Rejection] = []
+        public var uploadedImages = 0
         public var pulledArticles = 0
         public var pulledPages = 0
         public var openConflicts = 0
@@ -57,6 +60,16 @@ public struct SyncEngine: Sendable {
             report.epochReset = true
         }
         if let categories = try? await api.categories() { try replica.setCategories(categories) }
+
+        // Images first, so that no pushed article names an image the server lacks.
+        if let mediaDirectory {
+            for name in try replica.mediaToUpload() {
+                guard let data = FileManager.default.contents(atPath: mediaDirectory.appendingPathComponent(name).path) else { continue }
+                try await api.uploadMedia([UInt8](data))
+                try replica.markUploaded(name)
+                report.uploadedImages += 1
+            }
+        }
 
         // Push, in order, in batches; each answer is stored before the next batch goes.
         let pending = try replica.pendingChanges()

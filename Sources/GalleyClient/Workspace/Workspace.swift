@@ -13,6 +13,8 @@ public struct Workspace: Sendable {
     var configURL: URL { galleyDir.appendingPathComponent("config.json") }
     var tokenURL: URL { galleyDir.appendingPathComponent("token") }
     public var rescueDir: URL { galleyDir.appendingPathComponent("rescue") }
+    /// Images attached here, by content address, kept for upload and for `galley site build`.
+    public var mediaDir: URL { galleyDir.appendingPathComponent("media") }
 
     struct Config: Codable {
         var server: String

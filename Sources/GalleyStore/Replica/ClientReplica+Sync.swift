@@ -103,6 +103,11 @@ extension ClientReplica {
         }
     }
 
+    /// The article as the server last sent it (without local changes).
+    public func serverArticle(_ id: ArticleID) throws -> Article? {
+        try writer.read { db in try Self.serverArticle(db, id) }
+    }
+
     /// The head revision the server last sent for an article.
     public func serverHead(_ id: ArticleID) throws -> RevisionID? {
         try writer.read { db in try Self.serverArticle(db, id)?.headRevision }
@@ -204,6 +209,21 @@ extension ClientReplica {
         try writer.write { db in
             try db.execute(sql: "UPDATE sync_state SET last_sync = ? WHERE id = 1", arguments: [Timestamp.milliseconds(date)])
         }
+    }
+
+    // MARK: Media
+
+    public func addMedia(_ name: String) throws {
+        try writer.write { db in try db.execute(sql: "INSERT OR IGNORE INTO media (name) VALUES (?)", arguments: [name]) }
+    }
+
+    /// Images attached here that the server does not have yet.
+    public func mediaToUpload() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM media WHERE uploaded = 0 ORDER BY name") }
+    }
+
+    public func markUploaded(_ name: String) throws {
+        try writer.write { db in try db.execute(sql: "UPDATE media SET uploaded = 1 WHERE name = ?", arguments: [name]) }
     }
 
     // MARK: Categories

@@ -58,6 +58,10 @@ enum ReplicaSchema {
                 CREATE TABLE categories (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v3: media") { db in
+            // Images attached offline (files in .galley/media), and whether the server has them.
+            try db.execute(sql: "CREATE TABLE media (name TEXT PRIMARY KEY, uploaded INTEGER NOT NULL DEFAULT 0)")
+        }
         return migrator
     }
 }
