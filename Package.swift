@@ -125,6 +125,8 @@ let package = Package(
             name: "galley-bench",
             dependencies: [
                 "GalleyCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "GalleyStore",
                 "GalleyServer",
                 "GalleyClient",

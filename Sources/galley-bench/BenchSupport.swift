@@ -5,6 +5,11 @@ import Foundation
 enum Bench {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+    /// Progress on standard error, so that stdout stays the table (or JSON).
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("· \(message)\n".utf8))
+    }
+
     /// Runs `body` `runs` times (after one warm-up) and returns the durations in milliseconds.
     static func measure(runs: Int, warmup: Bool = true, _ body: () throws -> Void) rethrows -> [Double] {
         if warmup { try body() }

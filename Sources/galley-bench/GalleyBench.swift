@@ -1,9 +1,9 @@
 import ArgumentParser
 
 @main
-struct GalleyBench: ParsableCommand {
+struct GalleyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "galley-bench",
         abstract: "Benchmarks for Galley, measured side by side with their references. Build with -c release.",
-        subcommands: [MergeBenchmark.self])
+        subcommands: [MergeBenchmark.self, InitialSyncBenchmark.self])
 }

@@ -8,7 +8,7 @@ public struct SyncEngine: Sendable {
     public let replica: ClientReplica
     public let api: ServerAPI
     public var pushBatch = 200
-    public var pullLimit = 200
+    public var pullLimit = 500
     public var clock: @Sendable () -> Date = { Date() }
     /// Where attached images wait to be uploaded (`.galley/media`).
     public var mediaDirectory: URL?
@@ -102,17 +102,38 @@ public struct SyncEngine: Sendable {
             progress(Progress(phase: .pushing, done: index, total: pending.count, elapsed: clock().timeIntervalSince(start)))
         }
 
-        // Pull until up to date; the cursor moves only with the page it belongs to.
+        // Pull until up to date; the cursor moves only with the page it belongs to. The next page
+        // is fetched while this one is stored: if storing fails, the fetched page is simply dropped.
+        var cursor = try replica.syncState().cursor
+        var next: Task<PullPage, any Error>? = nil
         while true {
-            let cursor = try replica.syncState().cursor
-            let page = try await api.pull(since: cursor, limit: pullLimit)
+            let page: PullPage
+            if let next {
+                page = try await next.value
+            } else {
+                page = try await api.pull(since: cursor, limit: pullLimit)
+            }
+            next = nil
             if let known = try replica.syncState().epoch, known != page.epoch {
                 // Restored while we were pulling: start over.
                 try replica.resetForNewEpoch(now: Timestamp.canonical(clock()))
                 report.epochReset = true
+                cursor = 0
                 continue
             }
-            try replica.apply(page, now: Timestamp.canonical(clock()))
+            if page.hasMore {
+                let api = self.api
+                let limit = pullLimit
+                let after = page.nextCursor
+                next = Task { try await api.pull(since: after, limit: limit) }
+            }
+            do {
+                try replica.apply(page, now: Timestamp.canonical(clock()))
+            } catch {
+                next?.cancel()
+                throw error
+            }
+            cursor = page.nextCursor
             report.pulledArticles += page.articles.count
             report.pulledPages += 1
             progress(Progress(phase: .pulling, done: report.pulledArticles, total: nil, elapsed: clock().timeIntervalSince(start)))

@@ -180,6 +180,36 @@ public struct PulledArticle: Sendable, Codable {
         self.published = published
         self.seq = seq
     }
+
+    // On the wire the head's content is not repeated: it is the article's. The receiver
+    // rebuilds the revision and checks that it hashes to the head id.
+    enum CodingKeys: String, CodingKey { case article, head, published, seq }
+    struct HeadMeta: Codable {
+        var parents: [RevisionID]
+        var author: String
+        var createdAt: Date
+        var changeId: ChangeID?
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        article = try c.decode(Article.self, forKey: .article)
+        let meta = try c.decode(HeadMeta.self, forKey: .head)
+        head = Revision(articleID: article.id, parents: meta.parents, content: article.content, author: meta.author, createdAt: meta.createdAt, changeID: meta.changeId)
+        guard head.id == article.headRevision else {
+            throw DecodingError.dataCorruptedError(forKey: .head, in: c, debugDescription: "the head of article \(article.id.short) does not hash to \(article.headRevision.short)")
+        }
+        published = try c.decodeIfPresent(Revision.self, forKey: .published)
+        seq = try c.decode(Int64.self, forKey: .seq)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(article, forKey: .article)
+        try c.encode(HeadMeta(parents: head.parents, author: head.author, createdAt: head.createdAt, changeId: head.changeID), forKey: .head)
+        try c.encodeIfPresent(published, forKey: .published)
+        try c.encode(seq, forKey: .seq)
+    }
 }
 
 /// A filter for listing articles.

@@ -21,7 +21,7 @@ extension SQLiteArchive {
     /// content while the article is public, absent otherwise. Returns true when the published
     /// text changed (so "similar articles" need computing again).
     @discardableResult
-    static func refreshPublished(_ db: Database, _ article: Article) throws -> Bool {
+    static func refreshPublished(_ db: Database, _ article: Article, computingSimilar: Bool = true) throws -> Bool {
         guard let num = try ContentRows.articleNumber(db, id: article.id) else { return false }
         guard article.isPublic, let revisionID = article.publishedRevision,
             let revision = try ContentRows.revision(db, id: revisionID)
@@ -74,6 +74,7 @@ extension SQLiteArchive {
             for tag in c.tags {
                 try db.execute(sql: "INSERT INTO published_tags (tag, article_num, published_at) VALUES (?, ?, ?)", arguments: [tag, num, publishedAt])
             }
+            guard computingSimilar else { return true }
             let found = try computeSimilar(db, num: num, content: c)
             // The articles it resembles may now resemble it too: their lists were made before it existed.
             for other in found {
@@ -263,6 +264,44 @@ extension SQLiteArchive {
 
     public func publishedCount() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM published_articles") ?? 0 }
+    }
+
+    // MARK: Loading an existing publication
+
+    /// Loads articles that were already published elsewhere (an import of an existing archive,
+    /// or a benchmark's): each change creates an article, which is stored as published at once,
+    /// all in one transaction. Similar articles are left for ``recomputeSimilar(limit:)``.
+    public func loadPublished(_ creates: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws {
+        try await writer.write { db in
+            for change in creates {
+                let result = try Self.apply(db, change, by: actor, at: time)
+                guard result.status != .rejected, var article = try ContentRows.article(db, id: change.articleID) else {
+                    throw GalleyError(.malformed, "Could not load article \(change.articleID.short): \(result.error?.message ?? "")")
+                }
+                article.state = .published
+                article.publishedRevision = article.headRevision
+                article.publishedAt = change.createdAt
+                let seq = try Self.event(db, kind: "state:published", article: article.id, revision: article.headRevision, actor: actor.name, at: time)
+                try ContentRows.save(db, article, seq: seq)
+                try Self.refreshPublished(db, article, computingSimilar: false)
+            }
+        }
+    }
+
+    /// Computes "similar articles" for one published article again; returns the time it took.
+    public func recomputeSimilar(for id: ArticleID) async throws -> Duration {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT article_num, title, lead, body, tags, category FROM published_articles WHERE id = ?", arguments: [id.description]) else {
+                return .zero
+            }
+            let content = ArticleContent(
+                title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
+                tags: Set(try ContentRows.decode([String].self, row["tags"])))
+            let clock = ContinuousClock()
+            let start = clock.now
+            try Self.computeSimilar(db, num: row["article_num"], content: content)
+            return clock.now - start
+        }
     }
 
     // MARK: Scheduled publishing

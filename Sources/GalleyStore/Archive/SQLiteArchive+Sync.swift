@@ -14,6 +14,12 @@ extension SQLiteArchive {
         return results
     }
 
+    /// Applies many changes in one transaction: a bulk load (imports, benchmark archives), where
+    /// all or nothing is wanted and per-change commits would only cost time.
+    public func applyInOneTransaction(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
+        try await writer.write { db in try changes.map { try Self.apply(db, $0, by: actor, at: time) } }
+    }
+
     static func apply(_ db: Database, _ pushed: Change, by actor: ChangeApplier.Actor, at time: Date) throws -> PushResult {
         if let stored = try String.fetchOne(
             db, sql: "SELECT result FROM applied_changes WHERE change_id = ?", arguments: [pushed.id.description])

@@ -79,9 +79,23 @@ extension ClientReplica {
         return view
     }
 
+    /// The server's state of an article. It is stored without its body, which is the head
+    /// revision's (kept in `revisions`): a pulled body is written once, not twice.
     static func serverArticle(_ db: Database, _ id: ArticleID) throws -> Article? {
-        try String.fetchOne(db, sql: "SELECT article FROM server_articles WHERE article_id = ?", arguments: [id.description])
-            .map { try ContentRows.decode(Article.self, $0) }
+        guard let text = try String.fetchOne(db, sql: "SELECT article FROM server_articles WHERE article_id = ?", arguments: [id.description]) else {
+            return nil
+        }
+        var article = try ContentRows.decode(Article.self, text)
+        if let body = try String.fetchOne(db, sql: "SELECT body FROM revisions WHERE id = ?", arguments: [article.headRevision.hex]) {
+            article.content.body = body
+        }
+        return article
+    }
+
+    static func saveServerArticle(_ db: Database, _ article: Article, seq: Int64) throws {
+        let summary = String(decoding: try GalleyJSON.encoder().encode(ArticleSummary(article)), as: UTF8.self)
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO server_articles (article_id, article, seq) VALUES (?, ?, ?)")
+            .execute(arguments: [article.id.description, summary, seq])
     }
 
     static func openConflicts(_ db: Database, _ id: ArticleID) throws -> [Conflict] {
@@ -164,16 +178,20 @@ extension ClientReplica {
         let actor = try actor()
         try writer.write { db in
             var touched: Set<ArticleID> = []
+            let pending = Set(try String.fetchAll(db, sql: "SELECT DISTINCT article_id FROM outbox WHERE acknowledged = 0"))
             for pulled in page.articles {
                 let id = pulled.article.id
                 try ContentRows.insert(db, pulled.head)
                 if let published = pulled.published { try ContentRows.insert(db, published) }
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO server_articles (article_id, article, seq) VALUES (?, ?, ?)",
-                    arguments: [id.description, ContentRows.json(pulled.article), pulled.seq])
+                try Self.saveServerArticle(db, pulled.article, seq: pulled.seq)
                 // The server's state now includes every change it had answered for this article.
-                try db.execute(sql: "DELETE FROM outbox WHERE article_id = ? AND acknowledged = 1", arguments: [id.description])
-                touched.insert(id)
+                try db.cachedStatement(sql: "DELETE FROM outbox WHERE article_id = ? AND acknowledged = 1").execute(arguments: [id.description])
+                if pending.contains(id.description) {
+                    touched.insert(id)
+                } else {
+                    // Nothing local on top: the view is the server's state.
+                    try ContentRows.save(db, pulled.article, seq: pulled.seq)
+                }
             }
             for conflict in page.conflicts {
                 try ContentRows.save(db, conflict, seq: 0)

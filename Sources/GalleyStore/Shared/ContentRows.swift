@@ -21,6 +21,64 @@ enum ContentRows {
         }
     }
 
+    /// A JSON array of strings, written by hand: these columns are read and written for every
+    /// article on every sync, and Foundation's coders are slow for such small values.
+    static func stringArray(_ values: [String]) -> String {
+        var out = "["
+        for (k, v) in values.enumerated() {
+            if k > 0 { out += "," }
+            out += "\""
+            for scalar in v.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if scalar.value < 0x20 {
+                        out += String(format: "\\u%04x", scalar.value)
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+            out += "\""
+        }
+        return out + "]"
+    }
+
+    /// Reads what ``stringArray(_:)`` writes (and any JSON array of strings, through Foundation
+    /// when it has escapes this fast path does not handle).
+    static func strings(_ text: String?) throws -> [String] {
+        guard let text else { throw StoreError.corrupt("a JSON column is NULL") }
+        if text == "[]" { return [] }
+        var out: [String] = []
+        var current = ""
+        var inString = false
+        var iterator = text.unicodeScalars.makeIterator()
+        guard iterator.next() == "[" else { return try decode([String].self, text) }
+        while let c = iterator.next() {
+            if inString {
+                if c == "\"" {
+                    out.append(current)
+                    current = ""
+                    inString = false
+                } else if c == "\\" {
+                    // Escapes: let Foundation do the full job.
+                    return try decode([String].self, text)
+                } else {
+                    current.unicodeScalars.append(c)
+                }
+            } else if c == "\"" {
+                inString = true
+            } else if c == "]" {
+                return out
+            }
+        }
+        throw StoreError.corrupt("a JSON array column is cut short")
+    }
+
     static func ms(_ date: Date?) -> Int64? { date.map(Timestamp.milliseconds) }
     static func date(_ ms: Int64?) -> Date? { ms.map(Timestamp.date(milliseconds:)) }
 
@@ -38,14 +96,14 @@ enum ContentRows {
         else { throw StoreError.corrupt("an article row has a malformed id, head or state") }
         let content = ArticleContent(
             title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
-            tags: Set(try decode([String].self, row["tags"])), slug: row["slug"], image: row["image"],
+            tags: Set(try strings(row["tags"])), slug: row["slug"], image: row["image"],
             imageCredit: row["image_credit"])
         return Article(
-            id: id, content: content, authors: try decode([String].self, row["authors"]), state: state,
+            id: id, content: content, authors: try strings(row["authors"]), state: state,
             headRevision: head, approvedRevision: (row["approved_revision"] as String?).flatMap(RevisionID.init),
             publishedRevision: (row["published_revision"] as String?).flatMap(RevisionID.init),
             scheduledAt: date(row["scheduled_at"]), publishedAt: date(row["published_at"]),
-            related: try decode([ArticleID].self, row["related"]), retractionMessage: row["retraction_message"],
+            related: try strings(row["related"]).compactMap(ArticleID.init), retractionMessage: row["retraction_message"],
             createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
             updatedAt: date(row["updated_at"]) ?? Date(timeIntervalSince1970: 0), deleted: row["deleted"])
     }
@@ -56,48 +114,47 @@ enum ContentRows {
     }
 
     static func articleNumber(_ db: Database, id: ArticleID) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT num FROM articles WHERE id = ?", arguments: [id.description])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT num FROM articles WHERE id = ?"), arguments: [id.description])
     }
 
     /// Inserts or replaces the article and keeps its tag and author index rows in step.
+    /// Statements are cached: a sync stores thousands of articles in a row.
     @discardableResult
     static func save(_ db: Database, _ a: Article, seq: Int64) throws -> Int64 {
         let c = a.content
         let arguments: StatementArguments = [
-            a.id.description, a.id.short, c.slug, c.title, c.lead, c.body, c.category, json(c.sortedTags), c.image,
-            c.imageCredit, json(a.authors), a.state.rawValue, a.headRevision.hex, a.approvedRevision?.hex,
-            a.publishedRevision?.hex, ms(a.scheduledAt), ms(a.publishedAt), json(a.related), a.retractionMessage,
+            a.id.description, a.id.short, c.slug, c.title, c.lead, c.body, c.category, stringArray(c.sortedTags), c.image,
+            c.imageCredit, stringArray(a.authors), a.state.rawValue, a.headRevision.hex, a.approvedRevision?.hex,
+            a.publishedRevision?.hex, ms(a.scheduledAt), ms(a.publishedAt), stringArray(a.related.map(\.description)), a.retractionMessage,
             ms(a.createdAt), ms(a.updatedAt), a.deleted, seq,
         ]
         let num: Int64
         if let existing = try articleNumber(db, id: a.id) {
-            try db.execute(
-                sql: """
-                    UPDATE articles SET id = ?, short_id = ?, slug = ?, title = ?, lead = ?, body = ?, category = ?,
-                        tags = ?, image = ?, image_credit = ?, authors = ?, state = ?, head_revision = ?,
-                        approved_revision = ?, published_revision = ?, scheduled_at = ?, published_at = ?,
-                        related = ?, retraction_message = ?, created_at = ?, updated_at = ?, deleted = ?, seq = ?
-                    WHERE num = \(existing)
-                    """, arguments: arguments)
+            var update = arguments
+            update += [existing]
+            try db.cachedStatement(sql: """
+                UPDATE articles SET id = ?, short_id = ?, slug = ?, title = ?, lead = ?, body = ?, category = ?,
+                    tags = ?, image = ?, image_credit = ?, authors = ?, state = ?, head_revision = ?,
+                    approved_revision = ?, published_revision = ?, scheduled_at = ?, published_at = ?,
+                    related = ?, retraction_message = ?, created_at = ?, updated_at = ?, deleted = ?, seq = ?
+                WHERE num = ?
+                """).execute(arguments: update)
             num = existing
-            try db.execute(sql: "DELETE FROM article_tags WHERE article_num = ?", arguments: [num])
-            try db.execute(sql: "DELETE FROM article_authors WHERE article_num = ?", arguments: [num])
+            try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article_num = ?").execute(arguments: [num])
+            try db.cachedStatement(sql: "DELETE FROM article_authors WHERE article_num = ?").execute(arguments: [num])
         } else {
-            try db.execute(
-                sql: """
-                    INSERT INTO articles (id, short_id, slug, title, lead, body, category, tags, image, image_credit,
-                        authors, state, head_revision, approved_revision, published_revision, scheduled_at,
-                        published_at, related, retraction_message, created_at, updated_at, deleted, seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: arguments)
+            try db.cachedStatement(sql: """
+                INSERT INTO articles (id, short_id, slug, title, lead, body, category, tags, image, image_credit,
+                    authors, state, head_revision, approved_revision, published_revision, scheduled_at,
+                    published_at, related, retraction_message, created_at, updated_at, deleted, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: arguments)
             num = db.lastInsertedRowID
         }
-        for tag in c.tags {
-            try db.execute(sql: "INSERT INTO article_tags (tag, article_num) VALUES (?, ?)", arguments: [tag, num])
-        }
-        for author in Set(a.authors) {
-            try db.execute(sql: "INSERT INTO article_authors (name, article_num) VALUES (?, ?)", arguments: [author, num])
-        }
+        let tag = try db.cachedStatement(sql: "INSERT INTO article_tags (tag, article_num) VALUES (?, ?)")
+        for t in c.tags { try tag.execute(arguments: [t, num]) }
+        let author = try db.cachedStatement(sql: "INSERT INTO article_authors (name, article_num) VALUES (?, ?)")
+        for name in Set(a.authors) { try author.execute(arguments: [name, num]) }
         return num
     }
 
@@ -107,15 +164,14 @@ enum ContentRows {
         let c = r.content
         // Revision ids are content hashes: the same revision may arrive twice (two replicas making
         // the same edit), and it is the same row.
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO revisions (id, article_id, parents, title, lead, body, category, tags, slug,
                     image, image_credit, author, created_at, change_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """).execute(
             arguments: [
-                r.id.hex, r.articleID.description, json(r.parents.map(\.hex)), c.title, c.lead, c.body, c.category,
-                json(c.sortedTags), c.slug, c.image, c.imageCredit, r.author, ms(r.createdAt), r.changeID?.description,
+                r.id.hex, r.articleID.description, stringArray(r.parents.map(\.hex)), c.title, c.lead, c.body, c.category,
+                stringArray(c.sortedTags), c.slug, c.image, c.imageCredit, r.author, ms(r.createdAt), r.changeID?.description,
             ])
     }
 
@@ -125,9 +181,9 @@ enum ContentRows {
         }
         let content = ArticleContent(
             title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
-            tags: Set(try decode([String].self, row["tags"])), slug: row["slug"], image: row["image"],
+            tags: Set(try strings(row["tags"])), slug: row["slug"], image: row["image"],
             imageCredit: row["image_credit"])
-        let parents = try decode([String].self, row["parents"]).compactMap(RevisionID.init)
+        let parents = try strings(row["parents"]).compactMap(RevisionID.init)
         let revision = Revision(
             articleID: articleID, parents: parents, content: content, author: row["author"],
             createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),

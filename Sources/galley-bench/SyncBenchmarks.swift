@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import GalleyCore
+import GalleyStore
+
+/// `galley-bench initial-sync`: a new laptop pulls the whole archive with the real `galley sync`
+/// from a real `galley-server`, against the floor (the same rows and their FTS5 index inserted
+/// straight into SQLite in one transaction) and `git clone` of the same articles as files.
+struct InitialSyncBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "initial-sync", abstract: "galley sync into an empty workspace, against SQLite's floor and git clone.")
+    @Option var articles = 20_000
+    @Option var runs = 3
+    @Option var seed: UInt64 = 1
+    @Flag var json = false
+
+    func run() async throws {
+        Bench.note("preparing an archive of \(articles) articles")
+        let dataDir = try await BenchServer.prepare(articles: articles, seed: seed)
+        defer { if ProcessInfo.processInfo.environment["GALLEY_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: dataDir) } }
+        let rows = try Self.rows(dataDir)
+        let bytes = rows.reduce(0) { $0 + $1.title.utf8.count + $1.lead.utf8.count + $1.body.utf8.count + $1.tags.utf8.count }
+
+        let server = try BenchServer(dataDir: dataDir)
+        var sync: [Double] = []
+        var rss: [Int] = []
+        for k in 0..<runs {
+            let ws = try server.workspace()
+            Bench.note("galley sync, run \(k + 1) of \(runs)")
+            let m = try server.sync(ws)
+            guard m.status == 0 else { throw ValidationError("galley sync failed with status \(m.status)") }
+            let count = try ClientReplica(path: ws.appendingPathComponent(".galley/replica.sqlite").path).counts().articles
+            guard count == articles else { throw ValidationError("the workspace has \(count) articles, not \(articles)") }
+            sync.append(m.milliseconds)
+            rss.append(m.maxRSSKiB)
+            try? FileManager.default.removeItem(at: ws)
+        }
+        _ = server.stop()
+
+        Bench.note("the floor: SQLite inserts")
+        let floor = try Bench.measure(runs: runs, warmup: false) { try Self.floor(rows) }
+        Bench.note("git clone")
+        let git = try Self.gitClone(rows, runs: runs)
+
+        let median = Bench.median(sync)
+        let results: [String: Any] = [
+            "machine": Bench.machine, "articles": articles, "bytes": bytes, "runs": runs,
+            "galleySyncMedianMs": median, "articlesPerSecond": Double(articles) / (median / 1000), "megabytesPerSecond": Double(bytes) / 1_048_576 / (median / 1000),
+            "clientPeakRSSMiB": Double(rss.max() ?? 0) / 1024, "floorMedianMs": Bench.median(floor), "gitCloneMedianMs": git.map(Bench.median) ?? NSNull(),
+            "ratioToFloor": median / Bench.median(floor), "ratioToGit": git.map { median / Bench.median($0) } ?? NSNull(),
+        ]
+        if json { return print(Bench.json(results)) }
+        print("initial-sync on \(Bench.machine): \(articles) articles, \(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB of text; median (min–max) of \(runs) runs\n")
+        print(Bench.table(["measure", "time", "notes"], [
+            ["galley sync (empty workspace)", Bench.summary(sync), String(format: "%.0f articles/s, %.1f MB/s, client peak RSS %.0f MiB", Double(articles) / (median / 1000), Double(bytes) / 1_000_000 / (median / 1000), Double(rss.max() ?? 0) / 1024)],
+            ["floor: rows + FTS5 into SQLite, one transaction", Bench.summary(floor), String(format: "galley / floor = %.2f (target ≤ 1.5)", median / Bench.median(floor))],
+            ["git clone (git daemon, 127.0.0.1)", git.map(Bench.summary) ?? "git not found", git.map { String(format: "galley / git = %.2f (target ≤ 0.67)", median / Bench.median($0)) } ?? "–"],
+        ]))
+    }
+
+    struct Row {
+        var id: String, title: String, lead: String, body: String, tags: String
+    }
+
+    static func rows(_ dataDir: URL) throws -> [Row] {
+        let db = try DatabaseQueue(path: dataDir.appendingPathComponent("archive.sqlite").path)
+        defer { try? db.close() }
+        return try db.read { db in
+            try GRDB.Row.fetchAll(db, sql: "SELECT id, title, lead, body, tags FROM articles ORDER BY num").map {
+                Row(id: $0["id"], title: $0["title"], lead: $0["lead"], body: $0["body"], tags: $0["tags"])
+            }
+        }
+    }
+
+    /// The least any client could do: the same rows and their full-text index, one transaction.
+    static func floor(_ rows: [Row]) throws {
+        let dir = Bench.temporary("floor")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try DatabaseQueue(path: dir.appendingPathComponent("floor.sqlite").path)
+        try db.write { db in
+            try db.execute(sql: """
+                CREATE TABLE articles (num INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT, lead TEXT, body TEXT, tags TEXT);
+                CREATE VIRTUAL TABLE articles_fts USING fts5(title, lead, body, tags, content='articles', content_rowid='num', tokenize="unicode61 remove_diacritics 2");
+                CREATE TRIGGER a AFTER INSERT ON articles BEGIN INSERT INTO articles_fts(rowid, title, lead, body, tags) VALUES (new.num, new.title, new.lead, new.body, new.tags); END;
+                """)
+            let statement = try db.makeStatement(sql: "INSERT INTO articles (id, title, lead, body, tags) VALUES (?, ?, ?, ?, ?)")
+            for r in rows { try statement.execute(arguments: [r.id, r.title, r.lead, r.body, r.tags]) }
+        }
+        try db.close()
+    }
+
+    /// `git clone` of the same articles as Markdown files, from `git daemon` on loopback.
+    static func gitClone(_ rows: [Row], runs: Int) throws -> [Double]? {
+        guard let git = Bench.which("git") else { return nil }
+        let dir = Bench.temporary("git")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let repo = dir.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        for r in rows {
+            let text = "---\ntitle: \(r.title)\ntags: \(r.tags)\n---\n\(r.lead)\n\n\(r.body)"
+            try Data(text.utf8).write(to: repo.appendingPathComponent("\(r.id).md"))
+        }
+        let env = ["GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@x"]
+        for args in [["-C", repo.path, "init", "-q"], ["-C", repo.path, "add", "-A"], ["-C", repo.path, "commit", "-qm", "archive"]] {
+            _ = try Bench.measured(git, args, environment: env)
+        }
+        let port = Bench.freePort()
+        let daemon = try Bench.spawn(git, ["daemon", "--reuseaddr", "--export-all", "--base-path=\(dir.path)", "--listen=127.0.0.1", "--port=\(port)"])
+        defer {
+            kill(daemon, SIGTERM)
+            _ = Bench.wait(daemon)
+        }
+        try Bench.waitForPort(port)
+        var times: [Double] = []
+        for k in 0..<runs {
+            let target = dir.appendingPathComponent("clone-\(k)").path
+            let m = try Bench.measured(git, ["clone", "-q", "git://127.0.0.1:\(port)/archive", target])
+            guard m.status == 0 else { return nil }
+            times.append(m.milliseconds)
+        }
+        return times
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import GalleyCore
+import Testing
+
+@testable import GalleyStore
+
+@Suite struct PullTests {
+    /// Paging by count and by bytes never ends early: every article arrives once.
+    @Test(arguments: [(limit: 200, maxBytes: 4 << 20), (limit: 7, maxBytes: 4 << 20), (limit: 500, maxBytes: 50_000)])
+    func pagesReachTheEnd(limit: Int, maxBytes: Int) async throws {
+        let archive = try SQLiteArchive.inMemory()
+        let now = Timestamp.canonical(Date())
+        try await archive.createUser(StoredUser(name: "e", role: .editor, passwordHash: "x", createdAt: now))
+        let actor = ChangeApplier.Actor(name: "e", role: .editor)
+        var rng = SplitMix64(seed: 3)
+        let body = String(repeating: "Some words of a paragraph. ", count: 250)
+        let changes = (0..<450).map { n in
+            Change(articleID: ArticleID.generate(at: now, using: &rng), baseRevision: nil, set: .init(title: "Article \(n)", body: body),
+                   author: "e", replicaID: UUID(), createdAt: now)
+        }
+        _ = try await archive.applyInOneTransaction(changes, by: actor, at: now)
+        var cursor: Int64 = 0
+        var seen: [ArticleID] = []
+        var pages = 0
+        while true {
+            let page = try await archive.pull(since: cursor, limit: limit, maxBytes: maxBytes, viewer: actor)
+            seen += page.articles.map(\.article.id)
+            #expect(page.nextCursor > cursor || !page.hasMore)
+            cursor = page.nextCursor
+            pages += 1
+            if !page.hasMore || pages > 1000 { break }
+        }
+        #expect(seen.count == 450, "pulled \(seen.count) in \(pages) pages")
+        #expect(Set(seen).count == seen.count)
+    }
+}
+
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
