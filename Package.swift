@@ -127,6 +127,7 @@ let package = Package(
                 "GalleyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 "GalleyStore",
                 "GalleyServer",
                 "GalleyClient",

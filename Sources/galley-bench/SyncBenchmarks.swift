@@ -107,7 +107,7 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
         let port = Bench.freePort()
         let daemon = try Bench.spawn(git, ["daemon", "--reuseaddr", "--export-all", "--base-path=\(dir.path)", "--listen=127.0.0.1", "--port=\(port)"])
         defer {
-            kill(daemon, SIGTERM)
+            kill(-daemon, SIGTERM)
             _ = Bench.wait(daemon)
         }
         try Bench.waitForPort(port)

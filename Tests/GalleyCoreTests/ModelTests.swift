@@ -176,3 +176,19 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct NormalizationTests {
+    /// The quick check never calls text NFC that Foundation would change.
+    @Test func theQuickCheckAgreesWithFoundation() {
+        let samples = [
+            "plain ascii", "Café crème", "Cafe\u{301}", "Мінск і Пекін — “quotes” … ’", "Å vs \u{212B}", "한국어", "\u{1100}\u{1161}",
+            "Ω \u{2126}", "\u{0958}", "emoji 🙂👩‍👩‍👧", "tab\there", "line\r\nend", "ǅ ŉ ﬁ", "\u{0F43}", "x\u{20DD}",
+        ]
+        for sample in samples where ArticleContent.isNFCWithoutCR(sample) {
+            #expect(sample.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(sample.unicodeScalars), "\(sample.debugDescription)")
+        }
+        #expect(ArticleContent.isNFCWithoutCR("Мінск і Пекін — “quotes” … ’"), "ordinary prose takes the fast path")
+        #expect(!ArticleContent.isNFCWithoutCR("Cafe\u{301}"))
+        #expect(!ArticleContent.isNFCWithoutCR("a\r\nb"))
+    }
+}

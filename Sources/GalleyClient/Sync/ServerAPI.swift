@@ -59,6 +59,11 @@ public struct ServerAPI: Sendable {
         try await send(.GET, "/v1/sync/pull?since=\(cursor)&limit=\(limit)", body: nil, as: PullPage.self)
     }
 
+    /// One article as the server has it.
+    public func article(_ id: ArticleID) async throws -> Article {
+        try await send(.GET, "/v1/articles/\(id)", body: nil, as: Article.self)
+    }
+
     /// Uploads an image; the server stores it under the same content address.
     public func uploadMedia(_ bytes: [UInt8]) async throws {
         _ = try await raw(.POST, "/v1/media", body: Data(bytes), contentType: "application/octet-stream")

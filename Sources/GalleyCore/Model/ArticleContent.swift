@@ -53,11 +53,40 @@ public struct ArticleContent: Hashable, Sendable, Codable {
     }
 
     static func text(_ s: String) -> String {
+        if isNFCWithoutCR(s) { return s }
         var t = s.precomposedStringWithCanonicalMapping
         if t.contains("\r") {
             t = t.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         }
         return t
+    }
+
+    /// Whether `s` is certainly NFC already and has no carriage returns, checked cheaply: no
+    /// combining marks and none of the few characters NFC replaces. Prose in Latin or Cyrillic
+    /// script, with typographic quotes and dashes, passes; anything doubtful is normalized.
+    static func isNFCWithoutCR(_ s: String) -> Bool {
+        var ascii = true
+        for byte in s.utf8 {
+            if byte == 0x0D { return false }
+            if byte >= 0x80 { ascii = false }
+        }
+        if ascii { return true }
+        for scalar in s.unicodeScalars where scalar.value >= 0x300 {
+            let v = scalar.value
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark: return false
+            default: break
+            }
+            if (0x0340...0x0344).contains(v) || v == 0x0374 || v == 0x037E || v == 0x0387 || (0x0900...0x0DFF).contains(v)
+                || (0x0F00...0x0FFF).contains(v) || (0x1100...0x11FF).contains(v) || (0x1F00...0x1FFF).contains(v)
+                || v == 0x2000 || v == 0x2001 || v == 0x2126 || v == 0x212A || v == 0x212B || v == 0x2329 || v == 0x232A
+                || v == 0x2ADC || (0x3100...0x318F).contains(v) || (0xAC00...0xD7AF).contains(v) || (0xF900...0xFAFF).contains(v)
+                || (0xFB1D...0xFB4F).contains(v) || (0x1D100...0x1D1FF).contains(v) || (0x2F800...0x2FA1F).contains(v)
+            {
+                return false
+            }
+        }
+        return true
     }
 
     static func singleLine(_ s: String) -> String {

@@ -311,18 +311,14 @@ public enum ChangeApplier {
 
     /// The content a change makes out of `content`.
     public static func apply(_ change: Change, to content: ArticleContent) -> ArticleContent {
+        // Only the values the change brings are normalized: the rest already were when stored.
         var c = content
-        if let v = change.set.title { c.title = v }
-        if let v = change.set.lead { c.lead = v }
-        if let v = change.set.body { c.body = v }
-        if let v = change.set.category { c.category = v }
-        if let v = change.set.slug { c.slug = v }
-        if let v = change.set.image { c.image = v }
-        if let v = change.set.imageCredit { c.imageCredit = v }
-        c = c.normalized()
-        let normalizedRemovals = Set(change.tags.remove.map { ArticleContent(tags: [$0]).normalized().tags.first ?? $0 })
+        for field in ContentField.allCases where field != .tags && field != .deletion {
+            if let value = change.set[field] { c[text: field] = ArticleContent.normalizedField(field, value) }
+        }
+        let normalizedRemovals = Set(change.tags.remove.map { ArticleContent.singleLine($0) })
         c.tags.subtract(normalizedRemovals)
-        for tag in change.tags.add { c.tags.formUnion(ArticleContent(tags: [tag]).normalized().tags) }
+        for tag in change.tags.add { c.tags.insert(ArticleContent.singleLine(tag)) }
         return c
     }
 

@@ -31,7 +31,14 @@ public enum Passwords {
     /// What the archive stores instead of the token. Tokens are looked up by this hash, so no
     /// comparison ever runs over the secret itself.
     public static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(token.utf8)) {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A password for the first admin: 20 characters from an alphabet without look-alikes.

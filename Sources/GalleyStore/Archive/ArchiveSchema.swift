@@ -126,6 +126,17 @@ enum ArchiveSchema {
                 }
             }
         }
+        migrator.registerMigration("v3: term statistics") { db in
+            // How many published articles use each word: what makes a word distinctive for
+            // "similar articles". Kept by the server on every publication; the FTS5 vocabulary
+            // table can tell too, but only by reading the whole posting list of each word.
+            try db.execute(sql: "CREATE TABLE published_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID")
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT title, lead, body FROM published_articles") {
+                for term in SQLiteArchive.distinctTerms(row["title"], row["lead"], row["body"]) { counts[term, default: 0] += 1 }
+            }
+            try SQLiteArchive.addTermCounts(db, counts)
+        }
         return migrator
     }
 }

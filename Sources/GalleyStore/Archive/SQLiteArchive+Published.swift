@@ -23,9 +23,13 @@ extension SQLiteArchive {
     @discardableResult
     static func refreshPublished(_ db: Database, _ article: Article, computingSimilar: Bool = true) throws -> Bool {
         guard let num = try ContentRows.articleNumber(db, id: article.id) else { return false }
+        let old = try Row.fetchOne(db, sql: "SELECT title, lead, body, revision FROM published_articles WHERE article_num = ?", arguments: [num])
         guard article.isPublic, let revisionID = article.publishedRevision,
             let revision = try ContentRows.revision(db, id: revisionID)
         else {
+            if let old {
+                try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body"]).map { ($0, -1) }))
+            }
             try db.execute(sql: "DELETE FROM published_articles WHERE article_num = ?", arguments: [num])
             try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
             return false
@@ -70,6 +74,10 @@ extension SQLiteArchive {
                 arguments: [authors, related, Timestamp.milliseconds(article.updatedAt), retracted, article.retractionMessage, num])
         }
         if contentChanged {
+            var delta: [String: Int] = [:]
+            if let old { for term in distinctTerms(old["title"], old["lead"], old["body"]) { delta[term, default: 0] -= 1 } }
+            for term in distinctTerms(c.title, c.lead, c.body) { delta[term, default: 0] += 1 }
+            try addTermCounts(db, delta.filter { $0.value != 0 })
             try db.execute(sql: "DELETE FROM published_tags WHERE article_num = ?", arguments: [num])
             for tag in c.tags {
                 try db.execute(sql: "INSERT INTO published_tags (tag, article_num, published_at) VALUES (?, ?, ?)", arguments: [tag, num, publishedAt])
@@ -101,9 +109,9 @@ extension SQLiteArchive {
         for (text, weight) in [(content.title, 2), (content.lead, 1), (content.body, 1)] {
             for term in Self.terms(text) { frequency[term, default: 0] += weight }
         }
-        // Document frequencies from the index; terms in more than a tenth of the archive say little.
+        // Document frequencies; terms in more than a tenth of the archive say little.
         var scored: [(String, Double)] = []
-        let statement = try db.cachedStatement(sql: "SELECT doc FROM published_vocab WHERE term = ?")
+        let statement = try db.cachedStatement(sql: "SELECT docs FROM published_terms WHERE term = ?")
         for (term, tf) in frequency where term.count > 2 {
             let df = try Int.fetchOne(statement, arguments: [term]) ?? 0
             guard df > 1, df * 10 <= total || total < 50 else { continue }
@@ -148,18 +156,65 @@ extension SQLiteArchive {
         return best.map(\.key)
     }
 
-    /// Words as the index sees them: lowercased, accents folded, split at non-letters.
+    /// The distinct words of an article's text, as ``terms(_:)`` cuts them (longer than 2 letters).
+    static func distinctTerms(_ title: String, _ lead: String, _ body: String) -> Set<String> {
+        var out: Set<String> = []
+        for text in [title, lead, body] { for t in terms(text) where t.count > 2 { out.insert(t) } }
+        return out
+    }
+
+    /// Adds `counts` to the published-term statistics (negative counts remove).
+    static func addTermCounts(_ db: Database, _ counts: [String: Int]) throws {
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO published_terms (term, docs) VALUES (?, ?)
+            ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs
+            """)
+        let drop = try db.cachedStatement(sql: "DELETE FROM published_terms WHERE term = ? AND docs <= 0")
+        for (term, n) in counts where n != 0 {
+            try upsert.execute(arguments: [term, n])
+            if n < 0 { try drop.execute(arguments: [term]) }
+        }
+    }
+
+    /// Words as the index sees them: lowercased, accents folded, split at non-letters. ASCII
+    /// words are cut and lowercased by hand; only words with other letters go through Foundation.
     static func terms(_ text: String) -> [String] {
-        let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
         var out: [String] = []
-        var word = ""
-        for ch in folded {
-            if ch.isLetter || ch.isNumber { word.append(ch) } else if !word.isEmpty {
-                out.append(word)
-                word = ""
+        var word: [UInt8] = []
+        var plain = true
+        func flush() {
+            guard !word.isEmpty else { return }
+            let s = String(decoding: word, as: UTF8.self)
+            out.append(plain ? s : s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil))
+            word.removeAll(keepingCapacity: true)
+            plain = true
+        }
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.first {
+            if byte < 0x80 {
+                utf8 = utf8.dropFirst()
+                switch byte {
+                case 0x41...0x5A: word.append(byte + 32)
+                case 0x61...0x7A, 0x30...0x39: word.append(byte)
+                default: flush()
+                }
+                continue
+            }
+            // A multi-byte character: a letter or number joins the word, anything else ends it.
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+            let bytes = Array(utf8.prefix(length))
+            utf8 = utf8.dropFirst(length)
+            let scalar = String(decoding: bytes, as: UTF8.self).unicodeScalars.first
+            if let scalar, scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+                || scalar.properties.generalCategory == .nonspacingMark
+            {
+                word.append(contentsOf: bytes)
+                plain = false
+            } else {
+                flush()
             }
         }
-        if !word.isEmpty { out.append(word) }
+        flush()
         return out
     }
 

@@ -1,0 +1,303 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import GRDB
+import GalleyClient
+import GalleyCore
+import GalleyStore
+import NIOCore
+
+/// `galley-bench incremental-sync`: one article changes on the server; how long does the
+/// everyday `galley sync` take with a small and a large archive?
+struct IncrementalSyncBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "incremental-sync", abstract: "galley sync after one change, small archive against large; git pull alongside.")
+    @Option var small = 200
+    @Option var articles = 20_000
+    @Option var runs = 7
+    @Option var seed: UInt64 = 1
+    @Flag var json = false
+
+    func run() async throws {
+        var rows: [[String]] = []
+        var results: [String: Any] = ["machine": Bench.machine, "runs": runs]
+        var medians: [Int: Double] = [:]
+        var gitMedians: [Int: Double] = [:]
+        for size in [small, articles] {
+            Bench.note("archive of \(size) articles")
+            let dataDir = try await BenchServer.prepare(articles: size, seed: seed)
+            defer { try? FileManager.default.removeItem(at: dataDir) }
+            let server = try BenchServer(dataDir: dataDir)
+            let ws = try server.workspace()
+            guard try server.sync(ws).status == 0 else { throw ValidationError("the first sync failed") }
+            var api = ServerAPI(baseURL: server.url, token: nil)
+            api.token = try await api.login(name: "bench", password: BenchServer.password).token
+            let ids = try InitialSyncBenchmark.rows(dataDir).map(\.id).compactMap(ArticleID.init)
+            var times: [Double] = []
+            var rng = SplitMix64(seed: seed)
+            for k in 0..<runs {
+                let id = ids[Int(rng.next() % UInt64(ids.count))]
+                let article = try await api.article(id)
+                var change = Change(articleID: id, baseRevision: article.headRevision, author: "bench", replicaID: UUID(), createdAt: Date())
+                change.set(.body, to: article.content.body + "\nEdit \(k).\n", from: article.content)
+                _ = try await api.push([change])
+                let m = try server.sync(ws)
+                guard m.status == 0 else { throw ValidationError("galley sync failed") }
+                times.append(m.milliseconds)
+            }
+            _ = server.stop()
+            let git = try Self.gitPull(try InitialSyncBenchmark.rows(dataDir), runs: runs)
+            medians[size] = Bench.median(times)
+            gitMedians[size] = git.map(Bench.median)
+            rows.append(["\(size) articles", Bench.summary(times), git.map(Bench.summary) ?? "git not found"])
+            results["galley\(size)MedianMs"] = Bench.median(times)
+            results["gitPull\(size)MedianMs"] = git.map(Bench.median) ?? NSNull()
+        }
+        let ratio = (medians[articles] ?? 0) / (medians[small] ?? 1)
+        results["ratioLargeToSmall"] = ratio
+        if json { return print(Bench.json(results)) }
+        print("incremental-sync on \(Bench.machine): one article changed, then `galley sync`; median (min–max) of \(runs) runs\n")
+        print(Bench.table(["archive", "galley sync", "git pull of one changed file"], rows))
+        print(String(format: "\nratio %d / %d articles: %.2f (target ≤ 1.2); large-archive sync %.0f ms (target < 100 ms)", articles, small, ratio, medians[articles] ?? 0))
+    }
+
+    /// `git pull` of one changed file in a clone of the same articles.
+    static func gitPull(_ rows: [InitialSyncBenchmark.Row], runs: Int) throws -> [Double]? {
+        guard let git = Bench.which("git") else { return nil }
+        let dir = Bench.temporary("gitpull")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let origin = dir.appendingPathComponent("origin")
+        try FileManager.default.createDirectory(at: origin, withIntermediateDirectories: true)
+        for r in rows { try Data("\(r.title)\n\n\(r.body)".utf8).write(to: origin.appendingPathComponent("\(r.id).md")) }
+        let env = ["GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"]
+        for args in [["-C", origin.path, "init", "-q"], ["-C", origin.path, "add", "-A"], ["-C", origin.path, "commit", "-qm", "all"],
+                     ["clone", "-q", origin.path, dir.appendingPathComponent("clone").path]] {
+            _ = try Bench.measured(git, args, environment: env)
+        }
+        var times: [Double] = []
+        for k in 0..<runs {
+            let file = origin.appendingPathComponent("\(rows[k % rows.count].id).md")
+            try (try String(contentsOf: file, encoding: .utf8) + "\nEdit \(k).\n").write(to: file, atomically: true, encoding: .utf8)
+            _ = try Bench.measured(git, ["-C", origin.path, "commit", "-qam", "edit \(k)"], environment: env)
+            let m = try Bench.measured(git, ["-C", dir.appendingPathComponent("clone").path, "pull", "-q", "--ff-only"], environment: env)
+            times.append(m.milliseconds)
+        }
+        return times
+    }
+}
+
+/// `galley-bench push-load`: many people push at once before a deadline.
+struct PushLoadBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "push-load", abstract: "Concurrent pushes: throughput, latency, and a check that nothing was lost or applied twice.")
+    @Option var clients = 50
+    @Option var changes = 20
+    @Option var seed: UInt64 = 1
+    @Flag var json = false
+
+    func run() async throws {
+        Bench.note("preparing an archive of 100 shared articles")
+        let dataDir = try await BenchServer.prepare(articles: 100, seed: seed)
+        defer { try? FileManager.default.removeItem(at: dataDir) }
+        let shared = try InitialSyncBenchmark.rows(dataDir).map(\.id).compactMap(ArticleID.init)
+        let server = try BenchServer(dataDir: dataDir)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: clients)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+
+        var apis: [ServerAPI] = []
+        for _ in 0..<clients {
+            var api = ServerAPI(baseURL: server.url, token: nil, client: http)
+            api.token = try await api.login(name: "bench", password: BenchServer.password).token
+            apis.append(api)
+        }
+        Bench.note("\(clients) clients × \(changes) changes")
+        let start = Bench.now()
+        let outcomes = try await withThrowingTaskGroup(of: ClientOutcome.self) { group in
+            for (index, api) in apis.enumerated() {
+                let seed = self.seed &+ UInt64(index)
+                let count = changes
+                group.addTask { try await Self.client(api, shared: shared, changes: count, seed: seed) }
+            }
+            var all: [ClientOutcome] = []
+            for try await o in group { all.append(o) }
+            return all
+        }
+        let wall = Double(Bench.now() - start) / 1_000_000_000
+        try await http.shutdown()
+        let serverRSS = server.stop()
+
+        // Every acknowledged change is in the archive exactly once.
+        let acknowledged = outcomes.flatMap(\.acknowledged)
+        let db = try DatabaseQueue(path: dataDir.appendingPathComponent("archive.sqlite").path)
+        let (found, rejected) = try await db.read { db -> (Int, Int) in
+            var found = 0
+            var rejected = 0
+            for id in acknowledged {
+                let statuses = try String.fetchAll(db, sql: "SELECT status FROM applied_changes WHERE change_id = ?", arguments: [id.description])
+                if statuses.count == 1 { found += 1 }
+                if statuses.first == "rejected" { rejected += 1 }
+            }
+            return (found, rejected)
+        }
+        try db.close()
+        let latencies = outcomes.flatMap(\.latencies)
+        let total = latencies.count
+        let errors = outcomes.reduce(0) { $0 + $1.errors }
+        let merged = outcomes.reduce(0) { $0 + $1.merged }
+        let conflicts = outcomes.reduce(0) { $0 + $1.conflicts }
+        let results: [String: Any] = [
+            "machine": Bench.machine, "clients": clients, "changesPerClient": changes, "changes": total,
+            "changesPerSecond": Double(total) / wall, "p50Ms": Bench.percentile(latencies, 0.5), "p99Ms": Bench.percentile(latencies, 0.99),
+            "errors": errors, "merged": merged, "conflicts": conflicts, "rejected": rejected,
+            "acknowledged": acknowledged.count, "foundExactlyOnce": found, "lost": acknowledged.count - found,
+            "serverPeakRSSMiB": Double(serverRSS ?? 0) / 1024,
+        ]
+        if json { return print(Bench.json(results)) }
+        print("push-load on \(Bench.machine): \(clients) clients, \(changes) changes each (a third to shared articles)\n")
+        print(Bench.table(["measure", "value", "target"], [
+            ["throughput", String(format: "%.0f changes/s", Double(total) / wall), "≥ 1,000 changes/s"],
+            ["latency p50 / p99", String(format: "%.1f / %.1f ms", Bench.percentile(latencies, 0.5), Bench.percentile(latencies, 0.99)), "p99 ≤ 250 ms"],
+            ["errors", "\(errors)", "0"],
+            ["acknowledged / in the archive exactly once", "\(acknowledged.count) / \(found)", "all"],
+            ["merged with others' work / with conflicts / refused", "\(merged) / \(conflicts) / \(rejected)", "—"],
+            ["server peak RSS", String(format: "%.0f MiB", Double(serverRSS ?? 0) / 1024), "≤ 200 MiB"],
+        ]))
+    }
+
+    struct ClientOutcome: Sendable {
+        var latencies: [Double] = []
+        var acknowledged: [ChangeID] = []
+        var errors = 0
+        var merged = 0
+        var conflicts = 0
+    }
+
+    /// One person: new articles and edits of their own, and a third of edits to shared articles.
+    static func client(_ api: ServerAPI, shared: [ArticleID], changes: Int, seed: UInt64) async throws -> ClientOutcome {
+        var outcome = ClientOutcome()
+        var data = BenchData(seed: seed)
+        var mine: [ArticleID] = []
+        for k in 0..<changes {
+            var change: Change
+            if k % 3 == 2 || (k % 3 == 1 && mine.isEmpty) {
+                let pool = k % 3 == 2 ? shared : mine
+                let id = pool[Int(data.rng.next() % UInt64(pool.count))]
+                guard let article = try? await api.article(id) else {
+                    outcome.errors += 1
+                    continue
+                }
+                var paragraphs = article.content.body.components(separatedBy: "\n\n")
+                let p = Int(data.rng.next() % UInt64(max(paragraphs.count - 1, 1)))
+                paragraphs[p] += " Edit \(seed)-\(k)."
+                change = Change(articleID: id, baseRevision: article.headRevision, author: "bench", replicaID: UUID(), createdAt: Date())
+                change.set(.body, to: paragraphs.joined(separator: "\n\n"), from: article.content)
+            } else {
+                change = data.create(Int(seed) * 1000 + k, author: "bench", at: Date())
+                mine.append(change.articleID)
+            }
+            let start = Bench.now()
+            do {
+                let result = try await api.push([change])
+                outcome.latencies.append(Double(Bench.now() - start) / 1_000_000)
+                outcome.acknowledged.append(change.id)
+                if result.first?.status == .merged { outcome.merged += 1 }
+                if result.first?.status == .conflict { outcome.conflicts += 1 }
+            } catch {
+                outcome.errors += 1
+            }
+        }
+        return outcome
+    }
+}
+
+/// `galley-bench search`: full-text queries and "similar articles" on a large published archive.
+struct SearchBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "search", abstract: "FTS5 query latency and the similar-articles computation on a large archive.")
+    @Option var articles = 100_000
+    @Option var queries = 200
+    @Option var seed: UInt64 = 1
+    @Flag var json = false
+
+    func run() async throws {
+        Bench.note("preparing a published archive of \(articles) articles (this takes a while)")
+        let started = Bench.now()
+        let dataDir = try await BenchServer.prepare(articles: articles, seed: seed, published: true)
+        defer { try? FileManager.default.removeItem(at: dataDir) }
+        Bench.note(String(format: "prepared in %.0f s", Double(Bench.now() - started) / 1e9))
+        let archive = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
+        let db = try DatabaseQueue(path: dataDir.appendingPathComponent("archive.sqlite").path)
+        // Terms that occur in between 0.1% and 10% of articles: what people search for.
+        let terms = try await db.read { db in
+            try String.fetchAll(db, sql: "SELECT term FROM published_vocab WHERE doc BETWEEN ? AND ? AND length(term) > 3 ORDER BY term",
+                                arguments: [max(2, articles / 1000), max(3, articles / 10)])
+        }
+        let ids = try await db.read { db in try String.fetchAll(db, sql: "SELECT id FROM published_articles").compactMap(ArticleID.init) }
+        try db.close()
+        guard !terms.isEmpty else { throw ValidationError("the archive has no searchable terms") }
+        var rng = SplitMix64(seed: seed)
+        func term() -> String { terms[Int(rng.next() % UInt64(terms.count))] }
+
+        var one: [Double] = []
+        var three: [Double] = []
+        for _ in 0..<queries {
+            let q1 = term()
+            var start = Bench.now()
+            _ = try await archive.searchPublished(q1, limit: 20)
+            one.append(Double(Bench.now() - start) / 1e6)
+            let q3 = [term(), term(), term()].joined(separator: " ")
+            start = Bench.now()
+            _ = try await archive.searchPublished(q3, limit: 20)
+            three.append(Double(Bench.now() - start) / 1e6)
+        }
+        var similar: [Double] = []
+        for _ in 0..<min(queries, ids.count) {
+            let id = ids[Int(rng.next() % UInt64(ids.count))]
+            let took = try await archive.recomputeSimilar(for: id)
+            similar.append(Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
+        }
+        let results: [String: Any] = [
+            "machine": Bench.machine, "articles": articles, "queries": queries,
+            "oneWordP50Ms": Bench.percentile(one, 0.5), "oneWordP99Ms": Bench.percentile(one, 0.99),
+            "threeWordP50Ms": Bench.percentile(three, 0.5), "threeWordP99Ms": Bench.percentile(three, 0.99),
+            "similarP50Ms": Bench.percentile(similar, 0.5), "similarP99Ms": Bench.percentile(similar, 0.99),
+        ]
+        if json { return print(Bench.json(results)) }
+        print("search on \(Bench.machine): \(articles) published articles, \(queries) queries of each kind\n")
+        print(Bench.table(["measure", "p50", "p99", "target"], [
+            ["one-word query (top 20, bm25)", String(format: "%.2f ms", Bench.percentile(one, 0.5)), String(format: "%.2f ms", Bench.percentile(one, 0.99)), "p50 ≤ 5 ms, p99 ≤ 20 ms"],
+            ["three-word query", String(format: "%.2f ms", Bench.percentile(three, 0.5)), String(format: "%.2f ms", Bench.percentile(three, 0.99)), "p50 ≤ 5 ms, p99 ≤ 20 ms"],
+            ["similar articles for one article", String(format: "%.2f ms", Bench.percentile(similar, 0.5)), String(format: "%.2f ms", Bench.percentile(similar, 0.99)), "≤ 20 ms"],
+        ]))
+    }
+}
+
+/// `galley-bench store-apply`: the archive's own cost per change, in process, no HTTP: the
+/// floor under push-load.
+struct StoreApplyBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "store-apply", abstract: "Changes applied straight to the archive, one transaction each (the floor under push-load).")
+    @Option var changes = 1000
+    @Option var seed: UInt64 = 1
+
+    func run() async throws {
+        let dataDir = try await BenchServer.prepare(articles: 100, seed: seed)
+        defer { try? FileManager.default.removeItem(at: dataDir) }
+        let archive = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
+        var data = BenchData(seed: seed &+ 9)
+        let actor = ChangeApplier.Actor(name: "bench", role: .editor)
+        let creates = (0..<changes).map { data.create(100_000 + $0, author: "bench", at: Date()) }
+        var start = Bench.now()
+        for c in creates { _ = try await archive.apply([c], by: actor, at: Date()) }
+        let createMs = Double(Bench.now() - start) / 1e6
+        var edits: [Change] = []
+        for c in creates.prefix(changes) {
+            guard let a = try await archive.article(c.articleID) else { continue }
+            var e = Change(articleID: a.id, baseRevision: a.headRevision, author: "bench", replicaID: UUID(), createdAt: Date())
+            e.set(.body, to: a.content.body + "\nMore.\n", from: a.content)
+            edits.append(e)
+        }
+        start = Bench.now()
+        for e in edits { _ = try await archive.apply([e], by: actor, at: Date()) }
+        let editMs = Double(Bench.now() - start) / 1e6
+        print(String(format: "store-apply on %@: %d creates in %.0f ms (%.0f/s), %d edits in %.0f ms (%.0f/s), one transaction each",
+                     Bench.machine, changes, createMs, Double(changes) / createMs * 1000, edits.count, editMs, Double(edits.count) / editMs * 1000))
+    }
+}
