@@ -140,7 +140,7 @@ public struct SyncEngine: Sendable {
             if !page.hasMore { break }
         }
         try replica.setLastSync(Timestamp.canonical(clock()))
-        report.openConflicts = try replica.counts().conflicts
+        report.openConflicts = try replica.openConflictCount()
         return report
     }
 }

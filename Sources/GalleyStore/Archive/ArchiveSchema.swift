@@ -137,6 +137,13 @@ enum ArchiveSchema {
             }
             try SQLiteArchive.addTermCounts(db, counts)
         }
+        migrator.registerMigration("v4: pull indexes") { db in
+            // A pull reads notes and conflicts after a cursor: without these it read them all.
+            try db.execute(sql: """
+                CREATE INDEX notes_seq ON notes(seq);
+                CREATE INDEX conflicts_seq ON conflicts(seq);
+                """)
+        }
         return migrator
     }
 }

@@ -4,14 +4,8 @@ import GalleyCore
 
 extension SQLiteArchive {
     public func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
-        var results: [PushResult] = []
-        results.reserveCapacity(changes.count)
-        for change in changes {
-            // One transaction per change: a failure later in the batch keeps the earlier ones.
-            let result = try await writer.write { db in try Self.apply(db, change, by: actor, at: time) }
-            results.append(result)
-        }
-        return results
+        // Each change is all or nothing (a savepoint); pushes that arrive together share a commit.
+        try await commits.apply(changes, by: actor, at: time)
     }
 
     /// Applies many changes in one transaction: a bulk load (imports, benchmark archives), where

@@ -6,6 +6,7 @@ import GalleyCore
 /// connection; every write is one transaction.
 public final class SQLiteArchive: ArchiveStore {
     let writer: any DatabaseWriter
+    let commits: GroupCommit
 
     /// Opens (creating if needed) the archive at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
@@ -19,6 +20,7 @@ public final class SQLiteArchive: ArchiveStore {
 
     init(writer: any DatabaseWriter) throws {
         self.writer = writer
+        commits = GroupCommit(writer: writer)
         try ArchiveSchema.migrator.migrate(writer)
     }
 

@@ -340,6 +340,11 @@ extension ClientReplica {
         }
     }
 
+    /// Open conflicts (indexed; cheap whatever the replica's size).
+    public func openConflictCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE resolved_by IS NULL") ?? 0 }
+    }
+
     /// Counts for `galley status`.
     public func counts() throws -> (outbox: Int, acknowledged: Int, conflicts: Int, rejected: Int, articles: Int) {
         try writer.read { db in
