@@ -114,13 +114,15 @@ extension SQLiteArchive {
         let statement = try db.cachedStatement(sql: "SELECT docs FROM published_terms WHERE term = ?")
         for (term, tf) in frequency where term.count > 2 {
             let df = try Int.fetchOne(statement, arguments: [term]) ?? 0
-            guard df > 1, df * 10 <= total || total < 50 else { continue }
+            // Rare words carry the meaning (and keep the search below cheap): at most 1% of a large
+            // archive, 10% of a small one.
+            guard df > 1, (total < 2000 ? df * 10 <= total : df * 100 <= total) || total < 50 else { continue }
             scored.append((term, Double(tf) * log(Double(total) / Double(df))))
         }
         scored.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
         var candidates: [Int64: Double] = [:]
         if !scored.isEmpty {
-            let query = scored.prefix(12).map { "\"\($0.0)\"" }.joined(separator: " OR ")
+            let query = scored.prefix(10).map { "\"\($0.0)\"" }.joined(separator: " OR ")
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT rowid, bm25(published_fts, 4.0, 2.0, 1.0, 3.0) AS score FROM published_fts WHERE published_fts MATCH ? AND rowid != ? ORDER BY score LIMIT 40",
@@ -295,9 +297,17 @@ extension SQLiteArchive {
         let match = try Self.matchExpression(text)
         return try await writer.read { db in
             do {
+                // Ranked among the most recent 2,000 matches: a common word in a large archive
+                // would otherwise score every article that has it.
                 return try Row.fetchAll(
                     db,
-                    sql: "SELECT \(Self.publishedColumns) FROM published_fts f JOIN published_articles p ON p.article_num = f.rowid WHERE published_fts MATCH ? AND p.retracted = 0 ORDER BY bm25(published_fts, 10.0, 4.0, 1.0, 6.0) LIMIT ?",
+                    sql: """
+                        SELECT \(Self.publishedColumns) FROM (
+                            SELECT rowid, bm25(published_fts, 10.0, 4.0, 1.0, 6.0) AS score FROM published_fts
+                            WHERE published_fts MATCH ? ORDER BY rowid DESC LIMIT 2000
+                        ) f JOIN published_articles p ON p.article_num = f.rowid
+                        WHERE p.retracted = 0 ORDER BY f.score LIMIT ?
+                        """,
                     arguments: [match, limit]
                 ).map(Self.published)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {

@@ -220,9 +220,12 @@ public final class SQLiteArchive: ArchiveStore {
                     db,
                     sql: """
                         SELECT \(ContentRows.articleColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
-                        FROM articles_fts f JOIN articles a ON a.num = f.rowid
-                        WHERE articles_fts MATCH ? AND a.deleted = 0 AND \(visible.sql) AND \(headIsPublic)
-                        ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0, 6.0) LIMIT ?
+                        FROM (
+                            SELECT rowid, bm25(articles_fts, 10.0, 4.0, 1.0, 6.0) AS score FROM articles_fts
+                            WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT 2000
+                        ) f JOIN articles a ON a.num = f.rowid
+                        WHERE a.deleted = 0 AND \(visible.sql) AND \(headIsPublic)
+                        ORDER BY f.score LIMIT ?
                         """,
                     arguments: arguments)
                 return try rows.map { try Self.project(db, ContentRows.article($0), for: viewer) }
