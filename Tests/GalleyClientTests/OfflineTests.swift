@@ -20,6 +20,9 @@ import Testing
         let text = doc.render()
         #expect(try ArticleDocument.parse(text) == doc)
         #expect(text.hasPrefix("---\ntitle: "))
+        // Values are taken as written, not as numbers; a quoted null is text, a bare one empty.
+        let typed = try ArticleDocument.parse("---\ntitle: 1.50\nslug: 007\nlead: \"null\"\ncredit: ~\ntags: [2024, eu]\n---\n")
+        #expect(typed.title == "1.50" && typed.slug == "007" && typed.lead == "null" && typed.credit == "" && typed.tags == ["2024", "eu"])
 
         let bad: [(String, String)] = [
             ("no front matter at all\n", "does not start with front matter"),
@@ -28,6 +31,9 @@ import Testing
             ("---\ntitel: x\n---\n", "unknown key 'titel'"),
             ("---\ntitle: {a: b}\n---\n", "must be text"),
             ("---\ntags: {a: b}\n---\n", "'tags' must be a list"),
+            // Found by FileDecoderFuzzTests: a mapping used as a key once trapped inside Yams.
+            ("---\n{{a: [b, c]}}: x\ntitle: t\n---\n", "must be a word"),
+            ("---\n- title\n---\n", "must be keys and values"),
         ]
         for (input, message) in bad {
             #expect(throws: GalleyError.self) { try ArticleDocument.parse(input) }

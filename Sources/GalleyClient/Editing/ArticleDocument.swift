@@ -76,6 +76,12 @@ public struct ArticleDocument: Equatable, Sendable {
         return out
     }
 
+    /// A plain `~`, `null` or empty value; a quoted "null" is text.
+    static func isNull(_ node: Node) -> Bool {
+        guard let scalar = node.scalar else { return false }
+        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
     /// Reads a file's text. Every problem is a `GalleyError` that says where and what.
     public static func parse(_ text: String, source: String = "the file") throws(GalleyError) -> ArticleDocument {
         let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
@@ -89,47 +95,51 @@ public struct ArticleDocument: Equatable, Sendable {
         }
         let yaml = lines[1..<close].joined(separator: "\n")
         let body = lines[(close + 1)...].joined(separator: "\n")
-        let parsed: Any?
+        // Composed to nodes rather than loaded as values: Yams.load traps on a mapping key that
+        // is not text (`{a: b}: c`), and a typo in a file must never crash the client.
+        let root: Node?
         do {
-            parsed = try Yams.load(yaml: yaml)
+            root = try Yams.compose(yaml: yaml)
         } catch {
             throw GalleyError(.frontMatter, "\(source): the front matter is not valid YAML (\(String(describing: error).prefix(200))).")
         }
-        let map: [String: Any]
-        if parsed == nil {
-            map = [:]
-        } else if let m = parsed as? [String: Any] {
-            map = m
-        } else {
-            throw GalleyError(.frontMatter, "\(source): the front matter must be keys and values such as 'title: …'.")
+        var map: [String: Node] = [:]
+        if let root, !Self.isNull(root) {
+            guard let mapping = root.mapping else {
+                throw GalleyError(.frontMatter, "\(source): the front matter must be keys and values such as 'title: …'.")
+            }
+            for (keyNode, value) in mapping {
+                guard let key = keyNode.scalar?.string else {
+                    throw GalleyError(.frontMatter, "\(source): every key in the front matter must be a word such as 'title'.")
+                }
+                map[key] = value
+            }
         }
-        for key in map.keys where !keys.contains(key) && !informational.contains(key) {
+        for key in map.keys.sorted() where !keys.contains(key) && !informational.contains(key) {
             throw GalleyError(.frontMatter, "\(source): unknown key '\(key)' in the front matter; the keys are \(keys.joined(separator: ", ")).")
         }
+        // Scalars are taken as written, so `title: 1.50` stays "1.50" and `slug: 007` stays "007".
         func string(_ key: String) throws(GalleyError) -> String {
-            guard let value = map[key] else { return "" }
-            if value is NSNull { return "" }
-            if let s = value as? String { return s }
-            if let n = value as? Int { return String(n) }
-            if let n = value as? Double { return String(n) }
-            if let b = value as? Bool { return b ? "true" : "false" }
-            if let d = value as? Date { return Timestamp.format(d) }
-            throw GalleyError(.frontMatter, "\(source): '\(key)' must be text, not a list or a mapping.", field: key)
+            guard let value = map[key], !Self.isNull(value) else { return "" }
+            guard let scalar = value.scalar else {
+                throw GalleyError(.frontMatter, "\(source): '\(key)' must be text, not a list or a mapping.", field: key)
+            }
+            return scalar.string
         }
         var tags: [String] = []
-        switch map["tags"] {
-        case nil, is NSNull: break
-        case let list as [Any]:
-            for item in list {
-                guard let tag = (item as? String) ?? (item as? Int).map(String.init) else {
-                    throw GalleyError(.frontMatter, "\(source): every tag must be text.", field: "tags")
+        if let value = map["tags"], !Self.isNull(value) {
+            if let list = value.sequence {
+                for item in list {
+                    guard let tag = item.scalar?.string, !Self.isNull(item) else {
+                        throw GalleyError(.frontMatter, "\(source): every tag must be text.", field: "tags")
+                    }
+                    tags.append(tag)
                 }
-                tags.append(tag)
+            } else if let scalar = value.scalar {
+                tags = scalar.string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            } else {
+                throw GalleyError(.frontMatter, "\(source): 'tags' must be a list such as [belarus, china].", field: "tags")
             }
-        case let s as String:
-            tags = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        default:
-            throw GalleyError(.frontMatter, "\(source): 'tags' must be a list such as [belarus, china].", field: "tags")
         }
         var doc = ArticleDocument(ArticleContent())
         doc.title = try string("title")
