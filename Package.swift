@@ -95,6 +95,7 @@ let package = Package(
                 "GalleyCore",
                 "GalleyStore",
                 "GalleySite",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -176,6 +177,7 @@ let package = Package(
                 "GalleyServer",
                 "GalleyTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -34,7 +34,7 @@ func perform(_ body: () async throws -> Void) async throws {
     } catch let error as CleanExit {
         throw error
     } catch {
-        Terminal.error("\(error)")
+        Terminal.error(ErrorExplanation.message(for: error) ?? "\(error)")
         throw ExitCode(1)
     }
 }

@@ -35,11 +35,30 @@ public func buildApplication(
     configuration: ServerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
     announce: @Sendable (String) -> Void = { print($0) }
 ) async throws -> some ApplicationProtocol {
-    try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true)
+    try checkDataDir(configuration.dataDir)
     let archive = try SQLiteArchive(path: configuration.archivePath)
     let environment = ServerEnvironment(archive: archive, configuration: configuration, metrics: metrics)
     try await bootstrapAdmin(environment, announce: announce)
     return buildApplication(environment: environment, logger: logger)
+}
+
+/// Why the server cannot start; printed as is.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Refuses, with a message that says what to do, a data dir the server could read but never
+/// write: better than starting and failing every write, or SQLite's "unable to open database".
+func checkDataDir(_ path: String) throws {
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        throw StartupError(description: "The data dir \(path) cannot be created (\(error.localizedDescription)); create it, or set GALLEY_DATA_DIR to a folder galley-server may write.")
+    }
+    guard access(path, W_OK) == 0 else {
+        let reason = errno == EROFS ? "is on a read-only file system" : "cannot be written (\(String(cString: strerror(errno))))"
+        throw StartupError(description: "The data dir \(path) \(reason); galley-server keeps its archive there and must write to it. Remount it read-write, fix its permissions, or set GALLEY_DATA_DIR.")
+    }
 }
 
 /// The application over an archive the caller opened (tests use an in-memory one).

@@ -38,11 +38,16 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             default:
                 return Problem(error.status, code: error.status.code < 500 ? "bad_request" : "server_error", detail: detail ?? error.status.reasonPhrase)
             }
-        case let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode):
+        case let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_ABORT].contains(error.resultCode):
             logger.error("archive unavailable for writing", metadata: ["sqlite": "\(error.resultCode)"])
             return Problem(.serviceUnavailable, code: "storage_unavailable",
                            detail: "The archive cannot be written right now (\(error.resultCode == .SQLITE_FULL ? "the disk is full" : "storage error")); nothing was changed. Try again later.",
                            retryAfter: 30)
+        case let error as DatabaseError:
+            // The SQLite message names the failing statement; statement arguments (which may hold
+            // article text) are never in it, because GRDB keeps them out unless asked.
+            logger.error("unexpected database error", metadata: ["sqlite": "\(error.extendedResultCode)", "message": "\(error.message ?? "")"])
+            return Problem(.internalServerError, code: "server_error", detail: "Something went wrong on the server; nothing was changed. The error was logged.")
         default:
             logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return Problem(.internalServerError, code: "server_error", detail: "Something went wrong on the server; nothing was changed. The error was logged.")

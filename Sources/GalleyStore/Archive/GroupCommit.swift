@@ -54,8 +54,10 @@ actor GroupCommit {
                         }
                     }
                     // Some failures (a full disk) make SQLite roll the whole transaction back:
-                    // then nothing of the batch is stored, and every push must hear so.
+                    // then nothing of the batch is stored, and every push must hear so, with the
+                    // cause (SQLITE_FULL says more than "rolled back").
                     if !db.isInsideTransaction {
+                        for case .failure(let cause as DatabaseError) in outcomes { throw cause }
                         throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back")
                     }
                     return outcomes

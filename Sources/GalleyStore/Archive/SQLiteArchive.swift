@@ -216,13 +216,15 @@ public final class SQLiteArchive: ArchiveStore {
             if !viewer.role.canReview { arguments += [viewer.name] }
             arguments += [limit]
             do {
+                // As on the public site: relevance when it is cheap, the newest matches otherwise.
+                let ranked = try Self.rankable(db, text)
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
                         SELECT \(ContentRows.articleColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
                         FROM (
-                            SELECT rowid, bm25(articles_fts, 10.0, 4.0, 1.0, 6.0) AS score FROM articles_fts
-                            WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT 2000
+                            SELECT rowid, \(ranked ? "bm25(articles_fts, 10.0, 4.0, 1.0, 6.0)" : "-rowid") AS score FROM articles_fts
+                            WHERE articles_fts MATCH ? ORDER BY \(ranked ? "score" : "rowid DESC") LIMIT 2000
                         ) f JOIN articles a ON a.num = f.rowid
                         WHERE a.deleted = 0 AND \(visible.sql) AND \(headIsPublic)
                         ORDER BY f.score LIMIT ?
@@ -246,6 +248,16 @@ public final class SQLiteArchive: ArchiveStore {
             throw GalleyError(.badQuery, "The search is empty; give at least one word.", field: "q")
         }
         return query
+    }
+
+    /// Runs `PRAGMA integrity_check`; "ok" when the file is sound.
+    public func integrityCheck() async throws -> String {
+        try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
+    }
+
+    /// Every change id the archive has answered (for checks after crashes and restores).
+    public func appliedChangeIDs() async throws -> Set<ChangeID> {
+        try await writer.read { db in Set(try String.fetchAll(db, sql: "SELECT change_id FROM applied_changes").compactMap(ChangeID.init)) }
     }
 
     // MARK: - Backup
