@@ -215,14 +215,28 @@ struct SearchBenchmark: AsyncParsableCommand {
     @Option var articles = 100_000
     @Option var queries = 200
     @Option var seed: UInt64 = 1
+    @Option(help: "Keep the prepared archive in this folder, and reuse it if it is there.") var keep: String?
     @Flag var json = false
 
     func run() async throws {
-        Bench.note("preparing a published archive of \(articles) articles (this takes a while)")
-        let started = Bench.now()
-        let dataDir = try await BenchServer.prepare(articles: articles, seed: seed, published: true)
-        defer { try? FileManager.default.removeItem(at: dataDir) }
-        Bench.note(String(format: "prepared in %.0f s", Double(Bench.now() - started) / 1e9))
+        let dataDir: URL
+        if let keep, FileManager.default.fileExists(atPath: URL(fileURLWithPath: keep).appendingPathComponent("archive.sqlite").path) {
+            dataDir = URL(fileURLWithPath: keep)
+            Bench.note("reusing the archive in \(keep)")
+        } else {
+            Bench.note("preparing a published archive of \(articles) articles (this takes a while)")
+            let started = Bench.now()
+            let prepared = try await BenchServer.prepare(articles: articles, seed: seed, published: true)
+            Bench.note(String(format: "prepared in %.0f s", Double(Bench.now() - started) / 1e9))
+            if let keep {
+                try? FileManager.default.removeItem(atPath: keep)
+                try FileManager.default.moveItem(at: prepared, to: URL(fileURLWithPath: keep))
+                dataDir = URL(fileURLWithPath: keep)
+            } else {
+                dataDir = prepared
+            }
+        }
+        defer { if keep == nil { try? FileManager.default.removeItem(at: dataDir) } }
         let archive = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
         let db = try DatabaseQueue(path: dataDir.appendingPathComponent("archive.sqlite").path)
         // Terms that occur in between 0.1% and 10% of articles: what people search for.

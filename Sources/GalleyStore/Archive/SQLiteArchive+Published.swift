@@ -2,6 +2,11 @@ import Foundation
 import GRDB
 import GalleyCore
 
+/// Word counts gathered over a bulk load, written once at its end.
+final class TermCounts {
+    var counts: [String: Int] = [:]
+}
+
 /// An article as the public site shows it: the content of its published revision.
 public struct PublishedArticle: Sendable, Hashable {
     public var id: ArticleID
@@ -21,7 +26,7 @@ extension SQLiteArchive {
     /// content while the article is public, absent otherwise. Returns true when the published
     /// text changed (so "similar articles" need computing again).
     @discardableResult
-    static func refreshPublished(_ db: Database, _ article: Article, computingSimilar: Bool = true) throws -> Bool {
+    static func refreshPublished(_ db: Database, _ article: Article, computingSimilar: Bool = true, termCounts: TermCounts? = nil) throws -> Bool {
         guard let num = try ContentRows.articleNumber(db, id: article.id) else { return false }
         let old = try Row.fetchOne(db, sql: "SELECT title, lead, body, revision FROM published_articles WHERE article_num = ?", arguments: [num])
         guard article.isPublic, let revisionID = article.publishedRevision,
@@ -77,7 +82,12 @@ extension SQLiteArchive {
             var delta: [String: Int] = [:]
             if let old { for term in distinctTerms(old["title"], old["lead"], old["body"]) { delta[term, default: 0] -= 1 } }
             for term in distinctTerms(c.title, c.lead, c.body) { delta[term, default: 0] += 1 }
-            try addTermCounts(db, delta.filter { $0.value != 0 })
+            if let termCounts {
+                // A bulk load adds all counts at the end.
+                for (term, n) in delta { termCounts.counts[term, default: 0] += n }
+            } else {
+                try addTermCounts(db, delta.filter { $0.value != 0 })
+            }
             try db.execute(sql: "DELETE FROM published_tags WHERE article_num = ?", arguments: [num])
             for tag in c.tags {
                 try db.execute(sql: "INSERT INTO published_tags (tag, article_num, published_at) VALUES (?, ?, ?)", arguments: [tag, num, publishedAt])
@@ -297,16 +307,18 @@ extension SQLiteArchive {
         let match = try Self.matchExpression(text)
         return try await writer.read { db in
             do {
-                // Ranked among the most recent 2,000 matches: a common word in a large archive
-                // would otherwise score every article that has it.
+                // bm25 counts every article that has a word before it ranks; for a word in
+                // thousands of articles that is too slow, and the newest matches serve readers
+                // better anyway.
+                let ranked = try Self.rankable(db, text)
                 return try Row.fetchAll(
                     db,
                     sql: """
                         SELECT \(Self.publishedColumns) FROM (
-                            SELECT rowid, bm25(published_fts, 10.0, 4.0, 1.0, 6.0) AS score FROM published_fts
-                            WHERE published_fts MATCH ? ORDER BY rowid DESC LIMIT 2000
+                            SELECT rowid, \(ranked ? "bm25(published_fts, 10.0, 4.0, 1.0, 6.0)" : "-rowid") AS score FROM published_fts
+                            WHERE published_fts MATCH ? ORDER BY \(ranked ? "score" : "rowid DESC") LIMIT ?
                         ) f JOIN published_articles p ON p.article_num = f.rowid
-                        WHERE p.retracted = 0 ORDER BY f.score LIMIT ?
+                        WHERE p.retracted = 0 ORDER BY f.score
                         """,
                     arguments: [match, limit]
                 ).map(Self.published)
@@ -314,6 +326,16 @@ extension SQLiteArchive {
                 throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
             }
         }
+    }
+
+    /// Whether ranking by relevance is cheap for this query: every word is in at most 2,000
+    /// published articles (or the words cannot be told apart from FTS5 syntax).
+    static func rankable(_ db: Database, _ text: String) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT docs FROM published_terms WHERE term = ?")
+        for term in terms(text) where term.count > 2 {
+            if let docs = try Int.fetchOne(statement, arguments: [term]), docs > 2000 { return false }
+        }
+        return true
     }
 
     /// The most used tags of articles published since `since`, most used first.
@@ -338,6 +360,7 @@ extension SQLiteArchive {
     /// all in one transaction. Similar articles are left for ``recomputeSimilar(limit:)``.
     public func loadPublished(_ creates: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws {
         try await writer.write { db in
+            let counts = TermCounts()
             for change in creates {
                 let result = try Self.apply(db, change, by: actor, at: time)
                 guard result.status != .rejected, var article = try ContentRows.article(db, id: change.articleID) else {
@@ -348,8 +371,9 @@ extension SQLiteArchive {
                 article.publishedAt = change.createdAt
                 let seq = try Self.event(db, kind: "state:published", article: article.id, revision: article.headRevision, actor: actor.name, at: time)
                 try ContentRows.save(db, article, seq: seq)
-                try Self.refreshPublished(db, article, computingSimilar: false)
+                try Self.refreshPublished(db, article, computingSimilar: false, termCounts: counts)
             }
+            try Self.addTermCounts(db, counts.counts)
         }
     }
 
