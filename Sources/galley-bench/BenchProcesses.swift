@@ -12,7 +12,7 @@ extension Bench {
     struct Measured {
         var status: Int32
         var milliseconds: Double
-        /// Peak resident memory of the child, from wait4's rusage.
+        /// Peak resident memory of the child (VmHWM sampled while it runs).
         var maxRSSKiB: Int
     }
 
@@ -65,11 +65,21 @@ extension Bench {
         return pid
     }
 
+    /// Waits for a child, sampling its peak RSS (VmHWM) every few milliseconds while it runs.
+    /// wait4's ru_maxrss cannot be used: posix_spawn starts the child on this process's memory
+    /// (vfork), and Linux carries that memory's high-water mark over exec into the child's
+    /// maxrss, so a child of a large benchmark process would look as large as it.
     static func wait(_ pid: pid_t) -> (status: Int32, maxRSSKiB: Int) {
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
-        return ((status >> 8) & 0xFF, Int(usage.ru_maxrss))
+        var peak = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped == -1 && errno != EINTR { break }
+            if let hwm = peakRSSKiB(of: pid) { peak = max(peak, hwm) }
+            usleep(2_000)
+        }
+        return ((status >> 8) & 0xFF, peak)
     }
 
     /// Runs a program to the end, timing it and reading its peak memory.

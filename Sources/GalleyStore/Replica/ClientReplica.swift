@@ -12,6 +12,11 @@ public final class ClientReplica: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // A pulled page is a few MiB of text and its full-text index; with SQLite's 2 MiB
+            // default cache the transaction spills pages to the WAL before it commits.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
+        }
         try self.init(writer: DatabasePool(path: path, configuration: config))
     }
 
