@@ -99,6 +99,15 @@ public struct SiteRenderer: Sendable {
         return library.render(context, withTemplate: "list") ?? ""
     }
 
+    /// The page a reader's browser gets instead of a problem document when something is not
+    /// there or a link is malformed: the site's frame, the reason, and a way back.
+    public func errorPage(status: Int, detail: String, path: String) -> String {
+        let heading = status == 404 ? "Not found" : status >= 500 ? "Something went wrong" : "This address cannot be shown"
+        return listPage(
+            heading: heading, intro: detail, path: path, articles: [], newer: nil, older: nil, categories: [],
+            empty: "Go to the home page, or search the archive.")
+    }
+
     /// An Atom 1.0 feed (RFC 4287) of `articles`, newest first.
     public func atom(title: String, selfPath: String, alternatePath: String, articles: [SiteArticle]) -> String {
         func x(_ s: String) -> String { HTMLSanitizer.escape(s) }

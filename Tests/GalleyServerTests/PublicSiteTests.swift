@@ -149,6 +149,38 @@ import Testing
     }
 }
 
+extension PublicSiteTests {
+    /// A reader who follows a dead link gets a page of the site, not a JSON document; API
+    /// clients asking the same addresses keep getting problem+json they can parse.
+    @Test func readersGetAnHTMLPageForMissingAddressesAndAPIClientsGetProblems() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]
+            for (path, status, says) in [
+                ("/articles/no-such-article", HTTPResponse.Status.notFound, "There is no published article at this address."),
+                ("/categories/no-such-category", .notFound, "There is no category"),
+                ("/no/such/page", .notFound, "There is nothing at this address."),
+                ("/?page=0", .badRequest, "page"),
+            ] {
+                let page = try await client.call(.get, path, headers: browser)
+                #expect(page.status == status, "\(path)")
+                #expect(page.headers[.contentType]?.hasPrefix("text/html") == true, "\(path)")
+                #expect(page.text.contains("<!doctype html>") && page.text.contains(says), "\(path): \(page.text)")
+                #expect(page.headers[.contentSecurityPolicy] != nil, "\(path)")
+
+                let api = try await client.call(.get, path)
+                #expect(api.status == status && api.headers[.contentType] == "application/problem+json", "\(path)")
+            }
+            // The API never answers in HTML, whatever the client accepts.
+            let api = try await client.call(.get, "/v1/articles/nope", token: try await client.login("anna"), headers: browser)
+            #expect(api.status == .notFound && api.headers[.contentType] == "application/problem+json")
+            // Article text a reader cannot see is never echoed into the page.
+            let hostile = try await client.call(.get, "/categories/%3Cscript%3Ealert(1)%3C%2Fscript%3E", headers: browser)
+            #expect(hostile.status == .notFound && !hostile.text.contains("<script>"))
+        }
+    }
+}
+
 /// Lets `publish` run against an environment that is not a fixture's.
 struct ServerFixtureView {
     let environment: ServerEnvironment

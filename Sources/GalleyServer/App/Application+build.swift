@@ -1,5 +1,6 @@
 import Foundation
 import GalleyCore
+import GalleySite
 import GalleyStore
 import Hummingbird
 import Logging
@@ -82,7 +83,13 @@ func routes(_ environment: ServerEnvironment) -> RouteList {
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ProblemMiddleware())
+    // The templates are compiled into the binary; they cannot fail to load unless the build is broken.
+    let site = try? PublicSiteRoutes(environment: environment)
+    var problems = ProblemMiddleware<GalleyRequestContext>()
+    if let renderer = site?.renderer {
+        problems.htmlPage = { problem, path in renderer.errorPage(status: problem.status, detail: problem.detail, path: path) }
+    }
+    router.add(middleware: problems)
     router.add(middleware: AuthenticationMiddleware(environment: environment))
     var list = RouteList(router: router)
     OperationsRoutes(environment: environment).register(&list)
@@ -91,8 +98,7 @@ func routes(_ environment: ServerEnvironment) -> RouteList {
     ArticleRoutes(environment: environment).register(&list)
     AdminRoutes(environment: environment).register(&list)
     MediaRoutes(environment: environment).register(&list)
-    // The templates are compiled into the binary; they cannot fail to load unless the build is broken.
-    if let site = try? PublicSiteRoutes(environment: environment) { site.register(&list) }
+    site?.register(&list)
     return list
 }
 

@@ -9,12 +9,29 @@ import Logging
 /// 4xx with a message; a database that cannot be written becomes 503; anything unexpected is
 /// logged (without request bodies or secrets) and answered 500 with no internals.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Renders a problem as a page of the public site, for readers' browsers.
+    var htmlPage: (@Sendable (_ problem: Problem, _ path: String) -> String)? = nil
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            return try Self.problem(for: error, logger: context.logger).response(from: request, context: context)
+            let problem = Self.problem(for: error, logger: context.logger)
+            if let htmlPage, Self.isReader(request) {
+                var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+                if let retryAfter = problem.retryAfter { headers[.retryAfter] = String(retryAfter) }
+                return Response(status: .init(code: problem.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: htmlPage(problem, request.uri.path))))
+            }
+            return try problem.response(from: request, context: context)
         }
+    }
+
+    /// A browser asking for a page outside the API: it gets HTML, everything else (the CLI,
+    /// scripts, API clients, which never send `Accept: text/html`) gets problem+json.
+    static func isReader(_ request: Request) -> Bool {
+        let path = request.uri.path
+        guard !path.hasPrefix("/v1/"), path != "/v1" else { return false }
+        return request.headers[values: .accept].contains { $0.contains("text/html") }
     }
 
     static func problem(for error: any Error, logger: Logger) -> Problem {
