@@ -48,7 +48,9 @@ import Testing
                 Bad(name: "unknown state", method: .get, path: "/v1/articles?state=lost", raw: nil, token: anna, status: 400, code: "malformed", field: "state"),
                 Bad(name: "unknown command", method: .post, path: "/v1/articles/\(create.articleID)/transitions", raw: Data("{\"kind\":\"teleport\"}".utf8), token: anna, status: 400, code: "malformed"),
                 Bad(name: "analyst publishes", method: .post, path: "/v1/articles/\(create.articleID)/transitions", raw: Data("{\"kind\":\"publish\"}".utf8), token: anna, status: 403, code: "not_allowed"),
-                Bad(name: "wrong method", method: .put, path: "/v1/articles", raw: nil, token: anna, status: 404, code: "not_found"),
+                Bad(name: "wrong method", method: .put, path: "/v1/articles", raw: nil, token: anna, status: 405, code: "method_not_allowed"),
+                Bad(name: "wrong method, templated path", method: .delete, path: "/v1/articles/\(create.articleID)/notes", raw: nil, token: anna, status: 405, code: "method_not_allowed"),
+                Bad(name: "no such address", method: .get, path: "/v1/articles/\(create.articleID)/nothing", raw: nil, token: anna, status: 404, code: "not_found"),
             ]
             for bad in cases {
                 let reply = try await client.call(bad.method, bad.path, token: bad.token, raw: bad.raw)
@@ -57,6 +59,10 @@ import Testing
                 #expect(reply.headers[.contentType] == "application/problem+json", "\(bad.name)")
                 #expect(!(reply.json["detail"] as? String ?? "").isEmpty, "\(bad.name): no message")
                 if let field = bad.field { #expect(reply.json["field"] as? String == field, "\(bad.name): field \(reply.json["field"] ?? "none")") }
+                if bad.status == 405 {
+                    let allow = reply.headers[.allow] ?? ""
+                    #expect(!allow.isEmpty && !allow.contains(bad.method.rawValue), "\(bad.name): Allow \(allow)")
+                }
             }
             // The refused publish is audited, which is the point of the audit log; nothing else was written.
             let after = try await fixture.footprint()

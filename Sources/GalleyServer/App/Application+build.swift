@@ -85,13 +85,14 @@ func routes(_ environment: ServerEnvironment) -> RouteList {
     router.add(middleware: MetricsMiddleware())
     // The templates are compiled into the binary; they cannot fail to load unless the build is broken.
     let site = try? PublicSiteRoutes(environment: environment)
-    var problems = ProblemMiddleware<GalleyRequestContext>()
+    let templates = RouteTemplates()
+    var problems = ProblemMiddleware<GalleyRequestContext>(routes: templates)
     if let renderer = site?.renderer {
         problems.htmlPage = { problem, path in renderer.errorPage(status: problem.status, detail: problem.detail, path: path) }
     }
     router.add(middleware: problems)
     router.add(middleware: AuthenticationMiddleware(environment: environment))
-    var list = RouteList(router: router)
+    var list = RouteList(router: router, templates: templates)
     OperationsRoutes(environment: environment).register(&list)
     SessionRoutes(environment: environment, throttle: LoginThrottle(limit: environment.configuration.loginAttemptsPerMinute)).register(&list)
     SyncRoutes(environment: environment).register(&list)

@@ -13,6 +13,8 @@ public struct Problem: Error, Sendable, Encodable, ResponseGenerator {
     public var field: String?
     /// Seconds to wait before retrying (429, 503).
     public var retryAfter: Int?
+    /// The methods the address does accept (405).
+    public var allow: [String]?
 
     public init(_ status: HTTPResponse.Status, code: String, detail: String, field: String? = nil, retryAfter: Int? = nil) {
         self.status = status.code
@@ -38,8 +40,14 @@ public struct Problem: Error, Sendable, Encodable, ResponseGenerator {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try GalleyJSON.encoder().encode(self)
         var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        addHeaders(to: &headers)
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `Retry-After` and `Allow`, whichever apply; the HTML rendering of a problem sends them too.
+    func addHeaders(to headers: inout HTTPFields) {
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow.joined(separator: ", ") }
     }
 
     /// The HTTP status for an error the model or store raised.

@@ -11,15 +11,24 @@ import Logging
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Renders a problem as a page of the public site, for readers' browsers.
     var htmlPage: (@Sendable (_ problem: Problem, _ path: String) -> String)? = nil
+    /// The routes, to tell "no such address" (404) from "not with this method" (405).
+    var routes: RouteTemplates? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Self.problem(for: error, logger: context.logger)
+            var problem = Self.problem(for: error, logger: context.logger)
+            // Hummingbird's router answers a known address asked with an unknown method as if the
+            // address did not exist; say which methods it takes instead.
+            if problem.status == 404, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
+                problem = Problem(.methodNotAllowed, code: "method_not_allowed",
+                                  detail: "\(request.method.rawValue) is not accepted at this address; it takes \(allowed.joined(separator: ", ")).")
+                problem.allow = allowed
+            }
             if let htmlPage, Self.isReader(request) {
                 var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-                if let retryAfter = problem.retryAfter { headers[.retryAfter] = String(retryAfter) }
+                problem.addHeaders(to: &headers)
                 return Response(status: .init(code: problem.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: htmlPage(problem, request.uri.path))))
             }
             return try problem.response(from: request, context: context)
