@@ -81,10 +81,15 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
             try db.execute(sql: """
                 CREATE TABLE articles (num INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT, lead TEXT, body TEXT, tags TEXT);
                 CREATE VIRTUAL TABLE articles_fts USING fts5(title, lead, body, tags, content='articles', content_rowid='num', tokenize="unicode61 remove_diacritics 2");
-                CREATE TRIGGER a AFTER INSERT ON articles BEGIN INSERT INTO articles_fts(rowid, title, lead, body, tags) VALUES (new.num, new.title, new.lead, new.body, new.tags); END;
                 """)
+            // Index rows written by a statement of their own: a trigger would put each in a
+            // statement savepoint, at which FTS5 flushes (four times slower; Galley avoids it too).
             let statement = try db.makeStatement(sql: "INSERT INTO articles (id, title, lead, body, tags) VALUES (?, ?, ?, ?, ?)")
-            for r in rows { try statement.execute(arguments: [r.id, r.title, r.lead, r.body, r.tags]) }
+            let index = try db.makeStatement(sql: "INSERT INTO articles_fts (rowid, title, lead, body, tags) VALUES (?, ?, ?, ?, ?)")
+            for r in rows {
+                try statement.execute(arguments: [r.id, r.title, r.lead, r.body, r.tags])
+                try index.execute(arguments: [db.lastInsertedRowID, r.title, r.lead, r.body, r.tags])
+            }
         }
         try db.close()
     }

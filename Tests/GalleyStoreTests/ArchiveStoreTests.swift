@@ -83,6 +83,83 @@ import Testing
         await #expect(throws: GalleyError.self) { try await archive.search("  ", limit: 10, viewer: editor) }
     }
 
+    /// The full-text index is written by the store, not by triggers: after any mix of edits,
+    /// workflow-only saves, deletions, restores and removals, every article is found by the
+    /// words it has now, by none it had before, and FTS5's own check agrees.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func theFullTextIndexFollowsEveryChange(seed: UInt64) async throws {
+        var rng = SplitMix64(seed: seed)
+        struct Current { var article: Article; var version: Int }
+        var live: [ArticleID: Current] = [:]
+        var retired: [String] = []
+        func word(_ id: ArticleID, _ version: Int) -> String { "w\(id.short)v\(version)" }
+        func make(_ id: ArticleID, version: Int, deleted: Bool, state: ArticleState = .draft) -> Article {
+            let content = ArticleContent(title: "Title \(word(id, version))", lead: "Lead.", body: "Body with \(word(id, version)) in it.\n",
+                                         category: "politics", tags: ["t\(version)"], slug: "s-\(id.short)")
+            let revision = Revision(articleID: id, parents: [], content: content, author: "anna", createdAt: t0)
+            return Article(id: id, content: content, authors: ["anna"], state: state, headRevision: revision.id, createdAt: t0, updatedAt: t0, deleted: deleted)
+        }
+        func save(_ a: Article, _ step: Int) async throws {
+            try await archive.writer.write { db in _ = try ContentRows.save(db, a, seq: Int64(step)) }
+        }
+        for step in 0..<300 {
+            let roll = rng.next() % 10
+            if roll < 3 || live.isEmpty {
+                let id = ArticleID.generate(at: t0.addingTimeInterval(Double(step)))
+                let a = make(id, version: 0, deleted: false)
+                try await save(a, step)
+                live[id] = Current(article: a, version: 0)
+                continue
+            }
+            let id = live.keys.sorted { $0.description < $1.description }[Int(rng.next() % UInt64(live.count))]
+            var current = live[id]!
+            switch roll {
+            case 3, 4, 5:  // the text changes
+                retired.append(word(id, current.version))
+                current.version += 1
+                current.article = make(id, version: current.version, deleted: current.article.deleted, state: current.article.state)
+            case 6:  // only the workflow state changes
+                current.article.state = current.article.state == .draft ? .submitted : .draft
+            case 7:  // deleted, or restored
+                current.article.deleted.toggle()
+            default:  // the row goes (a replica dropping an article it may no longer see)
+                try await archive.writer.write { db in try ContentRows.delete(db, id: id) }
+                retired.append(word(id, current.version))
+                live[id] = nil
+                continue
+            }
+            try await save(current.article, step)
+            live[id] = current
+        }
+        let expected = live.map { (id: $0.key, word: word($0.key, $0.value.version), deleted: $0.value.article.deleted) }
+        let gone = retired
+        try await archive.writer.read { db in
+            let match = try db.cachedStatement(sql: "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?")
+            for e in expected {
+                let num = try #require(try ContentRows.articleNumber(db, id: e.id))
+                let found = try Int64.fetchAll(match, arguments: ["\"\(e.word)\""])
+                #expect(found == (e.deleted ? [] : [num]), "seed \(seed): \(e.word) deleted=\(e.deleted)")
+            }
+            for old in gone {
+                #expect(try Int64.fetchAll(match, arguments: ["\"\(old)\""]).isEmpty, "seed \(seed): '\(old)' is still in the index")
+            }
+        }
+        // The index's own structure (not against the content table: tombstones are deliberately not indexed).
+        try await archive.writer.write { db in
+            try db.execute(sql: "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+        }
+        try await archive.writer.write { db in try ContentRows.deleteAll(db) }
+        let left = try await archive.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'body'") }
+        #expect(left == 0, "seed \(seed): delete-all left \(left ?? -1) rows in the index")
+    }
+
+    @Test func noTriggerWritesTheArticleIndexAnyMore() async throws {
+        let triggers = try await archive.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles'")
+        }
+        #expect(triggers.isEmpty, "\(triggers)")
+    }
+
     @Test func eventSequenceStrictlyIncreases() async throws {
         var seen: [Int64] = []
         for n in 0..<5 {

@@ -144,6 +144,9 @@ enum ArchiveSchema {
                 CREATE INDEX conflicts_seq ON conflicts(seq);
                 """)
         }
+        migrator.registerMigration("v5: full-text index written by the store") { db in
+            try ContentSchema.dropIndexTriggers(db)
+        }
         return migrator
     }
 }

@@ -28,13 +28,13 @@ extension SQLiteArchive {
     @discardableResult
     static func refreshPublished(_ db: Database, _ article: Article, computingSimilar: Bool = true, termCounts: TermCounts? = nil) throws -> Bool {
         guard let num = try ContentRows.articleNumber(db, id: article.id) else { return false }
-        let old = try Row.fetchOne(db, sql: "SELECT title, lead, body, revision FROM published_articles WHERE article_num = ?", arguments: [num])
+        let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT title, lead, body, revision FROM published_articles WHERE article_num = ?"), arguments: [num])
         guard article.isPublic, let revisionID = article.publishedRevision,
             let revision = try ContentRows.revision(db, id: revisionID)
         else {
-            if let old {
-                try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body"]).map { ($0, -1) }))
-            }
+            // Most changes are to drafts, which have no public row to remove.
+            guard let old else { return false }
+            try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body"]).map { ($0, -1) }))
             try db.execute(sql: "DELETE FROM published_articles WHERE article_num = ?", arguments: [num])
             try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
             return false

@@ -16,7 +16,7 @@ extension SQLiteArchive {
 
     static func apply(_ db: Database, _ pushed: Change, by actor: ChangeApplier.Actor, at time: Date) throws -> PushResult {
         if let stored = try String.fetchOne(
-            db, sql: "SELECT result FROM applied_changes WHERE change_id = ?", arguments: [pushed.id.description])
+            db.cachedStatement(sql: "SELECT result FROM applied_changes WHERE change_id = ?"), arguments: [pushed.id.description])
         {
             return try ContentRows.decode(PushResult.self, stored)
         }
@@ -27,12 +27,12 @@ extension SQLiteArchive {
         let article = try ContentRows.article(db, id: change.articleID)
         let head = try article.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
         let open = article == nil ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: true)
-        let categories = Set(try String.fetchAll(db, sql: "SELECT slug FROM categories"))
+        let categories = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT slug FROM categories")))
         let environment = ChangeApplier.Environment(
             categories: categories,
             slugTaken: { slug, id in
                 (try? Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ? AND deleted = 0 AND id != ?)",
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ? AND deleted = 0 AND id != ?)"),
                     arguments: [slug, id.description])) ?? true
             },
             userExists: { name in (try? Self.user(db, named: name)) != nil },
@@ -102,8 +102,7 @@ extension SQLiteArchive {
     }
 
     private static func record(_ db: Database, _ change: Change, actor: ChangeApplier.Actor, at time: Date, result: PushResult) throws -> PushResult {
-        try db.execute(
-            sql: "INSERT INTO applied_changes (change_id, article_id, user_name, status, result, applied_at) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO applied_changes (change_id, article_id, user_name, status, result, applied_at) VALUES (?, ?, ?, ?, ?, ?)").execute(
             arguments: [
                 change.id.description, change.articleID.description, actor.name, result.status.rawValue,
                 ContentRows.json(result), Timestamp.milliseconds(time),

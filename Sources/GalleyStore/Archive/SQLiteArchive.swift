@@ -55,8 +55,7 @@ public final class SQLiteArchive: ArchiveStore {
 
     /// Records an event and returns its sequence number.
     static func event(_ db: Database, kind: String, article: ArticleID?, revision: RevisionID?, actor: String, at: Date) throws -> Int64 {
-        try db.execute(
-            sql: "INSERT INTO events (kind, article_id, revision, actor, at) VALUES (?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO events (kind, article_id, revision, actor, at) VALUES (?, ?, ?, ?, ?)").execute(
             arguments: [kind, article?.description, revision?.hex, actor, Timestamp.milliseconds(at)])
         return db.lastInsertedRowID
     }
@@ -65,8 +64,7 @@ public final class SQLiteArchive: ArchiveStore {
         _ db: Database, actor: String, action: String, article: ArticleID? = nil, revision: RevisionID? = nil,
         detail: String? = nil, at: Date
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO audit_log (at, actor, action, article_id, revision, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO audit_log (at, actor, action, article_id, revision, detail) VALUES (?, ?, ?, ?, ?, ?)").execute(
             arguments: [Timestamp.milliseconds(at), actor, action, article?.description, revision?.hex, detail])
     }
 

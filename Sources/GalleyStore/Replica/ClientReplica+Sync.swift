@@ -74,7 +74,7 @@ extension ClientReplica {
             let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM server_articles WHERE article_id = ?", arguments: [id.description]) ?? 0
             try ContentRows.save(db, article, seq: seq)
         } else {
-            try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id.description])
+            try ContentRows.delete(db, id: id)
         }
         return view
     }
@@ -214,9 +214,7 @@ extension ClientReplica {
             try db.execute(sql: "DELETE FROM server_articles")
             try db.execute(sql: "DELETE FROM conflicts")
             try db.execute(sql: "DELETE FROM notes")
-            try db.execute(sql: "DELETE FROM article_tags")
-            try db.execute(sql: "DELETE FROM article_authors")
-            try db.execute(sql: "DELETE FROM articles")
+            try ContentRows.deleteAll(db)
             try db.execute(sql: "UPDATE sync_state SET cursor = 0, epoch = NULL WHERE id = 1")
             let ids = try String.fetchAll(db, sql: "SELECT DISTINCT article_id FROM outbox").compactMap(ArticleID.init)
             for id in ids { try Self.refreshView(db, id, actor: actor, now: now) }

@@ -62,6 +62,9 @@ enum ReplicaSchema {
             // Images attached offline (files in .galley/media), and whether the server has them.
             try db.execute(sql: "CREATE TABLE media (name TEXT PRIMARY KEY, uploaded INTEGER NOT NULL DEFAULT 0)")
         }
+        migrator.registerMigration("v4: full-text index written by the store") { db in
+            try ContentSchema.dropIndexTriggers(db)
+        }
         return migrator
     }
 }

@@ -109,7 +109,7 @@ enum ContentRows {
     }
 
     static func article(_ db: Database, id: ArticleID) throws -> Article? {
-        try Row.fetchOne(db, sql: "SELECT \(articleColumns) FROM articles WHERE id = ?", arguments: [id.description])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(articleColumns) FROM articles WHERE id = ?"), arguments: [id.description])
             .map(article)
     }
 
@@ -117,21 +117,27 @@ enum ContentRows {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT num FROM articles WHERE id = ?"), arguments: [id.description])
     }
 
-    /// Inserts or replaces the article and keeps its tag and author index rows in step.
-    /// Statements are cached: a sync stores thousands of articles in a row.
+    /// Inserts or replaces the article and keeps its tag and author index rows, and its
+    /// full-text entry, in step. Statements are cached: a sync stores thousands of articles in a row.
     @discardableResult
     static func save(_ db: Database, _ a: Article, seq: Int64) throws -> Int64 {
         let c = a.content
+        let tags = stringArray(c.sortedTags)
         let arguments: StatementArguments = [
-            a.id.description, a.id.short, c.slug, c.title, c.lead, c.body, c.category, stringArray(c.sortedTags), c.image,
+            a.id.description, a.id.short, c.slug, c.title, c.lead, c.body, c.category, tags, c.image,
             c.imageCredit, stringArray(a.authors), a.state.rawValue, a.headRevision.hex, a.approvedRevision?.hex,
             a.publishedRevision?.hex, ms(a.scheduledAt), ms(a.publishedAt), stringArray(a.related.map(\.description)), a.retractionMessage,
             ms(a.createdAt), ms(a.updatedAt), a.deleted, seq,
         ]
+        let indexed = Indexed(title: c.title, lead: c.lead, body: c.body, tags: tags, deleted: a.deleted)
         let num: Int64
-        if let existing = try articleNumber(db, id: a.id) {
+        if let old = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT num, title, lead, body, tags, deleted FROM articles WHERE id = ?"), arguments: [a.id.description])
+        {
+            num = old["num"]
+            let before = Indexed(title: old["title"], lead: old["lead"], body: old["body"], tags: old["tags"], deleted: old["deleted"])
             var update = arguments
-            update += [existing]
+            update += [num]
             try db.cachedStatement(sql: """
                 UPDATE articles SET id = ?, short_id = ?, slug = ?, title = ?, lead = ?, body = ?, category = ?,
                     tags = ?, image = ?, image_credit = ?, authors = ?, state = ?, head_revision = ?,
@@ -139,7 +145,11 @@ enum ContentRows {
                     related = ?, retraction_message = ?, created_at = ?, updated_at = ?, deleted = ?, seq = ?
                 WHERE num = ?
                 """).execute(arguments: update)
-            num = existing
+            // Workflow steps and metadata leave the text alone: then so does the index.
+            if before != indexed {
+                try unindex(db, num, before)
+                try index(db, num, indexed)
+            }
             try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article_num = ?").execute(arguments: [num])
             try db.cachedStatement(sql: "DELETE FROM article_authors WHERE article_num = ?").execute(arguments: [num])
         } else {
@@ -150,12 +160,59 @@ enum ContentRows {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: arguments)
             num = db.lastInsertedRowID
+            try index(db, num, indexed)
         }
         let tag = try db.cachedStatement(sql: "INSERT INTO article_tags (tag, article_num) VALUES (?, ?)")
         for t in c.tags { try tag.execute(arguments: [t, num]) }
         let author = try db.cachedStatement(sql: "INSERT INTO article_authors (name, article_num) VALUES (?, ?)")
         for name in Set(a.authors) { try author.execute(arguments: [name, num]) }
         return num
+    }
+
+    /// Removes an article row and its full-text entry.
+    static func delete(_ db: Database, id: ArticleID) throws {
+        guard let old = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT num, title, lead, body, tags, deleted FROM articles WHERE id = ?"), arguments: [id.description])
+        else { return }
+        let num: Int64 = old["num"]
+        try unindex(db, num, Indexed(title: old["title"], lead: old["lead"], body: old["body"], tags: old["tags"], deleted: old["deleted"]))
+        try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article_num = ?").execute(arguments: [num])
+        try db.cachedStatement(sql: "DELETE FROM article_authors WHERE article_num = ?").execute(arguments: [num])
+        try db.cachedStatement(sql: "DELETE FROM articles WHERE num = ?").execute(arguments: [num])
+    }
+
+    /// Removes every article row and empties the full-text index.
+    static func deleteAll(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM article_tags; DELETE FROM article_authors; DELETE FROM articles")
+        try db.execute(sql: "INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
+    }
+
+    // MARK: The full-text index
+
+    // The index is written by these statements, not by triggers. A statement that fires a trigger
+    // writing to FTS5 runs in a statement savepoint, and FTS5 (SQLite 3.40) flushes its pending
+    // terms to disk at every savepoint: with triggers, storing an article cost four times as much.
+
+    /// What the index holds of an article (live articles only).
+    struct Indexed: Equatable {
+        var title: String
+        var lead: String
+        var body: String
+        var tags: String
+        var deleted: Bool
+    }
+
+    static func index(_ db: Database, _ num: Int64, _ entry: Indexed) throws {
+        guard !entry.deleted else { return }
+        try db.cachedStatement(sql: "INSERT INTO articles_fts(rowid, title, lead, body, tags) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [num, entry.title, entry.lead, entry.body, entry.tags])
+    }
+
+    /// An external-content FTS5 table forgets a row only when told the exact text it indexed.
+    static func unindex(_ db: Database, _ num: Int64, _ entry: Indexed) throws {
+        guard !entry.deleted else { return }
+        try db.cachedStatement(sql: "INSERT INTO articles_fts(articles_fts, rowid, title, lead, body, tags) VALUES ('delete', ?, ?, ?, ?, ?)")
+            .execute(arguments: [num, entry.title, entry.lead, entry.body, entry.tags])
     }
 
     // MARK: Revisions
@@ -195,7 +252,7 @@ enum ContentRows {
     }
 
     static func revision(_ db: Database, id: RevisionID) throws -> Revision? {
-        try Row.fetchOne(db, sql: "SELECT * FROM revisions WHERE id = ?", arguments: [id.hex]).map(revision)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM revisions WHERE id = ?"), arguments: [id.hex]).map(revision)
     }
 
     static func revisions(_ db: Database, article: ArticleID) throws -> [Revision] {
@@ -208,14 +265,15 @@ enum ContentRows {
     // MARK: Conflicts
 
     static func save(_ db: Database, _ c: Conflict, seq: Int64) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO conflicts (id, article_id, field, base, ours, theirs, change_ids, author, revision,
                     created_at, resolved_by, resolved_at, seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET resolved_by = excluded.resolved_by,
                     resolved_at = excluded.resolved_at, seq = excluded.seq
-                """,
+                """
+        ).execute(
             arguments: [
                 c.id.description, c.articleID.description, c.field.rawValue, c.base, c.ours, c.theirs,
                 json(c.changeIDs), c.author, c.revision.hex, ms(c.createdAt), c.resolvedBy?.description,
@@ -236,8 +294,7 @@ enum ContentRows {
 
     static func conflicts(_ db: Database, article: ArticleID, openOnly: Bool) throws -> [Conflict] {
         try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM conflicts WHERE article_id = ? \(openOnly ? "AND resolved_by IS NULL" : "") ORDER BY created_at, id",
+            db.cachedStatement(sql: "SELECT * FROM conflicts WHERE article_id = ? \(openOnly ? "AND resolved_by IS NULL" : "") ORDER BY created_at, id"),
             arguments: [article.description]
         ).map(conflict)
     }
@@ -245,11 +302,12 @@ enum ContentRows {
     // MARK: Notes
 
     static func insert(_ db: Database, _ n: ReviewNote, seq: Int64) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT OR IGNORE INTO notes (id, article_id, author, kind, text, revision, created_at, seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 n.id.uuidString.lowercased(), n.articleID.description, n.author, n.kind.rawValue, n.text,
                 n.revision?.hex, ms(n.createdAt), seq,

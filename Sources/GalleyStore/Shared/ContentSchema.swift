@@ -127,4 +127,14 @@ enum ContentSchema {
             ? "CREATE UNIQUE INDEX articles_live_slug ON articles(slug) WHERE deleted = 0"
             : "CREATE INDEX articles_slug ON articles(slug)")
     }
+
+    /// Hands the full-text index over from triggers to ``ContentRows`` (which writes it directly,
+    /// and only when the text changed). The index itself is unchanged.
+    static func dropIndexTriggers(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP TRIGGER IF EXISTS articles_fts_insert;
+            DROP TRIGGER IF EXISTS articles_fts_delete;
+            DROP TRIGGER IF EXISTS articles_fts_update;
+            """)
+    }
 }
