@@ -90,11 +90,62 @@ struct PushLoadBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "push-load", abstract: "Concurrent pushes: throughput, latency, and a check that nothing was lost or applied twice.")
     @Option var clients = 50
     @Option var changes = 20
+    @Option(help: "Repetitions, each on a fresh archive and server; the table gives the median and the spread.") var runs = 5
     @Option var seed: UInt64 = 1
     @Flag var json = false
 
+    struct RunResult {
+        var changesPerSecond: Double
+        var p50: Double
+        var p99: Double
+        var errors: Int
+        var acknowledged: Int
+        var foundExactlyOnce: Int
+        var merged: Int
+        var conflicts: Int
+        var rejected: Int
+        var serverRSSKiB: Int
+    }
+
     func run() async throws {
-        Bench.note("preparing an archive of 100 shared articles")
+        var results: [RunResult] = []
+        for r in 0..<max(1, runs) {
+            Bench.note("run \(r + 1) of \(runs): \(clients) clients × \(changes) changes")
+            results.append(try await once(seed: seed &+ UInt64(r) &* 1000))
+        }
+        func spread(_ xs: [Double], _ format: String) -> String {
+            String(format: "\(format) (\(format)–\(format))", Bench.median(xs), xs.min() ?? .nan, xs.max() ?? .nan)
+        }
+        let throughput = results.map(\.changesPerSecond)
+        let p50 = results.map(\.p50)
+        let p99 = results.map(\.p99)
+        let errors = results.reduce(0) { $0 + $1.errors }
+        let acknowledged = results.reduce(0) { $0 + $1.acknowledged }
+        let found = results.reduce(0) { $0 + $1.foundExactlyOnce }
+        let rss = results.map(\.serverRSSKiB).max() ?? 0
+        let summary: [String: Any] = [
+            "machine": Bench.machine, "clients": clients, "changesPerClient": changes, "runs": results.count,
+            "changesPerSecond": Bench.median(throughput), "changesPerSecondMin": throughput.min() ?? 0, "changesPerSecondMax": throughput.max() ?? 0,
+            "p50Ms": Bench.median(p50), "p99Ms": Bench.median(p99), "p99MsMax": p99.max() ?? 0,
+            "errors": errors, "merged": results.reduce(0) { $0 + $1.merged }, "conflicts": results.reduce(0) { $0 + $1.conflicts },
+            "rejected": results.reduce(0) { $0 + $1.rejected }, "acknowledged": acknowledged, "foundExactlyOnce": found, "lost": acknowledged - found,
+            "serverPeakRSSMiB": Double(rss) / 1024,
+        ]
+        if json { return print(Bench.json(summary)) }
+        print("push-load on \(Bench.machine): \(clients) clients, \(changes) changes each (a third to shared articles); median (min–max) of \(results.count) runs\n")
+        print(Bench.table(["measure", "value", "target"], [
+            ["throughput", spread(throughput, "%.0f") + " changes/s", "≥ 1,000 changes/s"],
+            ["latency p50", spread(p50, "%.1f") + " ms", "—"],
+            ["latency p99", spread(p99, "%.1f") + " ms", "≤ 250 ms"],
+            ["errors (all runs)", "\(errors)", "0"],
+            ["acknowledged / in the archive exactly once (all runs)", "\(acknowledged) / \(found)", "all"],
+            ["merged with others' work / with conflicts / refused (all runs)",
+             "\(results.reduce(0) { $0 + $1.merged }) / \(results.reduce(0) { $0 + $1.conflicts }) / \(results.reduce(0) { $0 + $1.rejected })", "—"],
+            ["server peak RSS (largest run)", String(format: "%.0f MiB", Double(rss) / 1024), "≤ 200 MiB"],
+        ]))
+    }
+
+    func once(seed: UInt64) async throws -> RunResult {
         let dataDir = try await BenchServer.prepare(articles: 100, seed: seed)
         defer { try? FileManager.default.removeItem(at: dataDir) }
         let shared = try InitialSyncBenchmark.rows(dataDir).map(\.id).compactMap(ArticleID.init)
@@ -109,11 +160,10 @@ struct PushLoadBenchmark: AsyncParsableCommand {
             api.token = try await api.login(name: "bench", password: BenchServer.password).token
             apis.append(api)
         }
-        Bench.note("\(clients) clients × \(changes) changes")
         let start = Bench.now()
         let outcomes = try await withThrowingTaskGroup(of: ClientOutcome.self) { group in
             for (index, api) in apis.enumerated() {
-                let seed = self.seed &+ UInt64(index)
+                let seed = seed &+ UInt64(index)
                 let count = changes
                 group.addTask { try await Self.client(api, shared: shared, changes: count, seed: seed) }
             }
@@ -140,27 +190,11 @@ struct PushLoadBenchmark: AsyncParsableCommand {
         }
         try db.close()
         let latencies = outcomes.flatMap(\.latencies)
-        let total = latencies.count
-        let errors = outcomes.reduce(0) { $0 + $1.errors }
-        let merged = outcomes.reduce(0) { $0 + $1.merged }
-        let conflicts = outcomes.reduce(0) { $0 + $1.conflicts }
-        let results: [String: Any] = [
-            "machine": Bench.machine, "clients": clients, "changesPerClient": changes, "changes": total,
-            "changesPerSecond": Double(total) / wall, "p50Ms": Bench.percentile(latencies, 0.5), "p99Ms": Bench.percentile(latencies, 0.99),
-            "errors": errors, "merged": merged, "conflicts": conflicts, "rejected": rejected,
-            "acknowledged": acknowledged.count, "foundExactlyOnce": found, "lost": acknowledged.count - found,
-            "serverPeakRSSMiB": Double(serverRSS ?? 0) / 1024,
-        ]
-        if json { return print(Bench.json(results)) }
-        print("push-load on \(Bench.machine): \(clients) clients, \(changes) changes each (a third to shared articles)\n")
-        print(Bench.table(["measure", "value", "target"], [
-            ["throughput", String(format: "%.0f changes/s", Double(total) / wall), "≥ 1,000 changes/s"],
-            ["latency p50 / p99", String(format: "%.1f / %.1f ms", Bench.percentile(latencies, 0.5), Bench.percentile(latencies, 0.99)), "p99 ≤ 250 ms"],
-            ["errors", "\(errors)", "0"],
-            ["acknowledged / in the archive exactly once", "\(acknowledged.count) / \(found)", "all"],
-            ["merged with others' work / with conflicts / refused", "\(merged) / \(conflicts) / \(rejected)", "—"],
-            ["server peak RSS", String(format: "%.0f MiB", Double(serverRSS ?? 0) / 1024), "≤ 200 MiB"],
-        ]))
+        return RunResult(
+            changesPerSecond: Double(latencies.count) / wall, p50: Bench.percentile(latencies, 0.5), p99: Bench.percentile(latencies, 0.99),
+            errors: outcomes.reduce(0) { $0 + $1.errors }, acknowledged: acknowledged.count, foundExactlyOnce: found,
+            merged: outcomes.reduce(0) { $0 + $1.merged }, conflicts: outcomes.reduce(0) { $0 + $1.conflicts }, rejected: rejected,
+            serverRSSKiB: serverRSS ?? 0)
     }
 
     struct ClientOutcome: Sendable {

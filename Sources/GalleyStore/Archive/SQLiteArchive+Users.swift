@@ -34,7 +34,7 @@ extension SQLiteArchive {
     }
 
     static func user(_ db: Database, named name: String) throws -> StoredUser? {
-        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(user)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE name = ?"), arguments: [name]).map(user)
     }
 
     static func user(_ row: Row) throws -> StoredUser {
@@ -85,7 +85,7 @@ extension SQLiteArchive {
         try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL", arguments: [tokenHash]),
+                    db.cachedStatement(sql: "SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL"), arguments: [tokenHash]),
                 let user = try Self.user(db, named: row["user_name"])
             else { return nil }
             let session = StoredSession(
