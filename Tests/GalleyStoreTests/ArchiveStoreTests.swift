@@ -153,9 +153,50 @@ import Testing
         #expect(left == 0, "seed \(seed): delete-all left \(left ?? -1) rows in the index")
     }
 
+    /// The public index, also written by the store: a republished text replaces the old one, a
+    /// retraction hides it, archiving removes it, and FTS5's own check agrees throughout.
+    @Test func thePublicIndexFollowsPublishingRepublishingAndArchiving() async throws {
+        let (id, _) = try await create("Potash report", body: "First wordalpha text.\n")
+        func step(_ command: WorkflowCommand?, body: String? = nil, by actor: ChangeApplier.Actor) async throws {
+            let article = try #require(try await archive.article(id))
+            var change = Change(articleID: id, baseRevision: article.headRevision, command: command, author: actor.name, replicaID: replica, createdAt: t0)
+            if let body { change.set(.body, to: body, from: article.content) }
+            let result = try await archive.apply([change], by: actor, at: t0)[0]
+            #expect(result.status != .rejected, "\(String(describing: command)): \(result.error?.message ?? "")")
+        }
+        func publish() async throws {
+            // An edit of a published article puts it back in review by itself.
+            if try await archive.article(id)?.state != .submitted { try await step(.submit, by: analyst) }
+            let head = try #require(try await archive.article(id)).headRevision
+            try await step(.approve(revision: head), by: editor)
+            try await step(.publish(at: nil), by: editor)
+        }
+        func found(_ word: String) async throws -> [ArticleID] { try await archive.searchPublished(word, limit: 10).map(\.id) }
+        func check() async throws {
+            try await archive.writer.write { db in try db.execute(sql: "INSERT INTO published_fts(published_fts) VALUES ('integrity-check')") }
+        }
+
+        try await publish()
+        #expect(try await found("wordalpha") == [id])
+        try await step(nil, body: "Second wordbeta text.\n", by: analyst)
+        #expect(try await found("wordbeta").isEmpty, "an unpublished head is not public")
+        #expect(try await found("wordalpha") == [id], "the published revision stays live")
+        try await publish()
+        #expect(try await found("wordbeta") == [id])
+        #expect(try await found("wordalpha").isEmpty, "the old published text left the index")
+        try await check()
+        try await step(.retract(message: "Wrong figures."), by: editor)
+        #expect(try await found("wordbeta").isEmpty, "a retracted article is not found")
+        try await step(.archive, by: editor)
+        #expect(try await found("wordbeta").isEmpty)
+        let rows = try await archive.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM published_fts WHERE published_fts MATCH 'wordbeta OR wordalpha'") }
+        #expect(rows == 0, "the archived article's text is out of the public index")
+        try await check()
+    }
+
     @Test func noTriggerWritesTheArticleIndexAnyMore() async throws {
         let triggers = try await archive.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles'")
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('articles', 'published_articles')")
         }
         #expect(triggers.isEmpty, "\(triggers)")
     }

@@ -147,6 +147,17 @@ enum ArchiveSchema {
         migrator.registerMigration("v5: full-text index written by the store") { db in
             try ContentSchema.dropIndexTriggers(db)
         }
+        migrator.registerMigration("v6: public index written by the store") { db in
+            try db.execute(sql: """
+                DROP TRIGGER IF EXISTS published_fts_insert;
+                DROP TRIGGER IF EXISTS published_fts_delete;
+                DROP TRIGGER IF EXISTS published_fts_update;
+                """)
+            // Every public row is indexed, so the index can be rebuilt from the rows; this also
+            // undoes the double entries v2 made when it filled the rows of an older archive
+            // while its triggers were in place and the store wrote the index too.
+            try db.execute(sql: "INSERT INTO published_fts(published_fts) VALUES ('rebuild')")
+        }
         return migrator
     }
 }

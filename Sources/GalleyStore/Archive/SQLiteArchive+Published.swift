@@ -28,13 +28,14 @@ extension SQLiteArchive {
     @discardableResult
     static func refreshPublished(_ db: Database, _ article: Article, computingSimilar: Bool = true, termCounts: TermCounts? = nil) throws -> Bool {
         guard let num = try ContentRows.articleNumber(db, id: article.id) else { return false }
-        let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT title, lead, body, revision FROM published_articles WHERE article_num = ?"), arguments: [num])
+        let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT title, lead, body, tags, revision FROM published_articles WHERE article_num = ?"), arguments: [num])
         guard article.isPublic, let revisionID = article.publishedRevision,
             let revision = try ContentRows.revision(db, id: revisionID)
         else {
             // Most changes are to drafts, which have no public row to remove.
             guard let old else { return false }
             try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body"]).map { ($0, -1) }))
+            try unindexPublished(db, num, old)
             try db.execute(sql: "DELETE FROM published_articles WHERE article_num = ?", arguments: [num])
             try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
             return false
@@ -57,21 +58,23 @@ extension SQLiteArchive {
             c.image, c.imageCredit, authors, related, publishedAt, Timestamp.milliseconds(article.updatedAt), retracted,
             article.retractionMessage,
         ]
+        let tags = ContentRows.json(c.sortedTags)
         if existing == nil {
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
                         image_credit, authors, related, published_at, updated_at, retracted, retraction_message)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: arguments)
+                    """).execute(arguments: arguments)
+            try indexPublished(db, num, title: c.title, lead: c.lead, body: c.body, tags: tags)
         } else if contentChanged {
-            try db.execute(
-                sql: """
+            if let old { try unindexPublished(db, num, old) }
+            try db.cachedStatement(sql: """
                     UPDATE published_articles SET id = ?2, slug = ?3, revision = ?4, title = ?5, lead = ?6, body = ?7, category = ?8,
                         tags = ?9, image = ?10, image_credit = ?11, authors = ?12, related = ?13, published_at = ?14,
                         updated_at = ?15, retracted = ?16, retraction_message = ?17
                     WHERE article_num = ?1
-                    """, arguments: arguments)
+                    """).execute(arguments: arguments)
+            try indexPublished(db, num, title: c.title, lead: c.lead, body: c.body, tags: tags)
         } else {
             // Same text: leave the search index alone.
             try db.execute(
@@ -105,6 +108,20 @@ extension SQLiteArchive {
             }
         }
         return contentChanged
+    }
+
+    // The public index is written here rather than by triggers, for the reason given in
+    // ContentRows: FTS5 flushes at every statement savepoint, and triggers open one.
+
+    static func indexPublished(_ db: Database, _ num: Int64, title: String, lead: String, body: String, tags: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO published_fts(rowid, title, lead, body, tags) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [num, title, lead, body, tags])
+    }
+
+    /// `row` holds the public row's title, lead, body and tags as they were indexed.
+    static func unindexPublished(_ db: Database, _ num: Int64, _ row: Row) throws {
+        try db.cachedStatement(sql: "INSERT INTO published_fts(published_fts, rowid, title, lead, body, tags) VALUES ('delete', ?, ?, ?, ?, ?)")
+            .execute(arguments: [num, row["title"] as String, row["lead"] as String, row["body"] as String, row["tags"] as String])
     }
 
     // MARK: Similar articles
