@@ -194,6 +194,46 @@ import Testing
         try await check()
     }
 
+    /// An archive from before the indexes left their triggers: its entries were made by the
+    /// triggers, and after the upgrade the store must find and replace exactly those.
+    @Test func anArchiveIndexedByTriggersUpgradesWithOneEntryPerArticle() async throws {
+        let queue = try DatabaseQueue(configuration: SQLiteArchive.configuration())
+        try ArchiveSchema.migrator.migrate(queue, upTo: "v4: pull indexes")
+        let id = ArticleID.generate(at: t0)
+        let content = ArticleContent(title: "Old wordgamma", lead: "Lead.", body: "Body wordgamma.\n", category: "politics", slug: "old")
+        let revision = Revision(articleID: id, parents: [], content: content, author: "anna", createdAt: t0)
+        var article = Article(id: id, content: content, authors: ["anna"], state: .published, headRevision: revision.id,
+                              publishedRevision: revision.id, createdAt: t0, updatedAt: t0)
+        try await queue.write { [article] db in
+            try ContentRows.insert(db, revision)
+            // As the old store wrote them; the triggers of that schema index both rows.
+            try db.execute(sql: """
+                INSERT INTO articles (id, short_id, slug, title, lead, body, category, tags, image, image_credit, authors, state,
+                    head_revision, published_revision, created_at, updated_at, deleted, seq)
+                VALUES (?, ?, 'old', ?, ?, ?, 'politics', '[]', '', '', '["anna"]', 'published', ?, ?, 0, 0, 0, 1)
+                """, arguments: [id.description, id.short, content.title, content.lead, content.body, revision.id.hex, revision.id.hex])
+            try db.execute(sql: """
+                INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
+                    image_credit, authors, related, published_at, updated_at, retracted)
+                VALUES (?, ?, 'old', ?, ?, ?, ?, 'politics', '[]', '', '', '["anna"]', '[]', 0, 0, 0)
+                """, arguments: [db.lastInsertedRowID, id.description, revision.id.hex, content.title, content.lead, content.body])
+        }
+        let upgraded = try SQLiteArchive(writer: queue)
+        #expect(try await upgraded.search("wordgamma", limit: 10, viewer: editor).map(\.id) == [id])
+        #expect(try await upgraded.searchPublished("wordgamma", limit: 10).map(\.id) == [id])
+
+        article.content.body = "Body wordbeta.\n"
+        article.content.title = "New wordbeta"
+        try await upgraded.writer.write { [article] db in _ = try ContentRows.save(db, article, seq: 2) }
+        #expect(try await upgraded.search("wordgamma", limit: 10, viewer: editor).isEmpty, "the trigger-made entry was replaced")
+        #expect(try await upgraded.search("wordbeta", limit: 10, viewer: editor).map(\.id) == [id])
+        try await upgraded.writer.write { db in
+            // Against the rows too (rank 1): here every article is live, so every row is indexed.
+            try db.execute(sql: "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)")
+            try db.execute(sql: "INSERT INTO published_fts(published_fts, rank) VALUES ('integrity-check', 1)")
+        }
+    }
+
     @Test func noTriggerWritesTheArticleIndexAnyMore() async throws {
         let triggers = try await archive.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('articles', 'published_articles')")
