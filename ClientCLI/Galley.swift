@@ -41,10 +41,17 @@ struct Galley: AsyncParsableCommand {
         #endif
         do {
             var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
+            do {
+                if var command = command as? any AsyncParsableCommand {
+                    try await command.run()
+                } else {
+                    try command.run()
+                }
+            } catch let error as ValidationError {
+                // A command found its input unusable after parsing: its message says what to do;
+                // the root usage that ArgumentParser would print after it only distracts.
+                FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+                Foundation.exit(2)
             }
         } catch {
             if exitCode(for: error) == .validationFailure {

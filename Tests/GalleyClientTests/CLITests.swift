@@ -118,6 +118,9 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("300"), "title too long: \(r)")
         r = try runGalley(["new"], in: ws)
         #expect(r.status == 2, "usage error: \(r)")
+        // No terminal to ask on: one line that says what to do, not the root command's usage.
+        r = try runGalley(["login", "--user", "anna"], in: ws)
+        #expect(r.status == 2 && r.stderr == "Error: No terminal to ask for the password; use --password-stdin.\n", "login without a terminal: \(r)")
 
         // The server is down: one line, exit 4, the outbox intact.
         server.stop()
