@@ -8,7 +8,7 @@ import Testing
 /// The built `galley` binary, run as a person would, against the built `galley-server`.
 @Suite(.serialized) struct CLITests {
     static func temp(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID())")
+        let url = Scratch.path("\(name)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyClient
 import GalleyCore
 import GalleyServer
@@ -37,7 +38,7 @@ struct ClientFixture {
 
     /// A new workspace in a temporary folder, logged in as `user`.
     static func workspace(_ user: String, server: String) async throws -> GalleyApp {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ws-\(user)-\(UUID())")
+        let dir = Scratch.path("ws-\(user)")
         let app = try GalleyApp.initialize(at: dir, server: server)
         _ = try await app.login(user: user, password: "password-\(user)")
         return app

@@ -88,13 +88,13 @@ import Testing
         defer { server.stop() }
         let url = "http://127.0.0.1:\(server.port)"
         // Something to pull: 300 articles written by another workspace.
-        let writer = try GalleyApp.initialize(at: FileManager.default.temporaryDirectory.appendingPathComponent("crash-writer-\(UUID())"), server: url)
+        let writer = try GalleyApp.initialize(at: Scratch.path("crash-writer"), server: url)
         _ = try await writer.login(user: "admin", password: "crash-password-1")
         for n in 0..<300 { _ = try writer.newArticle(title: "Pulled article \(n)", body: String(repeating: "Words to pull. ", count: 200) + "\n") }
         try await writer.syncOK()
 
         // Something to push: 60 drafts made offline in the workspace under test.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crash-desk-\(UUID())")
+        let dir = Scratch.path("crash-desk")
         let desk = try GalleyApp.initialize(at: dir, server: url)
         _ = try await desk.login(user: "admin", password: "crash-password-1")
         var made: [ArticleID] = []

@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct DiskTroubleTests {
     /// A tmpfs of `megabytes` at a fresh folder, or nil when mounting is not possible here.
     static func mount(megabytes: Int) -> URL? {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galley-disk-\(UUID())")
+        let dir = Scratch.path("galley-disk")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return shell("mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", dir.path) == 0 ? dir : nil
     }
@@ -93,7 +93,7 @@ import Testing
         defer { Self.shell("umount", "-l", disk.path) }
         let ws = disk.appendingPathComponent("desk")
         _ = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:9"], in: disk)
-        let text = FileManager.default.temporaryDirectory.appendingPathComponent("words-\(UUID()).md")
+        let text = Scratch.path("words", extension: "md")
         try Data("My precious words.\n".utf8).write(to: text)
         #expect(Self.shell("mount", "-o", "remount,ro", disk.path) == 0)
         let r = try runGalley(["new", "--title", "Offline words", "--body-file", text.path], in: ws)

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyClient
 import GalleyCore
 import GalleyStore
@@ -39,14 +40,14 @@ import Testing
     }
 
     @Test func importNeverStopsAtABadFile() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-import-\(UUID())")
+        let dir = Scratch.path("fuzz-import")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var rng = SplitMix64(seed: 11)
         for k in 0..<40 {
             let ops = (0..<4).map { _ in Int(rng.next() % 1_000_000) }
             try Data(Self.mutate(Self.document, ops).utf8).write(to: dir.appendingPathComponent("f\(k).md"))
         }
-        let app = try GalleyApp.initialize(at: FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-ws-\(UUID())"), server: "http://127.0.0.1:9")
+        let app = try GalleyApp.initialize(at: Scratch.path("fuzz-ws"), server: "http://127.0.0.1:9")
         let report = try app.importFiles([dir.path])
         #expect(report.created.count + report.failed.count == 40)
         #expect(report.failed.allSatisfy { !$0.reason.isEmpty })

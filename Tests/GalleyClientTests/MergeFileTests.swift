@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 @Suite struct MergeFileTests {
     func files(_ base: String, _ ours: String, _ theirs: String) throws -> (String, String, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mergefile-\(UUID())")
+        let dir = Scratch.path("mergefile")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let paths = ["ours", "base", "theirs"].map { dir.appendingPathComponent($0).path }
         for (path, text) in zip(paths, [ours, base, theirs]) { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) }

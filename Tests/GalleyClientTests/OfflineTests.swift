@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyClient
 import GalleyCore
 import GalleyStore
@@ -7,7 +8,7 @@ import Testing
 /// What works with no server at all: documents, import and export, the outbox.
 @Suite struct OfflineTests {
     static func workspace() throws -> GalleyApp {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("offline-\(UUID())")
+        let dir = Scratch.path("offline")
         // The address is never contacted in these tests.
         return try GalleyApp.initialize(at: dir, server: "http://127.0.0.1:9")
     }
@@ -47,7 +48,7 @@ import Testing
 
     @Test func importTakesGoodFilesReportsBadOnesAndExportWritesThemBack() throws {
         let app = try Self.workspace()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID())")
+        let dir = Scratch.path("import")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data("---\ntitle: Good one\ntags: [a, b]\n---\nText.\n".utf8).write(to: dir.appendingPathComponent("good.md"))
         try Data("---\ntitle: Мінск\nlead: Лід.\n---\nТэкст.\n".utf8).write(to: dir.appendingPathComponent("cyrillic.md"))
@@ -60,7 +61,7 @@ import Testing
         #expect(report.failed.allSatisfy { !$0.reason.isEmpty })
         #expect(try app.status().outbox == 2)
 
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID())")
+        let out = Scratch.path("export")
         let exported = try app.export(to: out)
         #expect(exported.written.sorted() == ["good-one.md", "мінск.md"])
         let back = try ArticleDocument.parse(try String(contentsOf: out.appendingPathComponent("good-one.md"), encoding: .utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyClient
 import GalleyCore
 import GalleySite
@@ -17,11 +18,11 @@ import FoundationNetworking
             let anna = try await ClientFixture.workspace("anna", server: server)
             let erik = try await ClientFixture.workspace("erik", server: server)
             var article = try anna.newArticle(title: "Minsk and Beijing", lead: "A lead.", category: "politics", tags: ["china"], body: "Published words.\n")
-            let png = FileManager.default.temporaryDirectory.appendingPathComponent("pic-\(UUID()).png")
+            let png = Scratch.path("pic", extension: "png")
             try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]).write(to: png)
             article = try anna.attach(article, imageAt: png.path, credit: "Catholic.by")
             #expect(article.content.image.hasPrefix("/media/") && article.content.imageCredit == "Catholic.by")
-            let notAnImage = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID()).png")
+            let notAnImage = Scratch.path("x", extension: "png")
             try Data("<html>".utf8).write(to: notAnImage)
             #expect(throws: GalleyError.self) { try anna.attach(article, imageAt: notAnImage.path, credit: "x") }
 
@@ -44,7 +45,7 @@ import FoundationNetworking
             _ = try anna.newArticle(title: "A private draft", body: "DRAFT words.\n")
             try await anna.syncOK()
 
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID())")
+            let out = Scratch.path("site")
             let built = try anna.buildSite(to: out, siteName: "Galley")
             #expect(built.articles == 1 && built.images == 1)
             let page = try String(contentsOf: out.appendingPathComponent("articles/\(article.content.slug)/index.html"), encoding: .utf8)

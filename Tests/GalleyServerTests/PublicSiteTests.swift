@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -91,7 +92,7 @@ import Testing
     }
 
     @Test func scheduledPublishingFiresOnTimeAndAfterARestart() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schedule-\(UUID())")
+        let dir = Scratch.path("schedule")
         let path = dir.appendingPathComponent("archive.sqlite").path
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let fixture = try await ServerFixture()

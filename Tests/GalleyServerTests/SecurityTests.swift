@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -100,7 +101,7 @@ import Testing
     }
 
     @Test func aBackupTakenUnderLoadHoldsEverythingAcknowledgedBeforeIt() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("backup-load-\(UUID())")
+        let dir = Scratch.path("backup-load")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let archive = try SQLiteArchive(path: dir.appendingPathComponent("archive.sqlite").path)
         let now = Timestamp.canonical(Date())

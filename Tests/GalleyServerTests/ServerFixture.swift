@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -19,7 +20,7 @@ final class ServerFixture: Sendable {
     init(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         var config = ServerConfiguration()
         config.bcryptCost = 4
-        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("galley-test-\(UUID())").path
+        config.dataDir = Scratch.path("galley-test").path
         configure(&config)
         archive = try SQLiteArchive.inMemory()
         let time = TestClock(Timestamp.canonical(Date(timeIntervalSince1970: 1_800_000_000)))

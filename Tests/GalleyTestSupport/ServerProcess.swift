@@ -26,7 +26,7 @@ public final class ServerProcess: @unchecked Sendable {
     public func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)\(path)")! }
 
     public static func start(dataDir: URL? = nil, port: Int? = nil, environment extra: [String: String] = [:]) throws -> ServerProcess {
-        let dir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("galley-server-\(UUID())")
+        let dir = dataDir ?? Scratch.path("galley-server")
         let server = ServerProcess(dataDir: dir, port: try port ?? freePort())
         try server.launch(extra)
         return server
