@@ -140,6 +140,7 @@ let package = Package(
             name: "GalleyCoreTests",
             dependencies: [
                 "GalleyCore",
+                "GalleyTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -151,10 +152,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyStoreTests",
-            dependencies: ["GalleyCore", "GalleyStore"],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyTestSupport"],
             swiftSettings: swiftSettings
         ),
-        // Helpers the end-to-end tests share: the built executables as processes.
+        // Helpers the tests share: the built executables as processes, scratch folders, a seeded generator.
         .target(
             name: "GalleyTestSupport",
             path: "Tests/GalleyTestSupport",

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GRDB
 import GalleyCore
 import Testing

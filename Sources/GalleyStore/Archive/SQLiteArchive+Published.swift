@@ -24,90 +24,97 @@ extension SQLiteArchive {
 
     /// Makes the article's public row match its state: present with the published revision's
     /// content while the article is public, absent otherwise. Returns true when the published
-    /// text changed (so "similar articles" need computing again).
+    /// text changed (so "similar articles" need computing again). `num` is the article's row
+    /// number when the caller has it.
     @discardableResult
-    static func refreshPublished(_ db: Database, _ article: Article, computingSimilar: Bool = true, termCounts: TermCounts? = nil) throws -> Bool {
-        guard let num = try ContentRows.articleNumber(db, id: article.id) else { return false }
-        let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT title, lead, body, tags, revision FROM published_articles WHERE article_num = ?"), arguments: [num])
-        guard article.isPublic, let revisionID = article.publishedRevision,
-            let revision = try ContentRows.revision(db, id: revisionID)
-        else {
-            // Most changes are to drafts, which have no public row to remove.
-            guard let old else { return false }
-            try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body"]).map { ($0, -1) }))
-            try unindexPublished(db, num, old)
-            try db.execute(sql: "DELETE FROM published_articles WHERE article_num = ?", arguments: [num])
-            try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
+    static func refreshPublished(
+        _ db: Database, _ article: Article, num known: Int64? = nil, computingSimilar: Bool = true, termCounts: TermCounts? = nil
+    ) throws -> Bool {
+        guard let num = try known ?? ContentRows.articleNumber(db, id: article.id) else { return false }
+        let old = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT title, lead, body, tags, revision, retracted, retraction_message, authors, related
+                FROM published_articles WHERE article_num = ?
+                """),
+            arguments: [num])
+        guard article.isPublic, let revisionID = article.publishedRevision else { return try unpublish(db, num, old) }
+        let authors = ContentRows.stringArray(article.authors)
+        let related = ContentRows.stringArray(article.related.map(\.description))
+        let retracted = article.state == .retracted
+        if let old, old["revision"] as String == revisionID.hex {
+            // Same text (most edits of a published article change only its head): leave the
+            // text, its index entry and similar articles alone.
+            if old["retracted"] as Bool != retracted || old["retraction_message"] as String? != article.retractionMessage
+                || old["authors"] as String != authors || old["related"] as String != related
+            {
+                try db.cachedStatement(sql: """
+                    UPDATE published_articles SET authors = ?, related = ?, updated_at = ?, retracted = ?, retraction_message = ?
+                    WHERE article_num = ?
+                    """).execute(arguments: [authors, related, Timestamp.milliseconds(article.updatedAt), retracted, article.retractionMessage, num])
+            }
             return false
         }
+        guard let revision = try ContentRows.revision(db, id: revisionID) else { return try unpublish(db, num, old) }
         let c = revision.content
         let publishedAt = Timestamp.milliseconds(article.publishedAt ?? article.updatedAt)
-        let existing = try Row.fetchOne(db, sql: "SELECT revision, retracted, retraction_message, authors, related FROM published_articles WHERE article_num = ?", arguments: [num])
-        let authors = ContentRows.json(article.authors)
-        let related = ContentRows.json(article.related)
-        let retracted = article.state == .retracted
-        if let existing, existing["revision"] as String == revisionID.hex, existing["retracted"] as Bool == retracted,
-            existing["retraction_message"] as String? == article.retractionMessage, existing["authors"] as String == authors,
-            existing["related"] as String == related
-        {
-            return false
-        }
-        let contentChanged = existing.map { $0["revision"] as String != revisionID.hex } ?? true
+        let tags = ContentRows.stringArray(c.sortedTags)
         let arguments: StatementArguments = [
-            num, article.id.description, c.slug, revisionID.hex, c.title, c.lead, c.body, c.category, ContentRows.json(c.sortedTags),
+            num, article.id.description, c.slug, revisionID.hex, c.title, c.lead, c.body, c.category, tags,
             c.image, c.imageCredit, authors, related, publishedAt, Timestamp.milliseconds(article.updatedAt), retracted,
             article.retractionMessage,
         ]
-        let tags = ContentRows.json(c.sortedTags)
-        if existing == nil {
-            try db.cachedStatement(sql: """
-                    INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
-                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: arguments)
-            try indexPublished(db, num, title: c.title, lead: c.lead, body: c.body, tags: tags)
-        } else if contentChanged {
-            if let old { try unindexPublished(db, num, old) }
+        if let old {
+            try unindexPublished(db, num, old)
             try db.cachedStatement(sql: """
                     UPDATE published_articles SET id = ?2, slug = ?3, revision = ?4, title = ?5, lead = ?6, body = ?7, category = ?8,
                         tags = ?9, image = ?10, image_credit = ?11, authors = ?12, related = ?13, published_at = ?14,
                         updated_at = ?15, retracted = ?16, retraction_message = ?17
                     WHERE article_num = ?1
                     """).execute(arguments: arguments)
-            try indexPublished(db, num, title: c.title, lead: c.lead, body: c.body, tags: tags)
         } else {
-            // Same text: leave the search index alone.
-            try db.execute(
-                sql: "UPDATE published_articles SET authors = ?, related = ?, updated_at = ?, retracted = ?, retraction_message = ? WHERE article_num = ?",
-                arguments: [authors, related, Timestamp.milliseconds(article.updatedAt), retracted, article.retractionMessage, num])
+            try db.cachedStatement(sql: """
+                    INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
+                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: arguments)
         }
-        if contentChanged {
-            var delta: [String: Int] = [:]
-            if let old { for term in distinctTerms(old["title"], old["lead"], old["body"]) { delta[term, default: 0] -= 1 } }
-            for term in distinctTerms(c.title, c.lead, c.body) { delta[term, default: 0] += 1 }
-            if let termCounts {
-                // A bulk load adds all counts at the end.
-                for (term, n) in delta { termCounts.counts[term, default: 0] += n }
-            } else {
-                try addTermCounts(db, delta.filter { $0.value != 0 })
-            }
-            try db.execute(sql: "DELETE FROM published_tags WHERE article_num = ?", arguments: [num])
-            for tag in c.tags {
-                try db.execute(sql: "INSERT INTO published_tags (tag, article_num, published_at) VALUES (?, ?, ?)", arguments: [tag, num, publishedAt])
-            }
-            guard computingSimilar else { return true }
-            let found = try computeSimilar(db, num: num, content: c)
-            // The articles it resembles may now resemble it too: their lists were made before it existed.
-            for other in found {
-                if let row = try Row.fetchOne(db, sql: "SELECT title, lead, body, tags, category FROM published_articles WHERE article_num = ?", arguments: [other]) {
-                    let content = ArticleContent(
-                        title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
-                        tags: Set(try ContentRows.decode([String].self, row["tags"])))
-                    try computeSimilar(db, num: other, content: content)
-                }
+        try indexPublished(db, num, title: c.title, lead: c.lead, body: c.body, tags: tags)
+
+        var delta: [String: Int] = [:]
+        if let old { for term in distinctTerms(old["title"], old["lead"], old["body"]) { delta[term, default: 0] -= 1 } }
+        for term in distinctTerms(c.title, c.lead, c.body) { delta[term, default: 0] += 1 }
+        if let termCounts {
+            // A bulk load adds all counts at the end.
+            for (term, n) in delta { termCounts.counts[term, default: 0] += n }
+        } else {
+            try addTermCounts(db, delta.filter { $0.value != 0 })
+        }
+        try db.cachedStatement(sql: "DELETE FROM published_tags WHERE article_num = ?").execute(arguments: [num])
+        let tag = try db.cachedStatement(sql: "INSERT INTO published_tags (tag, article_num, published_at) VALUES (?, ?, ?)")
+        for t in c.tags { try tag.execute(arguments: [t, num, publishedAt]) }
+        guard computingSimilar else { return true }
+        let found = try computeSimilar(db, num: num, content: c)
+        // The articles it resembles may now resemble it too: their lists were made before it existed.
+        for other in found {
+            if let row = try Row.fetchOne(db, sql: "SELECT title, lead, body, tags, category FROM published_articles WHERE article_num = ?", arguments: [other]) {
+                let content = ArticleContent(
+                    title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
+                    tags: Set(try ContentRows.strings(row["tags"])))
+                try computeSimilar(db, num: other, content: content)
             }
         }
-        return contentChanged
+        return true
+    }
+
+    /// Takes the article off the public site, if it was there: row, index entry, term counts and
+    /// similar articles. Most changes are to drafts, which have no public row to remove.
+    private static func unpublish(_ db: Database, _ num: Int64, _ old: Row?) throws -> Bool {
+        guard let old else { return false }
+        try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body"]).map { ($0, -1) }))
+        try unindexPublished(db, num, old)
+        try db.execute(sql: "DELETE FROM published_articles WHERE article_num = ?", arguments: [num])
+        try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
+        return false
     }
 
     // The public index is written here rather than by triggers, for the reason given in
@@ -391,8 +398,8 @@ extension SQLiteArchive {
                 article.publishedRevision = article.headRevision
                 article.publishedAt = change.createdAt
                 let seq = try Self.event(db, kind: "state:published", article: article.id, revision: article.headRevision, actor: actor.name, at: time)
-                try ContentRows.save(db, article, seq: seq)
-                try Self.refreshPublished(db, article, computingSimilar: false, termCounts: counts)
+                let num = try ContentRows.save(db, article, seq: seq)
+                try Self.refreshPublished(db, article, num: num, computingSimilar: false, termCounts: counts)
             }
             try Self.addTermCounts(db, counts.counts)
         }

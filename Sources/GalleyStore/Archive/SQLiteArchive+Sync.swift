@@ -73,8 +73,8 @@ extension SQLiteArchive {
                 arguments: [change.id.description, Timestamp.milliseconds(time), seq, id.description])
         }
         if let note = outcome.note { try ContentRows.insert(db, note, seq: seq) }
-        try ContentRows.save(db, updated, seq: seq)
-        try refreshPublished(db, updated)
+        let num = try ContentRows.save(db, updated, seq: seq)
+        try refreshPublished(db, updated, num: num)
 
         if let command = outcome.command {
             try audit(db, actor: actor.name, action: command.name, article: updated.id, revision: updated.headRevision,

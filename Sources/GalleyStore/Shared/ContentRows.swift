@@ -131,11 +131,8 @@ enum ContentRows {
         ]
         let indexed = Indexed(title: c.title, lead: c.lead, body: c.body, tags: tags, deleted: a.deleted)
         let num: Int64
-        if let old = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT num, title, lead, body, tags, deleted FROM articles WHERE id = ?"), arguments: [a.id.description])
-        {
-            num = old["num"]
-            let before = Indexed(title: old["title"], lead: old["lead"], body: old["body"], tags: old["tags"], deleted: old["deleted"])
+        if let (existing, before) = try indexedRow(db, id: a.id) {
+            num = existing
             var update = arguments
             update += [num]
             try db.cachedStatement(sql: """
@@ -171,11 +168,8 @@ enum ContentRows {
 
     /// Removes an article row and its full-text entry.
     static func delete(_ db: Database, id: ArticleID) throws {
-        guard let old = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT num, title, lead, body, tags, deleted FROM articles WHERE id = ?"), arguments: [id.description])
-        else { return }
-        let num: Int64 = old["num"]
-        try unindex(db, num, Indexed(title: old["title"], lead: old["lead"], body: old["body"], tags: old["tags"], deleted: old["deleted"]))
+        guard let (num, old) = try indexedRow(db, id: id) else { return }
+        try unindex(db, num, old)
         try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article_num = ?").execute(arguments: [num])
         try db.cachedStatement(sql: "DELETE FROM article_authors WHERE article_num = ?").execute(arguments: [num])
         try db.cachedStatement(sql: "DELETE FROM articles WHERE num = ?").execute(arguments: [num])
@@ -200,6 +194,13 @@ enum ContentRows {
         var body: String
         var tags: String
         var deleted: Bool
+    }
+
+    /// The article's row number and what the index holds of it, or nil when there is no row.
+    static func indexedRow(_ db: Database, id: ArticleID) throws -> (num: Int64, entry: Indexed)? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT num, title, lead, body, tags, deleted FROM articles WHERE id = ?"), arguments: [id.description]
+        ).map { ($0["num"], Indexed(title: $0["title"], lead: $0["lead"], body: $0["body"], tags: $0["tags"], deleted: $0["deleted"])) }
     }
 
     static func index(_ db: Database, _ num: Int64, _ entry: Indexed) throws {
