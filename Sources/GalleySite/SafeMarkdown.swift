@@ -36,10 +36,12 @@ public enum SafeMarkdown {
                 let c = line[i]
                 if c == "`" { inCode.toggle() }
                 if c == "<" && !inCode {
+                    // Every `<` that does not open an autolink is text: Ink takes `<` before
+                    // anything (`<<b>`, `<3`) for the start of raw HTML and swallows the rest.
                     let next = line[line.index(after: i)...]
                     let lower = next.prefix(8).lowercased()
                     let isAutolink = lower.hasPrefix("http://") || lower.hasPrefix("https:/") || lower.hasPrefix("mailto:")
-                    if let first = next.first, !isAutolink, first.isLetter || first == "/" || first == "!" || first == "?" {
+                    if !isAutolink {
                         out += "&lt;"
                         i = line.index(after: i)
                         continue

@@ -16,6 +16,15 @@ public struct SiteArticle: Sendable, Hashable {
         retractionMessage: String?
     ) {
         self.id = id
+        var content = content
+        if retracted {
+            // A retracted article keeps its address and title, and shows only the editor's notice:
+            // its words leave every page, card and feed, not just its own page.
+            content.lead = ""
+            content.body = ""
+            content.image = ""
+            content.imageCredit = ""
+        }
         self.content = content
         self.authors = authors
         self.publishedAt = publishedAt

@@ -45,19 +45,21 @@ public struct SiteRenderer: Sendable {
         return context
     }
 
+    /// What a template may say of one article. Every key a template reads is set, if only to
+    /// `false`: Mustache looks a missing key up in the enclosing context, so a card without an
+    /// image would otherwise show the image (and credit) of the article whose page it is on.
     func card(_ a: SiteArticle, categories: [Category]) -> [String: Any] {
-        var c: [String: Any] = [
+        let hasCategory = !a.content.category.isEmpty
+        let image: Any = !a.content.image.isEmpty && HTMLSanitizer.isSafeURL(a.content.image) ? a.content.image : false
+        return [
             "title": a.content.title, "url": links.article(a.content.slug), "lead": a.content.lead,
             "publishedISO": Timestamp.format(a.publishedAt), "publishedShown": shown(a.publishedAt), "retracted": a.retracted,
+            "category": hasCategory,
+            "categoryURL": hasCategory ? links.category(a.content.category) : false,
+            "categoryName": hasCategory ? categories.first { $0.slug == a.content.category }?.name ?? a.content.category : false,
+            "imageCredit": a.content.imageCredit.isEmpty ? false : a.content.imageCredit,
+            "image": image,
         ]
-        if !a.content.category.isEmpty {
-            c["category"] = true
-            c["categoryURL"] = links.category(a.content.category)
-            c["categoryName"] = categories.first { $0.slug == a.content.category }?.name ?? a.content.category
-        }
-        if !a.content.imageCredit.isEmpty { c["imageCredit"] = a.content.imageCredit }
-        if !a.content.image.isEmpty, HTMLSanitizer.isSafeURL(a.content.image) { c["image"] = a.content.image }
-        return c
     }
 
     /// An article page: title, category, date and time, lead, (image), body; then similar
@@ -74,12 +76,8 @@ public struct SiteRenderer: Sendable {
         context["tags"] = a.content.sortedTags.map { ["name": $0, "url": links.tag($0)] }
         context["similar"] = similar.map { card($0, categories: categories) }
         context["trends"] = trends.map { t -> [String: Any] in
-            var item: [String: Any] = ["title": t.title, "url": t.url]
-            if let d = t.date {
-                item["shown"] = shown(d)
-                item["iso"] = Timestamp.format(d)
-            }
-            return item
+            // Every key set (see `card`): a missing one would be looked up on the page around it.
+            ["title": t.title, "url": t.url, "shown": t.date.map(shown) ?? false, "iso": t.date.map(Timestamp.format) ?? false]
         }
         return library.render(context, withTemplate: "article") ?? ""
     }
@@ -135,7 +133,7 @@ public struct SiteRenderer: Sendable {
                 <updated>\(Timestamp.format(a.updatedAt))</updated>
                 \(a.authors.map { "<author><name>\(x($0))</name></author>" }.joined())
                 \(a.content.category.isEmpty ? "" : "<category term=\"\(x(a.content.category))\"/>")
-                <summary>\(x(a.content.lead))</summary>
+                <summary>\(x(a.retracted ? "This article was retracted. " + (a.retractionMessage ?? "") : a.content.lead))</summary>
                 <content type="html">\(x(content))</content>
                 </entry>
 

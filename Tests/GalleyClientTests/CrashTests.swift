@@ -67,7 +67,7 @@ import Testing
         #expect(all.count == clients * perClient)
         #expect(Set(all).isSubset(of: applied), "every change the clients made reached the archive")
         // Applied once each: one article per create, never two.
-        let articles = try await archive.articles(ArticleQuery(limit: 10_000))
+        let articles = try await archive.articles(ArticleQuery(limit: 10_000)).articles
         #expect(articles.count == all.count, "\(articles.count) articles for \(all.count) creates")
         #expect(Set(articles.map(\.content.title)).count == articles.count, "no change applied twice")
         // A pull from the start sees every article: the sequence has no hole a pull would trip on.
@@ -124,7 +124,7 @@ import Testing
         #expect(try desk.status().outbox == 0, "the outbox was sent")
         // Nothing lost, nothing twice: every draft on the server once, every pulled article here once.
         let archive = try SQLiteArchive(path: server.dataDir.appendingPathComponent("archive.sqlite").path)
-        let titles = try await archive.articles(ArticleQuery(limit: 10_000)).map(\.content.title)
+        let titles = try await archive.articles(ArticleQuery(limit: 10_000)).articles.map(\.content.title)
         #expect(titles.count == 360 && Set(titles).count == 360)
         let local = try desk.replica.list(limit: 10_000).map(\.content.title)
         #expect(local.count == 360 && Set(local).count == 360)

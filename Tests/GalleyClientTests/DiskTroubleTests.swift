@@ -59,7 +59,7 @@ import Testing
         server.stop()
         let archive = try SQLiteArchive(path: disk.appendingPathComponent("data/archive.sqlite").path)
         #expect(try await archive.integrityCheck() == "ok")
-        #expect(try await archive.articles(ArticleQuery(limit: 10)).count == 2)
+        #expect(try await archive.articles(ArticleQuery(limit: 10)).articles.count == 2)
     }
 
     /// A mount cannot turn read-only under a server holding files open for writing, so the

@@ -83,12 +83,12 @@ import Testing
         reopen         author  !invalid_transition !invalid_transition !invalid_transition !invalid_transition !invalid_transition !not_allowed !not_allowed draft
         reopen         other   !not_author !not_author !not_author !not_author !not_author !not_author !not_author !not_author
         reopen         editor  !invalid_transition !invalid_transition !invalid_transition !invalid_transition !invalid_transition !invalid_transition draft draft
-        delete         author  draft      submitted  changes_requested approved scheduled !invalid_transition !invalid_transition archived
+        delete         author  draft      submitted  changes_requested approved approved !invalid_transition !invalid_transition archived
         delete         other   !not_author !not_author !not_author !not_author !not_author !not_author !not_author !not_author
-        delete         editor  draft      submitted  changes_requested approved scheduled !invalid_transition !invalid_transition archived
-        authors        author  draft      submitted  changes_requested approved scheduled published retracted archived
+        delete         editor  draft      submitted  changes_requested approved approved !invalid_transition !invalid_transition archived
+        authors        author  draft      submitted  changes_requested submitted submitted submitted retracted archived
         authors        other   !not_author !not_author !not_author !not_author !not_author !not_author !not_author !not_author
-        authors        editor  draft      submitted  changes_requested approved scheduled published retracted archived
+        authors        editor  draft      submitted  changes_requested submitted submitted submitted retracted archived
         related        author  !not_allowed !not_allowed !not_allowed !not_allowed !not_allowed !not_allowed !not_allowed !not_allowed
         related        editor  draft      submitted  changes_requested approved scheduled published retracted archived
         """

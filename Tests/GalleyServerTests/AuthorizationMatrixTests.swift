@@ -88,7 +88,7 @@ import Testing
             let erik = try await client.login("erik")
             // Anna's submitted draft, and her published article.
             let draft = Make.create("Minsk and Beijing", body: "Paragraph.\n", by: "anna", at: fixture.environment.now)
-            let live = Make.create("Potash exports", body: "Potash paragraph.\n", by: "anna", at: fixture.environment.now)
+            let live = Make.create("Potash exports", body: "Potash paragraph.\n", by: "anna", tags: ["china"], at: fixture.environment.now)
             _ = try await client.push([draft, live], token: anna)
             for id in [draft.articleID, live.articleID] {
                 _ = try await client.call(.post, "/v1/articles/\(id)/transitions", token: anna, json: ["kind": "submit"])

@@ -104,7 +104,7 @@ import Testing
             }
             try await writer.value
             // Nothing skipped: every article arrived in its latest state, every note once.
-            let all = try await fixture.archive.articles(ArticleQuery(limit: 1000))
+            let all = try await fixture.archive.articles(ArticleQuery(limit: 1000)).articles
             #expect(all.count == 40)
             for article in all {
                 #expect(lastSeq[article.id] == (try await fixture.archive.sequence(of: article.id)), "article \(article.id.short) missed its latest state")

@@ -114,3 +114,4 @@ import FoundationXML
         #expect(entries[0].elements(forName: "title").first?.stringValue == "One & two")
     }
 }
+

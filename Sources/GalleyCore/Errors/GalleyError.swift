@@ -41,6 +41,8 @@ extension GalleyError.Code {
     public static let slugInvalid: Self = "slug_invalid"
     public static let slugTaken: Self = "slug_taken"
     public static let fieldInvalid: Self = "field_invalid"
+    /// A character no page, feed or database can carry (see ``TextRules``).
+    public static let textInvalid: Self = "text_invalid"
     public static let messageRequired: Self = "message_required"
     // Workflow and authorization
     public static let notAllowed: Self = "not_allowed"
@@ -57,4 +59,6 @@ extension GalleyError.Code {
     public static let alreadyExists: Self = "already_exists"
     public static let badQuery: Self = "bad_query"
     public static let frontMatter: Self = "front_matter"
+    /// A change id the archive already holds for another change (or another user's).
+    public static let changeIDReused: Self = "change_id_reused"
 }

@@ -52,6 +52,14 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
         self.createdAt = createdAt
     }
 
+    /// The SHA-256 of the change as it travels, leaving out the author (which the server sets):
+    /// what tells a replayed change from another one that reuses its id.
+    public func digest() throws -> String {
+        var anonymous = self
+        anonymous.author = ""
+        return Hex.encode(RevisionIDHash.sha256(Array(try GalleyJSON.encoder().encode(anonymous))))
+    }
+
     /// Whether the change touches the content (and so makes a revision).
     public var editsContent: Bool { !set.isEmpty || !tags.isEmpty }
 

@@ -24,11 +24,15 @@ public enum ChangeApplier {
         /// The current head revision.
         public var head: Revision?
         public var openConflicts: [Conflict]
+        /// The revision the change says it was made on, when the caller knows it. Then its text,
+        /// not the change's own word (`previous`), is the common ancestor of a merge.
+        public var base: Revision?
 
-        public init(article: Article?, head: Revision?, openConflicts: [Conflict]) {
+        public init(article: Article?, head: Revision?, openConflicts: [Conflict], base: Revision? = nil) {
             self.article = article
             self.head = head
             self.openConflicts = openConflicts
+            self.base = base
         }
     }
 
@@ -36,18 +40,24 @@ public enum ChangeApplier {
     public struct Environment {
         /// Known categories, or nil to accept any.
         public var categories: Set<String>?
-        /// Whether an article other than the given one uses a slug.
+        /// Whether a new slug for the given article would clash: it is the live address of another
+        /// article, or the slug of another article of the same author. Drafts of other people do not
+        /// count, so that no one learns of them from the slug they are given.
         public var slugTaken: (String, ArticleID) -> Bool
+        /// The article whose published page lives at a slug, if any.
+        public var liveSlugOwner: (String) -> ArticleID?
         /// Whether a user name exists (for co-authors).
         public var userExists: (String) -> Bool
         public var now: Date
 
         public init(
             categories: Set<String>? = nil, slugTaken: @escaping (String, ArticleID) -> Bool = { _, _ in false },
+            liveSlugOwner: @escaping (String) -> ArticleID? = { _ in nil },
             userExists: @escaping (String) -> Bool = { _ in true }, now: Date
         ) {
             self.categories = categories
             self.slugTaken = slugTaken
+            self.liveSlugOwner = liveSlugOwner
             self.userExists = userExists
             self.now = now
         }
@@ -84,6 +94,7 @@ public enum ChangeApplier {
 
     public static func apply(_ change: Change, actor: Actor, state: State, environment env: Environment) -> Outcome {
         do throws(GalleyError) {
+            try change.checkText()
             if let article = state.article {
                 return try update(article, with: change, actor: actor, state: state, env: env)
             }
@@ -110,7 +121,7 @@ public enum ChangeApplier {
         content.slug = Slug.unique(content.slug) { env.slugTaken($0, change.articleID) }
         try ArticleValidator(categories: env.categories).validate(content)
 
-        let authors = try checkedAuthors(change.authors.applied(to: [actor.name]), env: env)
+        let authors = try checkedAuthors(change.authors.applied(to: [actor.name]), keeping: actor, env: env)
         let revision = Revision(
             articleID: change.articleID, parents: [], content: content, author: actor.name,
             createdAt: env.now, changeID: change.id)
@@ -156,9 +167,13 @@ public enum ChangeApplier {
             // common ancestor when others wrote meanwhile.
             let intent = apply(change, to: head.content)
             try validator(for: change, env: env).validate(intent)
+            // The common ancestor is the text of the revision the change was made on, when it is
+            // known here: `previous` is only the client's word for it, and a wrong one would let
+            // an edit remove words it never saw without a conflict.
+            let base = state.base.flatMap { $0.id == baseID && $0.articleID == current.id ? $0 : nil }
             var merged = head.content
             for field in touched {
-                let old = ArticleContent.normalizedField(field, change.previous[field] ?? "")
+                let old = base?.content[text: field] ?? ArticleContent.normalizedField(field, change.previous[field] ?? "")
                 let new = intent[text: field]
                 let ours = head.content[text: field]
                 if new == old || new == ours { continue }
@@ -212,17 +227,23 @@ public enum ChangeApplier {
             openConflicts.removeAll { outcome.resolvedConflicts.contains($0.id) }
         }
         if !change.authors.isEmpty {
-            try decide(.changeAuthors, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
-            article.authors = try checkedAuthors(change.authors.applied(to: article.authors), env: env)
+            let status = try decide(.changeAuthors, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
+            let authors = try checkedAuthors(change.authors.applied(to: article.authors), keeping: current.isAuthor(actor.name) ? actor : nil, env: env)
+            if authors != article.authors {
+                // The byline is part of what readers see: a new one goes through review like new text.
+                article.workflowStatus = status
+                article.authors = authors
+            }
         }
         if !change.related.isEmpty {
             try decide(.curateRelated, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
             article.related = change.related.applied(to: article.related).filter { $0 != article.id }
         }
         if change.delete {
-            try decide(.delete, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
+            let status = try decide(.delete, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
             if baseID == article.headRevision && !change.editsContent {
                 article.deleted = true
+                article.workflowStatus = status
             } else {
                 // The deleter had not seen the latest text: deleting it would lose words.
                 let conflict = deletionConflict(change: change, article: article, head: article.headRevision, actor: actor, env: env)
@@ -247,11 +268,21 @@ public enum ChangeApplier {
             let text = note.text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw GalleyError(.messageRequired, "The note is empty.", field: "note") }
             outcome.note = ReviewNote(
-                id: note.id, articleID: article.id, author: actor.name, kind: .comment, text: text,
+                id: noteID(change), articleID: article.id, author: actor.name, kind: .comment, text: text,
                 revision: article.headRevision, createdAt: env.now)
         }
         if let command = change.command {
             let status = try decide(.command(command), article: article, openConflicts: openConflicts, actor: actor, env: env)
+            if status.state == .published, status.publishedRevision != article.publishedRevision || article.state != .published,
+                let owner = env.liveSlugOwner(article.content.slug), owner != article.id
+            {
+                // A live address belongs to one article: another article's page must never be
+                // replaced by this one's.
+                throw GalleyError(
+                    .slugTaken,
+                    "Another published article lives at /articles/\(article.content.slug); give this one another slug (galley edit \(article.id.short) --slug …) and approve it again.",
+                    field: "slug")
+            }
             article.workflowStatus = status
             outcome.command = command
             switch command {
@@ -259,7 +290,7 @@ public enum ChangeApplier {
                 // The message is part of the review record, so it becomes a note as well.
                 if outcome.note == nil {
                     outcome.note = ReviewNote(
-                        id: UUID(namespaceHash: "note \(change.id)"), articleID: article.id, author: actor.name,
+                        id: noteID(change), articleID: article.id, author: actor.name,
                         kind: command.name == "retract" ? .retraction : .changesRequested,
                         text: message.trimmingCharacters(in: .whitespacesAndNewlines),
                         revision: article.headRevision, createdAt: env.now)
@@ -270,6 +301,10 @@ public enum ChangeApplier {
         article.updatedAt = env.now
         outcome.article = article
     }
+
+    /// A note's id comes from the change that carries it, never from the client: an id someone
+    /// else chose first would otherwise make the note vanish as a duplicate.
+    public static func noteID(_ change: Change) -> UUID { UUID(namespaceHash: "note \(change.id)") }
 
     @discardableResult
     private static func decide(
@@ -290,9 +325,17 @@ public enum ChangeApplier {
         ArticleValidator(categories: change.set.category == nil ? nil : env.categories)
     }
 
-    private static func checkedAuthors(_ authors: [String], env: Environment) throws(GalleyError) -> [String] {
+    /// - Parameter keeping: an author who must stay one unless they are an editor: an analyst
+    ///   cannot attribute an article to others only.
+    private static func checkedAuthors(_ authors: [String], keeping actor: Actor?, env: Environment) throws(GalleyError) -> [String] {
         guard !authors.isEmpty else {
             throw GalleyError(.fieldInvalid, "An article needs at least one author.", field: "authors")
+        }
+        if let actor, !actor.role.canReview, !authors.contains(actor.name) {
+            throw GalleyError(
+                .notAllowed,
+                "You cannot take yourself off the authors of an article you write; add co-authors, and ask an editor if the byline must not name you.",
+                field: "authors")
         }
         for name in authors where !env.userExists(name) {
             throw GalleyError(.notFound, "There is no user '\(name)' to add as an author.", field: "authors")

@@ -20,6 +20,11 @@ public struct ArticleValidator: Sendable {
 
     /// Checks normalized content. `slugTaken` answers whether another article already uses a slug.
     public func validate(_ content: ArticleContent, slugTaken: (String) -> Bool = { _ in false }) throws(GalleyError) {
+        // Characters first: a title of one control character is not "empty", it is unreadable.
+        for field in ContentField.allCases where field != .tags && field != .deletion {
+            try TextRules.check(content[text: field], field: field.rawValue, kind: TextRules.kind(of: field))
+        }
+        for tag in content.sortedTags { try TextRules.check(tag, field: "tags", kind: .label) }
         let title = content.title
         if title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw GalleyError(.titleEmpty, "The title is empty; every article needs a title.", field: "title")
@@ -70,9 +75,6 @@ public struct ArticleValidator: Sendable {
         if content.imageCredit.count > Self.maxImageCreditLength || content.imageCredit.contains(where: \.isNewline) {
             throw GalleyError(.fieldInvalid, "The image credit must be one line of at most \(Self.maxImageCreditLength) characters.", field: "imageCredit")
         }
-        if content.image.contains(where: { $0.isNewline || $0.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) }) {
-            throw GalleyError(.fieldInvalid, "The image path must be one line without control characters.", field: "image")
-        }
     }
 
     /// Tags are short labels: not empty, no commas (they separate tags on the command line), no
@@ -84,17 +86,9 @@ public struct ArticleValidator: Sendable {
         if tag.contains(",") {
             throw GalleyError(.tagInvalid, "The tag '\(tag)' contains a comma; add several tags separately instead.", field: "tags")
         }
-        if tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw GalleyError(.tagInvalid, "The tag '\(Self.visible(tag))' contains a control character; retype it.", field: "tags")
-        }
+        try TextRules.check(tag, field: "tags", kind: .label)
         if tag.count > maxTagLength {
             throw GalleyError(.tagInvalid, "The tag '\(tag.prefix(20))…' is longer than \(maxTagLength) characters.", field: "tags")
         }
-    }
-
-    static func visible(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map {
-            $0.properties.generalCategory == .control ? "\u{FFFD}" : $0
-        }))
     }
 }

@@ -85,20 +85,19 @@ public enum Workflow {
         }
 
         switch action {
-        case .edit:
-            guard actor.isAuthor || reviewer else { return .failure(authorsOnly("edit it")) }
+        case .edit, .changeAuthors:
+            guard actor.isAuthor || reviewer else {
+                return .failure(authorsOnly(action == .edit ? "edit it" : "change its authors"))
+            }
             switch status.state {
             case .approved, .scheduled, .published:
-                // Any new text voids the approval: the editor approved other words.
+                // Any new text or byline voids the approval: the editor approved another article.
                 next.state = .submitted
                 next.approvedRevision = nil
                 next.scheduledAt = nil
             case .draft, .submitted, .changesRequested, .retracted, .archived:
                 break
             }
-
-        case .changeAuthors:
-            guard actor.isAuthor || reviewer else { return .failure(authorsOnly("change its authors")) }
 
         case .curateRelated:
             guard reviewer else { return .failure(reviewersOnly("choose related articles")) }
@@ -110,6 +109,9 @@ public enum Workflow {
                     .invalidTransition,
                     "Cannot delete an article that has been published; retract or archive it instead."))
             }
+            // A deleted article is never published on schedule.
+            if next.state == .scheduled { next.state = .approved }
+            next.scheduledAt = nil
 
         case .command(.submit):
             guard actor.isAuthor || reviewer else { return .failure(authorsOnly("submit it")) }

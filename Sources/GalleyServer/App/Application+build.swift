@@ -94,7 +94,7 @@ func routes(_ environment: ServerEnvironment) -> RouteList {
     router.add(middleware: AuthenticationMiddleware(environment: environment))
     var list = RouteList(router: router, templates: templates)
     OperationsRoutes(environment: environment).register(&list)
-    SessionRoutes(environment: environment, throttle: LoginThrottle(limit: environment.configuration.loginAttemptsPerMinute)).register(&list)
+    SessionRoutes(environment: environment, throttle: LoginThrottle()).register(&list)
     SyncRoutes(environment: environment).register(&list)
     ArticleRoutes(environment: environment).register(&list)
     AdminRoutes(environment: environment).register(&list)

@@ -38,9 +38,21 @@ extension Request {
 }
 
 extension Parameters {
+    /// A path parameter as the text it encodes: `/articles/%D0%BC%D1%96…` names the slug `мі…`.
+    /// Every route reads its parameters through here, so that no address works in one place and
+    /// 404s in another. A segment that is not UTF-8, or that holds a character no Galley name can
+    /// have, names nothing: 404.
+    func text(_ name: String) throws -> String {
+        let raw = get(name) ?? ""
+        guard let decoded = raw.removingPercentEncoding, TextRules.problem(in: decoded, kind: .label) == nil else {
+            throw Problem(.notFound, code: "not_found", detail: "There is nothing at this address ('\(raw)' is not a name Galley gives).")
+        }
+        return decoded
+    }
+
     /// The `{id}` path parameter as an article id, or a 404 that says what was wrong.
     func articleID(_ name: String = "id") throws -> ArticleID {
-        let raw = get(name) ?? ""
+        let raw = try text(name)
         guard let id = ArticleID(raw) else {
             throw Problem(.notFound, code: "not_found", detail: "'\(raw)' is not an article id; use the full UUID.")
         }
@@ -49,9 +61,31 @@ extension Parameters {
 }
 
 extension URI {
+    /// A query parameter as an HTML form sends it (`+` is a space, `%XX` a UTF-8 byte), or nil
+    /// when absent. Every route reads its query through here. A value that is not UTF-8 text, or
+    /// that holds a control character, is a 400 naming the parameter.
+    func form(_ name: String) throws -> String? {
+        guard let query else { return nil }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard Self.formDecode(parts[0]) == name else { continue }
+            let raw = parts.count > 1 ? parts[1] : ""
+            guard let value = Self.formDecode(raw) else {
+                throw Problem(.badRequest, code: "malformed", detail: "The query parameter \(name) is not valid UTF-8 text.", field: name)
+            }
+            try TextRules.check(value, field: name, kind: .line)
+            return value
+        }
+        return nil
+    }
+
+    static func formDecode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
     /// An integer query parameter within `range`, or a 400 naming it.
     func intQuery(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw = queryParameters.get(name) else { return value }
+        guard let raw = try form(name) else { return value }
         guard let n = Int(raw), range.contains(n) else {
             throw Problem(.badRequest, code: "malformed", detail: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); got '\(raw)'.", field: name)
         }

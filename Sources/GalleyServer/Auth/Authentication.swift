@@ -62,30 +62,9 @@ extension GalleyRequestContext {
     }
 }
 
-/// Slows down guessing: after `limit` failed logins for one name within a minute, that name
-/// gets 429 with Retry-After until the minute has passed.
+/// The hash an unknown user name is checked against, so that it takes as long as a wrong
+/// password. (Attempts themselves are counted in the archive: ``ArchiveStore/reserveLoginAttempt(_:limit:window:now:)``.)
 actor LoginThrottle {
-    private var failures: [String: [Date]] = [:]
-    let limit: Int
-    let window: TimeInterval = 60
-
-    init(limit: Int) { self.limit = limit }
-
-    /// Seconds to wait, or nil if the name may try now.
-    func retryAfter(_ name: String, now: Date) -> Int? {
-        let recent = (failures[name] ?? []).filter { now.timeIntervalSince($0) < window }
-        failures[name] = recent.isEmpty ? nil : recent
-        guard recent.count >= limit, let oldest = recent.first else { return nil }
-        return max(1, Int((window - now.timeIntervalSince(oldest)).rounded(.up)))
-    }
-
-    func failed(_ name: String, now: Date) {
-        failures[name, default: []].append(now)
-        if failures.count > 10_000 { failures = failures.filter { !$0.value.isEmpty && now.timeIntervalSince($0.value.last!) < window } }
-    }
-
-    func succeeded(_ name: String) { failures[name] = nil }
-
     private var decoy: String?
 
     /// A hash of a random password with the server's cost, made once.

@@ -55,7 +55,7 @@ public struct Problem: Error, Sendable, Encodable, ResponseGenerator {
         switch code {
         case .notFound: .notFound
         case .notAllowed, .notAuthor: .forbidden
-        case .staleRevision, .openConflict, .invalidTransition, .alreadyExists, .slugTaken, .articleDeleted: .conflict
+        case .staleRevision, .openConflict, .invalidTransition, .alreadyExists, .slugTaken, .articleDeleted, .changeIDReused: .conflict
         case .bodyTooLarge: .contentTooLarge
         default: .badRequest
         }

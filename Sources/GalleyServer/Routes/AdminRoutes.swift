@@ -35,7 +35,7 @@ struct AdminRoutes {
         routes.add(.get, "/v1/audit") { request, context in
             _ = try context.requireRole(.admin)
             let limit = try request.uri.intQuery("limit", default: 100, range: 1...1000)
-            let before = request.uri.queryParameters.get("before") == nil
+            let before = try request.uri.form("before") == nil
                 ? nil : Int64(try request.uri.intQuery("before", default: 0, range: 0...Int(Int64.max / 2)))
             let entries = try await environment.archive.audit(limit: limit, before: before)
             return JSONResponse(AuditPage(entries: entries, next: entries.count == limit ? entries.last?.id : nil))

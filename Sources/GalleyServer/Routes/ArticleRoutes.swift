@@ -67,21 +67,20 @@ struct ArticleRoutes {
 
         routes.add(.get, "/v1/articles") { request, context in
             let actor = try context.requireActor()
-            let q = request.uri.queryParameters
-            var query = ArticleQuery(viewer: actor, limit: try request.uri.intQuery("limit", default: 50, range: 1...200))
-            if let s = q.get("state") {
+            let uri = request.uri
+            var query = ArticleQuery(viewer: actor, limit: try uri.intQuery("limit", default: 50, range: 1...200))
+            if let s = try uri.form("state") {
                 guard let state = ArticleState(rawValue: s) else {
                     throw Problem(.badRequest, code: "malformed", detail: "state must be one of \(ArticleState.allCases.map(\.rawValue).joined(separator: ", ")); got '\(s)'.", field: "state")
                 }
                 query.state = state
             }
-            query.category = q.get("category")
-            query.tag = q.get("tag")
-            query.author = q.get("author")
-            if q.get("before") != nil { query.beforeSeq = Int64(try request.uri.intQuery("before", default: 0, range: 0...Int(Int64.max / 2))) }
-            let articles = try await archive.articles(query)
-            let next = articles.count == query.limit ? try await archive.sequence(of: articles.last!.id) : nil
-            return JSONResponse(ArticleList(articles: articles.map(ArticleSummary.init), next: next))
+            query.category = try uri.form("category")
+            query.tag = try uri.form("tag")
+            query.author = try uri.form("author")
+            if try uri.form("before") != nil { query.beforeSeq = Int64(try uri.intQuery("before", default: 0, range: 0...Int(Int64.max / 2))) }
+            let page = try await archive.articles(query)
+            return JSONResponse(ArticleList(articles: page.articles.map(ArticleSummary.init), next: page.next))
         }
 
         routes.add(.get, "/v1/articles/:id") { _, context in
@@ -107,7 +106,7 @@ struct ArticleRoutes {
 
         routes.add(.get, "/v1/articles/:id/revisions/:revision") { _, context in
             let (article, _) = try await fullArticle(context)
-            let raw = context.parameters.get("revision") ?? ""
+            let raw = try context.parameters.text("revision")
             guard let id = RevisionID(raw), let revision = try await archive.revision(id), revision.articleID == article.id else {
                 throw Problem(.notFound, code: "not_found", detail: "Article \(article.id.short) has no revision '\(raw)'.")
             }
@@ -117,7 +116,7 @@ struct ArticleRoutes {
         routes.add(.get, "/v1/articles/:id/diff") { request, context in
             let (article, _) = try await fullArticle(context)
             @Sendable func revision(_ name: String, _ fallback: RevisionID?) async throws -> Revision? {
-                guard let raw = request.uri.queryParameters.get(name) else {
+                guard let raw = try request.uri.form(name) else {
                     return try await fallback.asyncFlatMap { try await archive.revision($0) }
                 }
                 guard let id = RevisionID(raw), let r = try await archive.revision(id), r.articleID == article.id else {
@@ -157,12 +156,11 @@ struct ArticleRoutes {
             let (article, actor) = try await visibleArticle(context)
             var request = request
             let note = try await request.decodeJSON(NewNote.self, limit: 256 * 1024)
-            let draft = Change.NoteDraft(id: UUID(), text: note.text)
             let change = Change(
-                id: Self.changeID(request), articleID: article.id, baseRevision: article.headRevision, note: draft,
+                id: Self.changeID(request), articleID: article.id, baseRevision: article.headRevision, note: .init(text: note.text),
                 author: actor.name, replicaID: Self.serverReplica, createdAt: environment.now)
             try await apply(change, actor)
-            let stored = try await archive.notes(of: article.id).first { $0.id == draft.id }
+            let stored = try await archive.notes(of: article.id).first { $0.id == ChangeApplier.noteID(change) }
             return JSONResponse(stored, status: .created)
         }
 
@@ -171,13 +169,13 @@ struct ArticleRoutes {
             guard actor.role.canReview else {
                 throw Problem(.forbidden, code: "not_allowed", detail: "The review queue is for editors.")
             }
-            let waiting = try await archive.articles(ArticleQuery(state: .submitted, viewer: actor, limit: 200))
+            let waiting = try await archive.articles(ArticleQuery(state: .submitted, viewer: actor, limit: 200)).articles
             return JSONResponse(ArticleList(articles: waiting.reversed().map(ArticleSummary.init), next: nil))
         }
 
         routes.add(.get, "/v1/search") { request, context in
             let actor = try context.requireActor()
-            guard let q = request.uri.queryParameters.get("q") else {
+            guard let q = try request.uri.form("q") else {
                 throw Problem(.badRequest, code: "malformed", detail: "Give the words to search for as ?q=…", field: "q")
             }
             let limit = try request.uri.intQuery("limit", default: 20, range: 1...100)
@@ -201,7 +199,7 @@ struct ArticleRoutes {
         @Sendable func apply(_ change: Change, _ actor: ChangeApplier.Actor) async throws {
             let result = try await archive.apply([change], by: actor, at: environment.now)[0]
             if result.status == .rejected, let error = result.error {
-                throw Problem(GalleyError(GalleyError.Code(rawValue: error.code), error.message))
+                throw Problem(GalleyError(GalleyError.Code(rawValue: error.code), error.message, field: error.field))
             }
         }
 

@@ -39,7 +39,7 @@ struct MediaRoutes {
             return JSONResponse(Stored(url: "/media/\(name)", sha256: hash, bytes: bytes.count, type: kind.mimeType), status: .created)
         }
         routes.add(.get, "/media/:name") { _, context in
-            let name = context.parameters.get("name") ?? ""
+            let name = try context.parameters.text("name")
             guard ImageKind.isMediaName(name), let type = ImageKind(fileExtension: String(name.split(separator: ".")[1]))?.mimeType,
                 let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path)
             else { throw HTTPError(.notFound, message: "There is no such image.") }

@@ -35,9 +35,15 @@ struct PublicSiteRoutes {
         }
         @Sendable func page(_ request: Request) throws -> Int { try request.uri.intQuery("page", default: 1, range: 1...100_000) }
 
+        /// A page past the last one is not there (page 1 of an empty list is, with a sentence).
+        @Sendable func found(_ articles: [PublishedArticle], page: Int, _ what: String) throws -> [PublishedArticle] {
+            guard page == 1 || !articles.isEmpty else { throw HTTPError(.notFound, message: "\(what) has no page \(page).") }
+            return articles
+        }
+
         routes.add(.get, "/") { request, _ in
             let page = try page(request)
-            let articles = try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize)
+            let articles = try found(try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize), page: page, "The archive")
             return HTML(renderer.listPage(
                 heading: renderer.siteName, path: links.home(page: page), articles: articles.prefix(Self.pageSize).map(site),
                 newer: page > 1 ? links.home(page: page - 1) : nil, older: articles.count > Self.pageSize ? links.home(page: page + 1) : nil,
@@ -45,7 +51,7 @@ struct PublicSiteRoutes {
         }
 
         routes.add(.get, "/articles/:slug") { _, context in
-            let slug = context.parameters.get("slug") ?? ""
+            let slug = try context.parameters.text("slug")
             guard let article = try await archive.publishedArticle(slug: slug) else {
                 throw HTTPError(.notFound, message: "There is no published article at this address.")
             }
@@ -55,11 +61,12 @@ struct PublicSiteRoutes {
         }
 
         routes.add(.get, "/categories/:slug") { request, context in
-            let slug = context.parameters.get("slug") ?? ""
+            let slug = try context.parameters.text("slug")
             let all = try await categories()
             guard let category = all.first(where: { $0.slug == slug }) else { throw HTTPError(.notFound, message: "There is no category '\(slug)'.") }
             let page = try page(request)
-            let articles = try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize, category: slug)
+            let articles = try found(
+                try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize, category: slug), page: page, "This category")
             let path = links.category(slug)
             return HTML(renderer.listPage(
                 heading: category.name, path: page > 1 ? "\(path)?page=\(page)" : path, articles: articles.prefix(Self.pageSize).map(site),
@@ -68,7 +75,7 @@ struct PublicSiteRoutes {
         }
 
         routes.add(.get, "/categories/:slug/feed.atom") { _, context in
-            let slug = context.parameters.get("slug") ?? ""
+            let slug = try context.parameters.text("slug")
             guard let category = try await categories().first(where: { $0.slug == slug }) else {
                 throw HTTPError(.notFound, message: "There is no category '\(slug)'.")
             }
@@ -77,9 +84,11 @@ struct PublicSiteRoutes {
         }
 
         routes.add(.get, "/tags/:tag") { request, context in
-            let tag = context.parameters.get("tag")?.removingPercentEncoding ?? ""
+            let tag = try context.parameters.text("tag")
             let page = try page(request)
             let articles = try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize, tag: tag)
+            // A tag exists while something published carries it: /tags/anything is not a page.
+            guard !articles.isEmpty else { throw HTTPError(.notFound, message: "Nothing published carries the tag #\(tag)\(page > 1 ? " on page \(page)" : "").") }
             let path = links.tag(tag)
             return HTML(renderer.listPage(
                 heading: "#\(tag)", path: page > 1 ? "\(path)?page=\(page)" : path, articles: articles.prefix(Self.pageSize).map(site),
@@ -88,7 +97,7 @@ struct PublicSiteRoutes {
         }
 
         routes.add(.get, "/search") { request, _ in
-            let query = request.uri.queryParameters.get("q") ?? ""
+            let query = try request.uri.form("q") ?? ""
             var found: [PublishedArticle] = []
             var intro: String? = nil
             if !query.trimmingCharacters(in: .whitespaces).isEmpty {

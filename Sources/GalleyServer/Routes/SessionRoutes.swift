@@ -46,22 +46,28 @@ struct SessionRoutes {
             var request = request
             let login = try await request.decodeJSON(Login.self, limit: 64 * 1024)
             let now = environment.now
-            if let wait = await throttle.retryAfter(login.name, now: now) {
-                throw Problem(.tooManyRequests, code: "too_many_attempts", detail: "Too many failed logins for '\(login.name)'; try again in \(wait) seconds.", retryAfter: wait)
+            // Only a well-formed name can be a user's; any other is refused before it could be
+            // counted under a key of its own ("anna\0x" is not anna, and never logs in as her).
+            try AccountRules.checkUserName(login.name)
+            try TextRules.check(login.password, field: "password", kind: .secret)
+            // The attempt is counted before the password is checked, in the archive, so that
+            // concurrent guesses, and guesses spread over several servers, all count.
+            let limit = environment.configuration.loginAttemptsPerMinute
+            if let wait = try await environment.archive.reserveLoginAttempt(login.name, limit: limit, window: 60, now: now) {
+                throw Problem(.tooManyRequests, code: "too_many_attempts", detail: "Too many login attempts for '\(login.name)'; try again in \(wait) seconds.", retryAfter: wait)
             }
             let user = try await environment.archive.user(named: login.name)
             // An unknown name is checked against a decoy hash, so it takes as long as a wrong password.
             let hash = if let user { user.passwordHash } else { await throttle.decoyHash(cost: environment.configuration.bcryptCost) }
             let ok = await Passwords.verify(login.password, hash: hash)
             guard let user, ok else {
-                await throttle.failed(login.name, now: now)
                 context.logger.notice("failed login", metadata: ["name": "\(login.name)"])
                 throw Problem(.unauthorized, code: "wrong_credentials", detail: "Wrong user name or password.")
             }
             guard !user.disabled else {
                 throw Problem(.unauthorized, code: "user_disabled", detail: "The account '\(user.name)' is disabled; ask an admin.")
             }
-            await throttle.succeeded(login.name)
+            try await environment.archive.clearLoginAttempts(login.name)
             let token = Passwords.newToken()
             let expires = now.addingTimeInterval(TimeInterval(environment.configuration.tokenTTLDays) * 86_400)
             try await environment.archive.createSession(StoredSession(tokenHash: Passwords.tokenHash(token), userName: user.name, createdAt: now, expiresAt: expires))
@@ -83,7 +89,8 @@ struct SessionRoutes {
             let admin = try context.requireRole(.admin)
             var request = request
             let new = try await request.decodeJSON(NewUser.self, limit: 64 * 1024)
-            try Self.checkPassword(new.password)
+            try AccountRules.checkUserName(new.name)
+            try AccountRules.checkPassword(new.password)
             let hash = await Passwords.hash(new.password, cost: environment.configuration.bcryptCost)
             let user = StoredUser(name: new.name, role: new.role, passwordHash: hash, createdAt: environment.now)
             try await environment.archive.createUser(user)
@@ -93,7 +100,7 @@ struct SessionRoutes {
         for (verb, disabled) in [("disable", true), ("enable", false)] {
             routes.add(.post, "/v1/users/:name/\(verb)") { _, context in
                 let admin = try context.requireRole(.admin)
-                let name = context.parameters.get("name") ?? ""
+                let name = try context.parameters.text("name")
                 guard name != admin.name || !disabled else {
                     throw Problem(.conflict, code: "invalid_transition", detail: "You cannot disable your own account.")
                 }
@@ -106,9 +113,4 @@ struct SessionRoutes {
         }
     }
 
-    static func checkPassword(_ password: String) throws(GalleyError) {
-        guard password.count >= 10, password.utf8.count <= 72 else {
-            throw GalleyError(.fieldInvalid, "A password needs 10 to 72 characters (bcrypt reads no further).", field: "password")
-        }
-    }
 }

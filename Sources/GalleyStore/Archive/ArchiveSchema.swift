@@ -118,13 +118,9 @@ enum ArchiveSchema {
                 ) WITHOUT ROWID;
                 CREATE INDEX articles_scheduled ON articles(scheduled_at) WHERE state = 'scheduled';
                 """)
-            // Archives that already had published articles get their public rows now.
-            let nums = try Int64.fetchAll(db, sql: "SELECT num FROM articles WHERE published_revision IS NOT NULL")
-            for num in nums {
-                if let row = try Row.fetchOne(db, sql: "SELECT \(ContentRows.articleColumns) FROM articles WHERE num = ?", arguments: [num]) {
-                    try SQLiteArchive.refreshPublished(db, try ContentRows.article(row))
-                }
-            }
+            // Archives that already had published articles get their public rows from v7, which
+            // writes them with the code of the schema it leaves (this one used to, with code that
+            // has since come to need v7's columns).
         }
         migrator.registerMigration("v3: term statistics") { db in
             // How many published articles use each word: what makes a word distinctive for
@@ -157,6 +153,35 @@ enum ArchiveSchema {
             // undoes the double entries v2 made when it filled the rows of an older archive
             // while its triggers were in place and the store wrote the index too.
             try db.execute(sql: "INSERT INTO published_fts(published_fts) VALUES ('rebuild')")
+        }
+        migrator.registerMigration("v7: viewers, change identities, login attempts") { db in
+            try db.execute(sql: """
+                -- Drafts of different people may share a slug. Only live addresses are one article's
+                -- each (checked when publishing); a slug given to one person must not tell them of
+                -- another's draft.
+                DROP INDEX IF EXISTS articles_live_slug;
+                CREATE INDEX IF NOT EXISTS articles_slug ON articles(slug);
+                -- What a change id was given for: the same id with other content is refused.
+                ALTER TABLE applied_changes ADD COLUMN digest TEXT;
+                -- The event that last changed the public row: all that others than its authors may
+                -- learn of an article, its timing included.
+                ALTER TABLE published_articles ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                UPDATE published_articles SET seq = (SELECT a.seq FROM articles a WHERE a.num = article_num);
+                CREATE INDEX published_seq ON published_articles(seq);
+                -- Login attempts per user name, counted before the password is checked, shared by
+                -- every process that serves this archive.
+                CREATE TABLE login_attempts (name TEXT NOT NULL, at INTEGER NOT NULL);
+                CREATE INDEX login_attempts_name ON login_attempts(name, at);
+                CREATE INDEX login_attempts_at ON login_attempts(at);
+                """)
+            // Public articles of an archive from before v2 that have no public row yet.
+            let missing = try Row.fetchAll(db, sql: """
+                SELECT \(ContentRows.articleColumns) FROM articles
+                WHERE published_revision IS NOT NULL AND num NOT IN (SELECT article_num FROM published_articles)
+                """)
+            for row in missing {
+                try SQLiteArchive.refreshPublished(db, try ContentRows.article(row), seq: row["seq"], publishing: true)
+            }
         }
         return migrator
     }

@@ -24,6 +24,12 @@ public protocol ArchiveStore: Sendable {
     /// The session and its user for a token hash, if the session exists and is not revoked.
     func session(tokenHash: String) async throws -> (StoredSession, StoredUser)?
     func revokeSession(tokenHash: String, at time: Date) async throws
+    /// Counts a login attempt for `name` before its password is checked, shared by every process
+    /// on this archive. Returns nil when the attempt may go ahead (and is counted), or the seconds
+    /// to wait when `limit` attempts were counted within `window` seconds.
+    func reserveLoginAttempt(_ name: String, limit: Int, window: TimeInterval, now: Date) async throws -> Int?
+    /// Forgets the counted attempts for `name` (after a successful login).
+    func clearLoginAttempts(_ name: String) async throws
 
     // MARK: Categories
     func categories() async throws -> [Category]
@@ -41,7 +47,8 @@ public protocol ArchiveStore: Sendable {
     /// The article as `viewer` may see it (an analyst who is not an author sees the published
     /// revision), or nil if they may not see it at all.
     func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article?
-    func articles(_ query: ArticleQuery) async throws -> [Article]
+    /// Articles as `query.viewer` sees them, newest change first, filtered on what they see.
+    func articles(_ query: ArticleQuery) async throws -> ArticleList
     func revisions(of id: ArticleID) async throws -> [Revision]
     func revision(_ id: RevisionID) async throws -> Revision?
     func notes(of id: ArticleID) async throws -> [ReviewNote]
@@ -63,9 +70,11 @@ public protocol ArchiveStore: Sendable {
     func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)]
 
     // MARK: Scheduling
-    /// Publishes scheduled articles whose time has come; returns them.
-    func publishDue(now: Date) async throws -> [ArticleID]
-    func nextScheduled() async throws -> Date?
+    /// Scheduled articles whose time has come, soonest first, with the sequence number of each one's
+    /// latest event (so that a failed attempt is tried again when the article changes).
+    func dueScheduled(now: Date) async throws -> [(id: ArticleID, seq: Int64)]
+    /// When the next scheduled article after `now` is due, if any.
+    func nextScheduled(after now: Date) async throws -> Date?
 }
 
 extension ArchiveStore {
@@ -124,9 +133,12 @@ public struct PushResult: Hashable, Sendable, Codable {
     public struct Problem: Hashable, Sendable, Codable {
         public var code: String
         public var message: String
-        public init(code: String, message: String) {
+        /// The field of the change the problem is about, as on the wire (`title`, `note.text`, …).
+        public var field: String?
+        public init(code: String, message: String, field: String? = nil) {
             self.code = code
             self.message = message
+            self.field = field
         }
     }
 
@@ -218,26 +230,35 @@ public struct ArticleQuery: Sendable, Hashable {
     public var category: String?
     public var tag: String?
     public var author: String?
-    /// Only articles readers can see.
-    public var publicOnly: Bool
-    /// The viewer; analysts see published articles and their own.
+    /// The viewer; analysts see published articles and their own. Nil: everything (the server itself).
     public var viewer: ChangeApplier.Actor?
-    /// Page by `updatedAt` descending: pass the last article's seq to get the next page.
+    /// Page by the latest change the viewer can see, newest first: pass ``ArticleList/next``.
     public var beforeSeq: Int64?
     public var limit: Int
 
     public init(
         state: ArticleState? = nil, category: String? = nil, tag: String? = nil, author: String? = nil,
-        publicOnly: Bool = false, viewer: ChangeApplier.Actor? = nil, beforeSeq: Int64? = nil, limit: Int = 50
+        viewer: ChangeApplier.Actor? = nil, beforeSeq: Int64? = nil, limit: Int = 50
     ) {
         self.state = state
         self.category = category
         self.tag = tag
         self.author = author
-        self.publicOnly = publicOnly
         self.viewer = viewer
         self.beforeSeq = beforeSeq
         self.limit = limit
+    }
+}
+
+/// One page of a listing.
+public struct ArticleList: Sendable {
+    public var articles: [Article]
+    /// Pass as ``ArticleQuery/beforeSeq`` for the next page; nil on the last page.
+    public var next: Int64?
+
+    public init(articles: [Article], next: Int64?) {
+        self.articles = articles
+        self.next = next
     }
 }
 

@@ -25,10 +25,15 @@ extension SQLiteArchive {
     /// Makes the article's public row match its state: present with the published revision's
     /// content while the article is public, absent otherwise. Returns true when the published
     /// text changed (so "similar articles" need computing again). `num` is the article's row
-    /// number when the caller has it.
+    /// number when the caller has it; `seq` the event that changed it.
+    ///
+    /// - Parameter publishing: the change published the article. Only then does the byline on
+    ///   the public row follow the article's authors: what readers see changes only through
+    ///   publishing an approved article.
     @discardableResult
     static func refreshPublished(
-        _ db: Database, _ article: Article, num known: Int64? = nil, computingSimilar: Bool = true, termCounts: TermCounts? = nil
+        _ db: Database, _ article: Article, num known: Int64? = nil, seq: Int64, publishing: Bool,
+        computingSimilar: Bool = true, termCounts: TermCounts? = nil
     ) throws -> Bool {
         guard let num = try known ?? ContentRows.articleNumber(db, id: article.id) else { return false }
         let old = try Row.fetchOne(
@@ -38,7 +43,7 @@ extension SQLiteArchive {
                 """),
             arguments: [num])
         guard article.isPublic, let revisionID = article.publishedRevision else { return try unpublish(db, num, old) }
-        let authors = ContentRows.stringArray(article.authors)
+        let authors = publishing || old == nil ? ContentRows.stringArray(article.authors) : old!["authors"] as String
         let related = ContentRows.stringArray(article.related.map(\.description))
         let retracted = article.state == .retracted
         if let old, old["revision"] as String == revisionID.hex {
@@ -48,9 +53,9 @@ extension SQLiteArchive {
                 || old["authors"] as String != authors || old["related"] as String != related
             {
                 try db.cachedStatement(sql: """
-                    UPDATE published_articles SET authors = ?, related = ?, updated_at = ?, retracted = ?, retraction_message = ?
+                    UPDATE published_articles SET authors = ?, related = ?, updated_at = ?, retracted = ?, retraction_message = ?, seq = ?
                     WHERE article_num = ?
-                    """).execute(arguments: [authors, related, Timestamp.milliseconds(article.updatedAt), retracted, article.retractionMessage, num])
+                    """).execute(arguments: [authors, related, Timestamp.milliseconds(article.updatedAt), retracted, article.retractionMessage, seq, num])
             }
             return false
         }
@@ -61,21 +66,21 @@ extension SQLiteArchive {
         let arguments: StatementArguments = [
             num, article.id.description, c.slug, revisionID.hex, c.title, c.lead, c.body, c.category, tags,
             c.image, c.imageCredit, authors, related, publishedAt, Timestamp.milliseconds(article.updatedAt), retracted,
-            article.retractionMessage,
+            article.retractionMessage, seq,
         ]
         if let old {
             try unindexPublished(db, num, old)
             try db.cachedStatement(sql: """
                     UPDATE published_articles SET id = ?2, slug = ?3, revision = ?4, title = ?5, lead = ?6, body = ?7, category = ?8,
                         tags = ?9, image = ?10, image_credit = ?11, authors = ?12, related = ?13, published_at = ?14,
-                        updated_at = ?15, retracted = ?16, retraction_message = ?17
+                        updated_at = ?15, retracted = ?16, retraction_message = ?17, seq = ?18
                     WHERE article_num = ?1
                     """).execute(arguments: arguments)
         } else {
             try db.cachedStatement(sql: """
                     INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
-                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message, seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: arguments)
         }
         try indexPublished(db, num, title: c.title, lead: c.lead, body: c.body, tags: tags)
@@ -258,25 +263,32 @@ extension SQLiteArchive {
 
     static let publishedColumns = "p.article_num, p.id, p.slug, p.title, p.lead, p.body, p.category, p.tags, p.image, p.image_credit, p.authors, p.related, p.published_at, p.updated_at, p.retracted, p.retraction_message"
 
-    static func published(_ row: Row) throws -> PublishedArticle {
-        guard let id = ArticleID(row["id"] as String) else { throw StoreError.corrupt("a published row has a malformed id") }
+    /// The public row's columns named `p_…`, for a row that also holds the article's own.
+    static let prefixedPublishedColumns = (publishedColumns + ", p.revision, p.seq").split(separator: ",")
+        .map { column -> String in
+            let name = column.trimmingCharacters(in: .whitespaces)
+            return "\(name) AS \(name.replacingOccurrences(of: "p.", with: "p_"))"
+        }.joined(separator: ", ")
+
+    static func published(_ row: Row, prefix: String = "") throws -> PublishedArticle {
+        guard let id = ArticleID(row[prefix + "id"] as String) else { throw StoreError.corrupt("a published row has a malformed id") }
         return PublishedArticle(
             id: id,
             content: ArticleContent(
-                title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
-                tags: Set(try ContentRows.decode([String].self, row["tags"])), slug: row["slug"], image: row["image"],
-                imageCredit: row["image_credit"]),
-            authors: try ContentRows.decode([String].self, row["authors"]),
-            related: try ContentRows.decode([ArticleID].self, row["related"]),
-            publishedAt: Timestamp.date(milliseconds: row["published_at"]), updatedAt: Timestamp.date(milliseconds: row["updated_at"]),
-            retracted: row["retracted"], retractionMessage: row["retraction_message"])
+                title: row[prefix + "title"], lead: row[prefix + "lead"], body: row[prefix + "body"], category: row[prefix + "category"],
+                tags: Set(try ContentRows.strings(row[prefix + "tags"])), slug: row[prefix + "slug"], image: row[prefix + "image"],
+                imageCredit: row[prefix + "image_credit"]),
+            authors: try ContentRows.strings(row[prefix + "authors"]),
+            related: try ContentRows.strings(row[prefix + "related"]).compactMap(ArticleID.init),
+            publishedAt: Timestamp.date(milliseconds: row[prefix + "published_at"]), updatedAt: Timestamp.date(milliseconds: row[prefix + "updated_at"]),
+            retracted: row[prefix + "retracted"], retractionMessage: row[prefix + "retraction_message"])
     }
 
     /// The public article at `slug` (the most recently published one, if two ever shared it).
     public func publishedArticle(slug: String) async throws -> PublishedArticle? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.slug = ? ORDER BY p.published_at DESC LIMIT 1", arguments: [slug])
-                .map(Self.published)
+                .map { try Self.published($0) }
         }
     }
 
@@ -288,19 +300,19 @@ extension SQLiteArchive {
                     db,
                     sql: "SELECT \(Self.publishedColumns) FROM published_tags t JOIN published_articles p ON p.article_num = t.article_num WHERE t.tag = ? ORDER BY p.published_at DESC, p.article_num DESC LIMIT ? OFFSET ?",
                     arguments: [tag, limit, offset]
-                ).map(Self.published)
+                ).map { try Self.published($0) }
             }
             if let category {
                 return try Row.fetchAll(
                     db,
                     sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.category = ? ORDER BY p.published_at DESC, p.article_num DESC LIMIT ? OFFSET ?",
                     arguments: [category, limit, offset]
-                ).map(Self.published)
+                ).map { try Self.published($0) }
             }
             return try Row.fetchAll(
                 db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p ORDER BY p.published_at DESC, p.article_num DESC LIMIT ? OFFSET ?",
                 arguments: [limit, offset]
-            ).map(Self.published)
+            ).map { try Self.published($0) }
         }
     }
 
@@ -320,7 +332,7 @@ extension SQLiteArchive {
                 db,
                 sql: "SELECT \(Self.publishedColumns) FROM similar_articles s JOIN published_articles p ON p.article_num = s.similar_num WHERE s.article_num = ? AND p.retracted = 0 ORDER BY s.rank",
                 arguments: [row["article_num"] as Int64]
-            ).map(Self.published)
+            ).map { try Self.published($0) }
             for s in stored where out.count < count && !out.contains(where: { $0.id == s.id }) && s.id != id { out.append(s) }
             return out
         }
@@ -345,7 +357,7 @@ extension SQLiteArchive {
                         WHERE p.retracted = 0 ORDER BY f.score
                         """,
                     arguments: [match, limit]
-                ).map(Self.published)
+                ).map { try Self.published($0) }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
             }
@@ -399,7 +411,7 @@ extension SQLiteArchive {
                 article.publishedAt = change.createdAt
                 let seq = try Self.event(db, kind: "state:published", article: article.id, revision: article.headRevision, actor: actor.name, at: time)
                 let num = try ContentRows.save(db, article, seq: seq)
-                try Self.refreshPublished(db, article, num: num, computingSimilar: false, termCounts: counts)
+                try Self.refreshPublished(db, article, num: num, seq: seq, publishing: true, computingSimilar: false, termCounts: counts)
             }
             try Self.addTermCounts(db, counts.counts)
         }
@@ -423,30 +435,21 @@ extension SQLiteArchive {
 
     // MARK: Scheduled publishing
 
-    /// Publishes every scheduled article whose time has come, as the system. Returns their ids.
-    /// Called on start-up (so a restart in between loses nothing) and then periodically.
-    public func publishDue(now: Date) async throws -> [ArticleID] {
-        let due = try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM articles WHERE state = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at", arguments: [Timestamp.milliseconds(now)])
-                .compactMap(ArticleID.init)
+    public func dueScheduled(now: Date) async throws -> [(id: ArticleID, seq: Int64)] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, seq FROM articles WHERE state = 'scheduled' AND deleted = 0 AND scheduled_at <= ? ORDER BY scheduled_at",
+                arguments: [Timestamp.milliseconds(now)]
+            ).compactMap { row in ArticleID(row["id"] as String).map { ($0, row["seq"] as Int64) } }
         }
-        var published: [ArticleID] = []
-        for id in due {
-            guard let article = try await article(id) else { continue }
-            let change = Change(
-                id: ChangeID(UUID(namespaceHash: "scheduled \(id) \(article.scheduledAt.map(Timestamp.format) ?? "")")), articleID: id,
-                baseRevision: article.headRevision, command: .publish(at: nil), author: "scheduler",
-                replicaID: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, createdAt: now)
-            let result = try await apply([change], by: ChangeApplier.Actor(name: "scheduler", role: .admin), at: now)[0]
-            if result.status != .rejected { published.append(id) }
-        }
-        return published
     }
 
-    /// When the next scheduled article is due, if any.
-    public func nextScheduled() async throws -> Date? {
+    public func nextScheduled(after now: Date) async throws -> Date? {
         try await writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(scheduled_at) FROM articles WHERE state = 'scheduled'").map(Timestamp.date(milliseconds:))
+            try Int64.fetchOne(
+                db, sql: "SELECT MIN(scheduled_at) FROM articles WHERE state = 'scheduled' AND deleted = 0 AND scheduled_at > ?",
+                arguments: [Timestamp.milliseconds(now)]
+            ).map(Timestamp.date(milliseconds:))
         }
     }
 }

@@ -15,10 +15,22 @@ extension SQLiteArchive {
     }
 
     static func apply(_ db: Database, _ pushed: Change, by actor: ChangeApplier.Actor, at time: Date) throws -> PushResult {
-        if let stored = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT result FROM applied_changes WHERE change_id = ?"), arguments: [pushed.id.description])
+        let digest = try pushed.digest()
+        if let stored = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT user_name, digest, result FROM applied_changes WHERE change_id = ?"), arguments: [pushed.id.description])
         {
-            return try ContentRows.decode(PushResult.self, stored)
+            // A change id names one change of one person. Its replay gets the same answer; the
+            // same id with other content, or from someone else, gets nothing (not even the answer
+            // the first one got) and changes nothing.
+            guard stored["user_name"] as String == actor.name, (stored["digest"] as String?).map({ $0 == digest }) ?? true else {
+                return PushResult(
+                    changeID: pushed.id, status: .rejected, headRevision: nil, conflicts: [],
+                    error: .init(
+                        code: GalleyError.Code.changeIDReused.rawValue,
+                        message: "The change id \(pushed.id) was already used for another change, so this one was not applied. Each change needs a new id; a Galley client makes one for every edit.",
+                        field: "id"))
+            }
+            return try ContentRows.decode(PushResult.self, stored["result"])
         }
         var change = pushed
         // The author is whoever holds the token, whatever the change claims.
@@ -26,19 +38,24 @@ extension SQLiteArchive {
 
         let article = try ContentRows.article(db, id: change.articleID)
         let head = try article.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
+        let base = try change.baseRevision.flatMap { $0 == head?.id ? head : try ContentRows.revision(db, id: $0) }
         let open = article == nil ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: true)
         let categories = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT slug FROM categories")))
         let environment = ChangeApplier.Environment(
             categories: categories,
-            slugTaken: { slug, id in
-                (try? Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ? AND deleted = 0 AND id != ?)"),
-                    arguments: [slug, id.description])) ?? true
+            slugTaken: { slug, id in (try? Self.slugTaken(db, slug, except: id, author: actor.name)) ?? true },
+            liveSlugOwner: { slug in
+                do {
+                    return try Self.liveSlugOwner(db, slug)
+                } catch {
+                    // Unreadable means owned: a storage error must not hand an address to another article.
+                    return ArticleID(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+                }
             },
-            userExists: { name in (try? Self.user(db, named: name)) != nil },
+            userExists: { name in AccountRules.isUserName(name) && (try? Self.user(db, named: name)) != nil },
             now: time)
         let outcome = ChangeApplier.apply(
-            change, actor: actor, state: .init(article: article, head: head, openConflicts: open),
+            change, actor: actor, state: .init(article: article, head: head, openConflicts: open, base: base),
             environment: environment)
 
         guard outcome.status != .rejected, let updated = outcome.article else {
@@ -48,9 +65,9 @@ extension SQLiteArchive {
                 try audit(db, actor: actor.name, action: "rejected_\(command.name)", article: change.articleID,
                           revision: article?.headRevision, detail: error.message, at: time)
             }
-            return try record(db, change, actor: actor, at: time, result: PushResult(
+            return try record(db, change, digest: digest, actor: actor, at: time, result: PushResult(
                 changeID: change.id, status: .rejected, headRevision: nil, conflicts: [],
-                error: .init(code: error.code.rawValue, message: error.message)))
+                error: .init(code: error.code.rawValue, message: error.message, field: error.field)))
         }
 
         var seq: Int64 = 0
@@ -74,7 +91,7 @@ extension SQLiteArchive {
         }
         if let note = outcome.note { try ContentRows.insert(db, note, seq: seq) }
         let num = try ContentRows.save(db, updated, seq: seq)
-        try refreshPublished(db, updated, num: num)
+        try refreshPublished(db, updated, num: num, seq: seq, publishing: updated.state == .published && article?.state != .published)
 
         if let command = outcome.command {
             try audit(db, actor: actor.name, action: command.name, article: updated.id, revision: updated.headRevision,
@@ -87,7 +104,7 @@ extension SQLiteArchive {
         if updated.deleted && !(article?.deleted ?? false) {
             try audit(db, actor: actor.name, action: "delete", article: updated.id, revision: updated.headRevision, at: time)
         }
-        return try record(db, change, actor: actor, at: time, result: PushResult(
+        return try record(db, change, digest: digest, actor: actor, at: time, result: PushResult(
             changeID: change.id, status: outcome.status, headRevision: updated.headRevision,
             conflicts: outcome.newConflicts.map(\.id), error: nil))
     }
@@ -101,26 +118,38 @@ extension SQLiteArchive {
         }
     }
 
-    private static func record(_ db: Database, _ change: Change, actor: ChangeApplier.Actor, at time: Date, result: PushResult) throws -> PushResult {
-        try db.cachedStatement(sql: "INSERT INTO applied_changes (change_id, article_id, user_name, status, result, applied_at) VALUES (?, ?, ?, ?, ?, ?)").execute(
+    private static func record(_ db: Database, _ change: Change, digest: String, actor: ChangeApplier.Actor, at time: Date, result: PushResult) throws -> PushResult {
+        try db.cachedStatement(sql: "INSERT INTO applied_changes (change_id, article_id, user_name, status, result, applied_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
             arguments: [
                 change.id.description, change.articleID.description, actor.name, result.status.rawValue,
-                ContentRows.json(result), Timestamp.milliseconds(time),
+                try ContentRows.encoded(result), Timestamp.milliseconds(time), digest,
             ])
         return result
+    }
+
+    /// Whether `slug` would clash for article `id` of `author`: another article's live address, or
+    /// the slug of another article `author` writes. Others' drafts do not reserve slugs, so a slug
+    /// tells no one of them.
+    static func slugTaken(_ db: Database, _ slug: String, except id: ArticleID, author: String) throws -> Bool {
+        if try liveSlugOwner(db, slug).map({ $0 != id }) == true { return true }
+        return try Bool.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM article_authors au JOIN articles a ON a.num = au.article_num
+                    WHERE au.name = ? AND a.slug = ? AND a.deleted = 0 AND a.id != ?)
+                """),
+            arguments: [author, slug, id.description]) ?? true
+    }
+
+    /// The article whose public page is at `slug`.
+    static func liveSlugOwner(_ db: Database, _ slug: String) throws -> ArticleID? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM published_articles WHERE slug = ? LIMIT 1"), arguments: [slug])
+            .flatMap(ArticleID.init)
     }
 
     public func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage {
         try await writer.read { db in
             // Three ordered streams, each read at most `limit + 1` deep, merged by sequence number.
-            let visible = Self.visibility(viewer)
-            var arguments: StatementArguments = [cursor]
-            arguments += visible.arguments
-            arguments += [limit + 1]
-            let articleRows = try Row.fetchAll(
-                db,
-                sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE a.seq > ? AND \(visible.sql) ORDER BY a.seq LIMIT ?",
-                arguments: arguments)
+            let articleRows = try Self.changedArticles(db, since: cursor, limit: limit + 1, viewer: viewer)
             // Notes and conflicts only of articles the viewer sees in full (author or reviewer).
             let full = viewer.role.canReview
                 ? ""
@@ -131,15 +160,16 @@ extension SQLiteArchive {
             let noteRows = try Row.fetchAll(db, sql: "SELECT * FROM notes x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
             let conflictRows = try Row.fetchAll(db, sql: "SELECT * FROM conflicts x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
 
-            enum Item { case article(Row), note(Row), conflict(Row) }
+            enum Item { case article(Article), note(Row), conflict(Row) }
             var items: [(Int64, Int, Item)] = []
-            items += articleRows.map { ($0["seq"], 0, .article($0)) }
+            items += articleRows.map { ($0.seq, 0, .article($0.article)) }
             items += conflictRows.map { ($0["seq"], 1, .conflict($0)) }
             items += noteRows.map { ($0["seq"], 2, .note($0)) }
             items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
             // A stream that was cut at `limit + 1` rows bounds how far the merged page can go.
             var horizon = Int64.max
-            for rows in [articleRows, noteRows, conflictRows] where rows.count > limit {
+            if articleRows.count > limit { horizon = articleRows[limit].seq }
+            for rows in [noteRows, conflictRows] where rows.count > limit {
                 horizon = min(horizon, rows[limit]["seq"] as Int64)
             }
             var truncated = false
@@ -164,8 +194,7 @@ extension SQLiteArchive {
                     break
                 }
                 switch item {
-                case .article(let row):
-                    let article = try Self.project(db, ContentRows.article(row), for: viewer)
+                case .article(let article):
                     guard let head = try ContentRows.revision(db, id: article.headRevision) else {
                         throw StoreError.corrupt("the head revision of article \(article.id.short) is missing")
                     }

@@ -8,7 +8,7 @@ extension SQLiteArchive {
     }
 
     public func createUser(_ user: StoredUser) async throws {
-        try Self.checkUserName(user.name)
+        try AccountRules.checkUserName(user.name)
         try await writer.write { db in
             if try Self.user(db, named: user.name) != nil {
                 throw GalleyError(.alreadyExists, "There is already a user named '\(user.name)'.", field: "name")
@@ -20,21 +20,14 @@ extension SQLiteArchive {
         }
     }
 
-    /// User names appear in URLs, in front matter and as authors: keep them plain.
-    static func checkUserName(_ name: String) throws(GalleyError) {
-        let ok = !name.isEmpty && name.count <= 64
-            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }
-        guard ok else {
-            throw GalleyError(.fieldInvalid, "A user name is 1 to 64 letters, digits, dots, hyphens or underscores; '\(name)' is not.", field: "name")
-        }
-    }
-
     public func user(named name: String) async throws -> StoredUser? {
         try await writer.read { db in try Self.user(db, named: name) }
     }
 
     static func user(_ db: Database, named name: String) throws -> StoredUser? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE name = ?"), arguments: [name]).map(user)
+        // SQLite reads a bound string up to its first NUL: "anna\0…" would find anna.
+        guard AccountRules.isUserName(name) else { return nil }
+        return try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE name = ?"), arguments: [name]).map(user)
     }
 
     static func user(_ row: Row) throws -> StoredUser {
@@ -100,6 +93,30 @@ extension SQLiteArchive {
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
                 arguments: [Timestamp.milliseconds(time), tokenHash])
+        }
+    }
+
+    // MARK: Login attempts
+
+    public func reserveLoginAttempt(_ name: String, limit: Int, window: TimeInterval, now: Date) async throws -> Int? {
+        let nowMS = Timestamp.milliseconds(now)
+        let since = nowMS - Int64(window * 1000)
+        return try await writer.write { db in
+            try db.cachedStatement(sql: "DELETE FROM login_attempts WHERE at <= ?").execute(arguments: [since])
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_attempts WHERE name = ?"), arguments: [name])
+            let count: Int = row?["n"] ?? 0
+            if count >= limit, let oldest: Int64 = row?["oldest"] {
+                return max(1, Int(((Double(oldest - since)) / 1000).rounded(.up)))
+            }
+            try db.cachedStatement(sql: "INSERT INTO login_attempts (name, at) VALUES (?, ?)").execute(arguments: [name, nowMS])
+            return nil
+        }
+    }
+
+    public func clearLoginAttempts(_ name: String) async throws {
+        try await writer.write { db in
+            try db.cachedStatement(sql: "DELETE FROM login_attempts WHERE name = ?").execute(arguments: [name])
         }
     }
 }

@@ -93,13 +93,8 @@ public final class SQLiteArchive: ArchiveStore {
     }
 
     public func addCategory(_ category: Category, by actor: String, at time: Date) async throws {
-        guard Slug.isValid(category.slug) else {
-            throw GalleyError(.slugInvalid, "The category slug '\(category.slug)' is not valid: use lowercase letters, digits and single hyphens.", field: "slug")
-        }
+        try AccountRules.checkCategory(category)
         let name = category.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 100 else {
-            throw GalleyError(.fieldInvalid, "A category needs a name of 1 to 100 characters.", field: "name")
-        }
         try await writer.write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM categories WHERE slug = ?)", arguments: [category.slug]) == true {
                 throw GalleyError(.alreadyExists, "The category '\(category.slug)' already exists.", field: "slug")
@@ -113,14 +108,6 @@ public final class SQLiteArchive: ArchiveStore {
 
     public func article(_ id: ArticleID) async throws -> Article? {
         try await writer.read { db in try ContentRows.article(db, id: id) }
-    }
-
-    public func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article? {
-        try await writer.read { db in
-            guard let article = try ContentRows.article(db, id: id) else { return nil }
-            let visible = viewer.role.canReview || article.isAuthor(viewer.name) || (article.publishedRevision != nil && !article.deleted)
-            return visible ? try Self.project(db, article, for: viewer) : nil
-        }
     }
 
     public func revisions(of id: ArticleID) async throws -> [Revision] {
@@ -137,102 +124,6 @@ public final class SQLiteArchive: ArchiveStore {
 
     public func conflicts(of id: ArticleID, openOnly: Bool) async throws -> [Conflict] {
         try await writer.read { db in try ContentRows.conflicts(db, article: id, openOnly: openOnly) }
-    }
-
-    /// SQL that keeps to articles `viewer` may see: analysts see published articles and their own.
-    static func visibility(_ viewer: ChangeApplier.Actor?, alias: String = "a") -> (sql: String, arguments: StatementArguments) {
-        guard let viewer, !viewer.role.canReview else { return ("1", []) }
-        return (
-            "((\(alias).published_revision IS NOT NULL AND \(alias).deleted = 0) OR EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = \(alias).num AND au.name = ?))",
-            [viewer.name]
-        )
-    }
-
-    public func articles(_ query: ArticleQuery) async throws -> [Article] {
-        try await writer.read { db in
-            var conditions = ["a.deleted = 0"]
-            var arguments: StatementArguments = []
-            if let state = query.state {
-                conditions.append("a.state = ?")
-                arguments += [state.rawValue]
-            }
-            if let category = query.category {
-                conditions.append("a.category = ?")
-                arguments += [category]
-            }
-            if let tag = query.tag {
-                conditions.append("EXISTS (SELECT 1 FROM article_tags t WHERE t.article_num = a.num AND t.tag = ?)")
-                arguments += [tag]
-            }
-            if let author = query.author {
-                conditions.append("EXISTS (SELECT 1 FROM article_authors au2 WHERE au2.article_num = a.num AND au2.name = ?)")
-                arguments += [author]
-            }
-            if query.publicOnly { conditions.append("a.published_revision IS NOT NULL AND a.state != 'archived'") }
-            if let before = query.beforeSeq {
-                conditions.append("a.seq < ?")
-                arguments += [before]
-            }
-            let visible = Self.visibility(query.viewer)
-            conditions.append(visible.sql)
-            arguments += visible.arguments
-            arguments += [query.limit]
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE \(conditions.joined(separator: " AND ")) ORDER BY a.seq DESC LIMIT ?",
-                arguments: arguments)
-            return try rows.map { try Self.project(db, ContentRows.article($0), for: query.viewer) }
-        }
-    }
-
-    /// What `viewer` may see of an article: an analyst who is not an author sees the published
-    /// revision only, never the head under review.
-    static func project(_ db: Database, _ article: Article, for viewer: ChangeApplier.Actor?) throws -> Article {
-        guard let viewer, !viewer.role.canReview, !article.isAuthor(viewer.name) else { return article }
-        guard let publishedID = article.publishedRevision, let published = try ContentRows.revision(db, id: publishedID) else {
-            return article
-        }
-        var view = article
-        view.content = published.content
-        view.headRevision = publishedID
-        view.approvedRevision = nil
-        view.scheduledAt = nil
-        if view.state != .retracted { view.state = .published }
-        return view
-    }
-
-    public func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
-        let match = try Self.matchExpression(text)
-        return try await writer.read { db in
-            let visible = Self.visibility(viewer)
-            // For analysts, another author's article matches only on its published text.
-            let headIsPublic = viewer.role.canReview
-                ? "1"
-                : "(a.head_revision = a.published_revision OR EXISTS (SELECT 1 FROM article_authors au3 WHERE au3.article_num = a.num AND au3.name = ?))"
-            var arguments: StatementArguments = [match]
-            arguments += visible.arguments
-            if !viewer.role.canReview { arguments += [viewer.name] }
-            arguments += [limit]
-            do {
-                // As on the public site: relevance when it is cheap, the newest matches otherwise.
-                let ranked = try Self.rankable(db, text)
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT \(ContentRows.articleColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
-                        FROM (
-                            SELECT rowid, \(ranked ? "bm25(articles_fts, 10.0, 4.0, 1.0, 6.0)" : "-rowid") AS score FROM articles_fts
-                            WHERE articles_fts MATCH ? ORDER BY \(ranked ? "score" : "rowid DESC") LIMIT 2000
-                        ) f JOIN articles a ON a.num = f.rowid
-                        WHERE a.deleted = 0 AND \(visible.sql) AND \(headIsPublic)
-                        ORDER BY f.score LIMIT ?
-                        """,
-                    arguments: arguments)
-                return try rows.map { try Self.project(db, ContentRows.article($0), for: viewer) }
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
-                throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
-            }
-        }
     }
 
     /// Plain words become a safe query (every word must occur; the last may be a prefix). Text

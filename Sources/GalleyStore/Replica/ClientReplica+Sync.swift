@@ -46,7 +46,7 @@ extension ClientReplica {
             if let (_, error) = check.refused.first { throw error }
             try db.execute(
                 sql: "INSERT INTO outbox (change_id, article_id, change, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [change.id.description, change.articleID.description, ContentRows.json(change), Timestamp.milliseconds(now)])
+                arguments: [change.id.description, change.articleID.description, try ContentRows.encoded(change), Timestamp.milliseconds(now)])
             return try Self.refreshView(db, change.articleID, actor: actor, now: now)
         }
     }
@@ -165,7 +165,7 @@ extension ClientReplica {
                 } else {
                     try db.execute(
                         sql: "UPDATE outbox SET acknowledged = 1, result = ? WHERE change_id = ?",
-                        arguments: [ContentRows.json(result), change.id.description])
+                        arguments: [try ContentRows.encoded(result), change.id.description])
                 }
             }
             for id in touched { try Self.refreshView(db, id, actor: actor, now: now) }

@@ -7,9 +7,10 @@ import GalleyCore
 enum ContentRows {
     // MARK: JSON columns
 
-    static func json<T: Encodable>(_ value: T) -> String {
-        // Encoding plain arrays of strings cannot fail.
-        (try? String(decoding: GalleyJSON.encoder().encode(value), as: UTF8.self)) ?? "[]"
+    /// A value as the JSON text a column holds. A failure is an error, never a stand-in value:
+    /// these columns hold changes and the server's answers to them.
+    static func encoded<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try GalleyJSON.encoder().encode(value), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
@@ -277,7 +278,7 @@ enum ContentRows {
         ).execute(
             arguments: [
                 c.id.description, c.articleID.description, c.field.rawValue, c.base, c.ours, c.theirs,
-                json(c.changeIDs), c.author, c.revision.hex, ms(c.createdAt), c.resolvedBy?.description,
+                stringArray(c.changeIDs.map(\.description)), c.author, c.revision.hex, ms(c.createdAt), c.resolvedBy?.description,
                 ms(c.resolvedAt), seq,
             ])
     }

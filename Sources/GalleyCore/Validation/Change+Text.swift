@@ -1,0 +1,25 @@
+extension Change {
+    /// Checks the text a change carries besides the content it sets (which ``ArticleValidator``
+    /// checks once the change is applied): the earlier values it names as the common ancestor of a
+    /// merge (they are stored in conflict records), tags it removes, co-authors, the note and the
+    /// command's message. Every failure names the field as it is on the wire.
+    public func checkText() throws(GalleyError) {
+        for field in ContentField.allCases where field != .tags && field != .deletion {
+            if let value = previous[field] {
+                try TextRules.check(
+                    ArticleContent.normalizedField(field, value), field: "previous.\(field.rawValue)", kind: TextRules.kind(of: field))
+            }
+        }
+        for tag in tags.add { try TextRules.check(tag, field: "tags.add", kind: .label) }
+        for tag in tags.remove { try TextRules.check(tag, field: "tags.remove", kind: .label) }
+        for name in authors.add { try AccountRules.checkUserName(name, field: "authors.add") }
+        for name in authors.remove { try AccountRules.checkUserName(name, field: "authors.remove") }
+        if let note { try TextRules.check(note.text, field: "note.text", kind: .prose) }
+        switch command {
+        case .requestChanges(let message), .retract(let message):
+            try TextRules.check(message, field: "command.message", kind: .prose)
+        default:
+            break
+        }
+    }
+}
