@@ -52,11 +52,24 @@ struct Edit: AsyncParsableCommand {
     @Option(help: "The image path or URL.") var image: String?
     @Option(help: "The image credit line.") var credit: String?
     @Option(help: "Read the body from a file ('-' for standard input).") var bodyFile: String?
+    @Option(help: "Read the whole article from a Markdown file with front matter (as `galley edit` shows it, or a rescued file).")
+    var from: String?
+
+    func validate() throws {
+        if from != nil && (bodyFile != nil || title != nil || lead != nil || category != nil || slug != nil || image != nil || credit != nil) {
+            throw ValidationError("--from gives the whole article; use it alone, or fields one by one.")
+        }
+    }
 
     func run() async throws {
         try await perform {
             let app = try options.open()
             let article = try app.find(id)
+            if let from {
+                let document = try ArticleDocument.parse(try readText(from), source: from)
+                if let saved = try app.save(document, to: article) { print("Saved \(saved.id.short).") } else { print("No changes.") }
+                return
+            }
             if title == nil && lead == nil && category == nil && slug == nil && image == nil && credit == nil && bodyFile == nil {
                 let session = EditorSession(workspace: app.workspace)
                 switch try session.editArticle(article, app: app, reopen: { error, rescue in
@@ -66,7 +79,7 @@ struct Edit: AsyncParsableCommand {
                 case .saved(let saved): print("Saved \(saved.id.short) (\(saved.state.rawValue)); it goes to the server on the next sync.")
                 case .unchanged: print("No changes.")
                 case .rescued(let url, let error):
-                    throw GalleyError(error.code, "\(error.message)\nNothing was saved as a change; your text is in \(url.path). Fix it and run `galley edit \(article.id.short) --body-file …`, or edit again.")
+                    throw GalleyError(error.code, "\(error.message)\nNothing was saved as a change; your text is in \(url.path). Fix it and run `galley edit \(article.id.short) --from \(url.path)`, or edit again.")
                 }
                 return
             }
@@ -110,39 +123,65 @@ struct Show: AsyncParsableCommand {
     }
 }
 
+/// How much of a long listing to show.
+struct PageOptions: ParsableArguments {
+    @Option(help: "Show at most this many (default 50).") var limit: Int = 50
+    @Option(help: "Skip this many first (for the next page).") var offset: Int = 0
+    @Flag(help: "Show all of them.") var all = false
+
+    func validate() throws {
+        if limit < 1 { throw ValidationError("--limit is at least 1 (or use --all).") }
+        if offset < 0 { throw ValidationError("--offset cannot be negative.") }
+    }
+
+    var count: Int { all ? Int.max : limit }
+
+    /// Prints the listing, then, when it is not all of it, says so and how to see more:
+    /// on stdout after the lines, or on stderr when stdout is JSON.
+    func show(_ listing: GalleyApp.Listing, json: Bool, command: String, empty: String) throws {
+        if json { try Terminal.json(listing.views) } else {
+            if listing.views.isEmpty { print(listing.total == 0 ? empty : "Nothing here: there are \(listing.total) in all; try a smaller --offset.") }
+            for v in listing.views { print(Terminal.line(v.article)) }
+        }
+        guard listing.hasMore || listing.offset > 0, !listing.views.isEmpty else { return }
+        var note = "Showing \(listing.offset + 1)–\(listing.offset + listing.views.count) of \(listing.total)."
+        if listing.hasMore { note += " More: \(command) --offset \(listing.offset + listing.views.count) (or --all)." }
+        if json { FileHandle.standardError.write(Data((note + "\n").utf8)) } else { print(Terminal.dim(note)) }
+    }
+}
+
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List articles in the replica (offline).")
+    static let configuration = CommandConfiguration(abstract: "List articles in the replica (offline), newest change first.")
     @OptionGroup var options: WorkspaceOptions
     @Option var state: ArticleState?
     @Option var tag: String?
     @Option var category: String?
     @Flag(help: "Only articles you are an author of.") var mine = false
+    @OptionGroup var page: PageOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try await perform {
-            let views = try options.open().list(state: state, tag: tag, category: category, mine: mine)
-            if output.json { return try Terminal.json(views) }
-            if views.isEmpty { print("No articles.") }
-            for v in views { print(Terminal.line(v.article)) }
+            let listing = try options.open().list(state: state, tag: tag, category: category, mine: mine, limit: page.count, offset: page.offset)
+            try page.show(listing, json: output.json, command: "galley list", empty: "No articles.")
         }
     }
 }
 
 struct Search: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Full-text search in the replica (offline).")
+    static let configuration = CommandConfiguration(abstract: "Full-text search in the replica (offline), best matches first.")
     @OptionGroup var options: WorkspaceOptions
-    @Argument(parsing: .remaining) var words: [String]
+    @OptionGroup var page: PageOptions
     @OptionGroup var output: OutputOptions
+    @Argument(parsing: .remaining) var words: [String]
 
     func validate() throws { if words.isEmpty { throw ValidationError("Give the words to search for.") } }
 
     func run() async throws {
         try await perform {
-            let views = try options.open().search(words.joined(separator: " "))
-            if output.json { return try Terminal.json(views) }
-            if views.isEmpty { print("Nothing found.") }
-            for v in views { print(Terminal.line(v.article)) }
+            let query = words.joined(separator: " ")
+            let listing = try options.open().search(query, limit: page.count, offset: page.offset)
+            try page.show(listing, json: output.json, command: "galley search \(query)", empty: "Nothing found.")
         }
     }
 }
@@ -196,7 +235,7 @@ struct Author: AsyncParsableCommand {
 }
 
 struct Log: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The history of an article.")
+    static let configuration = CommandConfiguration(abstract: "The history of an article: revisions, workflow steps (submitted, approved by, published) and notes, newest first.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @OptionGroup var output: OutputOptions
@@ -205,15 +244,25 @@ struct Log: AsyncParsableCommand {
         try await perform {
             let app = try options.open()
             let article = try app.find(id)
-            let revisions = try app.log(article)
-            if output.json { return try Terminal.json(revisions) }
-            for r in revisions {
-                var marks: [String] = []
-                if r.id == article.headRevision { marks.append("head") }
-                if r.id == article.approvedRevision { marks.append("approved") }
-                if r.id == article.publishedRevision { marks.append("published") }
-                if r.parents.count > 1 { marks.append("merge") }
-                print("\(Terminal.yellow(r.id.short))  \(Terminal.localTime(r.createdAt))  \(Terminal.pad(r.author, 10))  \(r.content.title)\(marks.isEmpty ? "" : Terminal.dim("  (" + marks.joined(separator: ", ") + ")"))")
+            let entries = try app.log(article)
+            if output.json { return try Terminal.json(entries) }
+            let blank = String(repeating: " ", count: 8)
+            for entry in entries {
+                switch entry {
+                case .revision(let r):
+                    var marks: [String] = []
+                    if r.id == article.headRevision { marks.append("head") }
+                    if r.id == article.approvedRevision { marks.append("approved") }
+                    if r.id == article.publishedRevision { marks.append("published") }
+                    if r.parents.count > 1 { marks.append("merge") }
+                    print("\(Terminal.yellow(r.id.short))  \(Terminal.localTime(r.createdAt))  \(Terminal.pad(r.author, 10))  \(r.content.title)\(marks.isEmpty ? "" : Terminal.dim("  (" + marks.joined(separator: ", ") + ")"))")
+                case .event(let e):
+                    let step = e.kind.rawValue.replacingOccurrences(of: "_", with: " ")
+                    print("\(blank)  \(Terminal.localTime(e.at))  \(Terminal.pad(e.actor, 10))  \(Terminal.bold(step))\(e.revision.map { " " + $0.short } ?? "")")
+                case .note(let n):
+                    let text = n.text.split(separator: "\n").first.map(String.init) ?? ""
+                    print("\(blank)  \(Terminal.localTime(n.createdAt))  \(Terminal.pad(n.author, 10))  \(Terminal.dim("note: "))\(text.count > 70 ? text.prefix(70) + "…" : text)")
+                }
             }
         }
     }
@@ -318,9 +367,12 @@ struct Site: AsyncParsableCommand {
 
         func run() async throws {
             try await perform {
-                let report = try options.open().buildSite(to: URL(fileURLWithPath: directory), siteName: name, baseURL: baseURL, trendsCategory: trends)
+                let report = try await options.open().buildSite(to: URL(fileURLWithPath: directory), siteName: name, baseURL: baseURL, trendsCategory: trends)
                 if output.json { return try Terminal.json(report) }
-                print("Wrote \(report.pages) pages for \(report.articles) published articles (\(report.images) images) to \(directory).")
+                print("Wrote \(report.pages) pages for \(report.articles) published articles (\(report.images) images) to \(directory); open \(directory)/index.html in a browser.")
+                if report.missingImages > 0 {
+                    Terminal.error("\(report.missingImages) image\(report.missingImages == 1 ? " is" : "s are") not in this workspace and could not be fetched from the server; run `galley site build` again when online.")
+                }
             }
         }
     }

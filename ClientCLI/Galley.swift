@@ -19,12 +19,13 @@ struct Galley: AsyncParsableCommand {
             IDs: an article's full id, the first digits of its 8-digit short id, or its slug.
 
             Exit status: 0 ok, 1 error, 2 usage, 3 conflicts remain after sync, \
-            4 cannot reach the server or not logged in.
+            4 cannot reach the server or not logged in, 5 the server refused a change (galley refused).
             """,
+        version: GalleyVersion.string,
         subcommands: [
             Init.self, Login.self, Logout.self,
             New.self, Edit.self, Show.self, List.self, Search.self, Tag.self, Untag.self, Author.self, Log.self, Diff.self,
-            Status.self, Sync.self, Conflicts.self, Resolve.self,
+            Status.self, Sync.self, Conflicts.self, Resolve.self, Refused.self,
             Submit.self, Review.self, Approve.self, RequestChanges.self, Publish.self, Retract.self, Note.self, Delete.self,
             Attach.self, Site.self, Export.self, Import.self, MergeFileCommand.self,
         ])

@@ -77,8 +77,15 @@ struct Status: AsyncParsableCommand {
             for p in status.pending { print("  \(Terminal.yellow(p.article))  \(p.what)  \(Terminal.dim(p.title))") }
             print("Conflicts: \(status.conflicts == 0 ? "none" : Terminal.red("\(status.conflicts) open; see `galley conflicts`"))")
             if !status.rejected.isEmpty {
-                print(Terminal.red("Refused by the server (the text is kept here):"))
-                for r in status.rejected { print("  \(Terminal.yellow(r.article))  \(r.what): \(r.message)") }
+                print(Terminal.red("Refused by the server (the text is kept here; `galley refused ID` shows it, `--dismiss` forgets it):"))
+                for r in status.rejected { print("  \(Terminal.yellow(r.change))  \(r.article)  \(r.what): \(r.message)") }
+            }
+            if !status.overdue.isEmpty {
+                print(Terminal.red("Scheduled but not published:"))
+                for o in status.overdue {
+                    print("  \(Terminal.yellow(o.article))  due \(Terminal.localTime(o.scheduledAt))  \(o.title)")
+                    if let reason = o.reason { print(Terminal.dim("    " + reason)) }
+                }
             }
         }
     }
@@ -87,7 +94,7 @@ struct Status: AsyncParsableCommand {
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send the outbox, then fetch what changed (safe to interrupt and run again).",
-        discussion: "Exit status 3 when conflicts remain open afterwards, 4 when the server cannot be reached.")
+        discussion: "Exit status 3 when conflicts remain open afterwards, 4 when the server cannot be reached, 5 when the server refused a change (its text is kept: `galley refused`).")
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var output: OutputOptions
 
@@ -96,11 +103,15 @@ struct Sync: AsyncParsableCommand {
             let app = try options.open()
             let showProgress = Terminal.isTTY && !output.json
             let report = try await app.sync { p in
-                guard showProgress, p.phase == .pulling, p.done > 0 else { return }
+                guard showProgress, p.done > 0 else { return }
                 let rate = p.elapsed > 0 ? Double(p.done) / p.elapsed : 0
-                FileHandle.standardError.write(Data(String(format: "\rpulled %d articles (%.0f/s)", p.done, rate).utf8))
+                let line = switch p.phase {
+                case .pushing: "\rpushed \(Terminal.count(p.done, "change"))\(p.total.map { " of \($0)" } ?? "")"
+                case .pulling: "\rpulled \(Terminal.count(p.done, "article")) (\(Int(rate))/s)"
+                }
+                FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
             }
-            if showProgress && report.pulledArticles > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+            if showProgress && (report.pulledArticles > 0 || report.pushed > 0) { FileHandle.standardError.write(Data("\n".utf8)) }
             if output.json {
                 try Terminal.json(report)
             } else {
@@ -108,12 +119,24 @@ struct Sync: AsyncParsableCommand {
                 if report.merged > 0 { parts.append("\(report.merged) merged with others' work") }
                 if report.conflicted > 0 { parts.append(Terminal.red("\(report.conflicted) with conflicts")) }
                 if !report.rejected.isEmpty { parts.append(Terminal.red("\(report.rejected.count) refused")) }
-                parts.append("pulled \(report.pulledArticles) article\(report.pulledArticles == 1 ? "" : "s")")
+                parts.append("pulled \(Terminal.count(report.pulledArticles, "article"))")
                 print("Synced with \(report.server): " + parts.joined(separator: ", ") + ".")
                 if report.epochReset { print("The server's archive was restored from a backup; this workspace fetched it again and kept your unsent changes.") }
+                for news in report.news {
+                    let did = switch news.what {
+                    case "note": "wrote a note on"
+                    case "changes_requested": "requested changes on"
+                    default: news.what.replacingOccurrences(of: "_", with: " ")
+                    }
+                    var line = "\(news.actor) \(did) \(Terminal.yellow(news.article)) \(news.title)"
+                    if let text = news.text { line += Terminal.dim(" — " + (text.count > 100 ? text.prefix(100) + "…" : text)) }
+                    print(line)
+                }
                 for r in report.rejected { print(Terminal.red("  refused \(r.article): \(r.message)")) }
-                if report.openConflicts > 0 { print(Terminal.yellow("\(report.openConflicts) conflict\(report.openConflicts == 1 ? "" : "s") open; see `galley conflicts`.")) }
+                if !report.rejected.isEmpty { print("Your text in refused changes is kept: `galley refused` shows it.") }
+                if report.openConflicts > 0 { print(Terminal.yellow("\(Terminal.count(report.openConflicts, "conflict")) open; see `galley conflicts`.")) }
             }
+            if !report.rejected.isEmpty { throw ExitCode(5) }
             if report.openConflicts > 0 { throw ExitCode(3) }
         }
     }

@@ -80,6 +80,9 @@ enum Terminal {
         return "\(yellow(article.id.short))  \(pad(state, 17))  \(article.content.title)\(tags)"
     }
 
+    /// "1 article", "2 articles".
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
     static func localTime(_ date: Date) -> String {

@@ -17,7 +17,15 @@ struct Approve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Approve the revision you see (editors); void if the text changes before it arrives.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
-    func run() async throws { try await workflowStep(options, id) { app, a in try app.approve(a) } }
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            let article = try app.find(id)
+            let approved = try app.approve(article)
+            print("Approved revision \(article.headRevision.short) of \(article.id.short) (\(article.content.title)) here; the server decides on the next sync, and refuses it if the text has changed since.")
+            _ = approved
+        }
+    }
 }
 
 struct RequestChanges: AsyncParsableCommand {
@@ -94,9 +102,11 @@ struct Conflicts: AsyncParsableCommand {
             for c in conflicts {
                 let title = (try? app.find(c.articleID.description))?.content.title ?? ""
                 print("\(Terminal.yellow(c.articleID.short))  \(Terminal.red(c.field.rawValue))  \(title)  \(Terminal.dim("pushed by \(c.author)"))")
-                if c.field != .deletion { print(Terminal.dim(c.marked().split(separator: "\n").prefix(12).map { "    " + $0 }.joined(separator: "\n"))) }
+                if c.field != .deletion { print(Terminal.dim(try app.marked(c).split(separator: "\n").prefix(12).map { "    " + $0 }.joined(separator: "\n"))) }
             }
-            if !conflicts.isEmpty { print("Settle with: galley resolve ID [--take ours|theirs] (or edit the markers in $EDITOR)") }
+            if !conflicts.isEmpty {
+                print("Settle with: galley resolve ID (edit the markers in $EDITOR), or --take ours (this workspace's side) or --take theirs")
+            }
         }
     }
 }
@@ -106,7 +116,8 @@ struct Resolve: AsyncParsableCommand {
         abstract: "Settle an article's conflicts: take a side, give the text, or edit the markers in $EDITOR.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
-    @Option(help: "ours (keep the article's current text) or theirs (take the other side).") var take: String?
+    @Option(help: "ours: this workspace's side (what you pushed, if the conflict is about your change; else what the article has). theirs: the other side.")
+    var take: String?
     @Option(help: "Read the resolved text of the conflicted field from a file.") var bodyFile: String?
     @Option(help: "Only the conflict in this field (title, lead, body, …).") var field: String?
 
@@ -130,7 +141,7 @@ struct Resolve: AsyncParsableCommand {
                 guard let conflict = open.first(where: { $0.field != .deletion }) else {
                     throw GalleyError(.notFound, "No text conflict to edit on \(article.id.short); use --take ours|theirs.")
                 }
-                let edited = try EditorSession(workspace: app.workspace).edit(conflict.marked(), name: "\(article.id.short)-\(conflict.field.rawValue)")
+                let edited = try EditorSession(workspace: app.workspace).edit(try app.marked(conflict), name: "\(article.id.short)-\(conflict.field.rawValue)")
                 do {
                     _ = try app.resolve(article, text: edited, field: conflict.field)
                 } catch let error as GalleyError {
@@ -148,5 +159,54 @@ func workflowStep(_ options: WorkspaceOptions, _ id: String, _ body: (GalleyApp,
         let app = try options.open()
         let article = try body(app, try app.find(id))
         print("\(article.id.short) is now \(article.state.rawValue.replacingOccurrences(of: "_", with: " ")) here; the server decides on the next sync.")
+    }
+}
+
+struct Refused: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Changes the server refused, with their text: list them, show one, or dismiss one you have dealt with.",
+        discussion: "A refused change that carries no words (a tag, a workflow step) is forgotten once the article moves on; one with words stays until dismissed.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The refused change (the start of its id, as listed).") var change: String?
+    @Flag(help: "Forget the refused change (after copying what you need from it).") var dismiss = false
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws { if dismiss && change == nil { throw ValidationError("Name the refused change to dismiss.") } }
+
+    func run() async throws {
+        try await perform {
+            let app = try options.open()
+            if let change, dismiss {
+                let gone = try app.dismissRefused(change)
+                print("Dismissed the refused change \(gone.change.id.description.prefix(8)) of \(gone.change.articleID.short).")
+                return
+            }
+            let all = try app.refused()
+            if let change {
+                let matches = all.filter { $0.change.id.description.hasPrefix(change.lowercased()) }
+                guard matches.count == 1, let r = matches.first else {
+                    throw GalleyError(matches.isEmpty ? .notFound : .ambiguousID, matches.isEmpty ? "No refused change '\(change)'; `galley refused` lists them." : "'\(change)' begins \(matches.count) refused changes; give more of its id.")
+                }
+                if output.json { return try Terminal.json(r.change) }
+                print(Terminal.bold("Refused \(Terminal.localTime(r.at)): \(r.message)"))
+                print(Terminal.dim("article \(r.change.articleID.short) · \(GalleyApp.describe(r.change)) · code \(r.code)"))
+                for field in [ContentField.title, .lead, .imageCredit, .category, .slug, .image] {
+                    if let value = r.change.set[field] { print("\n\(field.rawValue): \(value)") }
+                }
+                if let body = r.change.set.body { print("\nbody:\n\(body)") }
+                if let note = r.change.note { print("\nnote:\n\(note.text)") }
+                switch r.change.command {
+                case .requestChanges(let m), .retract(let m): print("\nmessage:\n\(m)")
+                default: break
+                }
+                return
+            }
+            if output.json { return try Terminal.json(all.map(\.change)) }
+            if all.isEmpty { print("No refused changes.") }
+            for r in all {
+                print("\(Terminal.yellow(String(r.change.id.description.prefix(8))))  \(r.change.articleID.short)  \(GalleyApp.describe(r.change)): \(r.message)")
+            }
+            if !all.isEmpty { print(Terminal.dim("Show one with `galley refused ID`; forget it with `galley refused ID --dismiss`.")) }
+        }
     }
 }

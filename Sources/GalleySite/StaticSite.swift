@@ -31,6 +31,8 @@ public struct StaticSite: Sendable {
         public var pages: Int
         public var articles: Int
         public var images: Int
+        /// Images articles show that could not be had (not attached here, server not reachable).
+        public var missingImages = 0
     }
 
     public func write(to directory: URL, pageSize: Int = 20) throws -> Report {
@@ -42,7 +44,8 @@ public struct StaticSite: Sendable {
             if relative.isEmpty || relative.hasSuffix("/") { relative += "index.html" }
             let url = directory.appendingPathComponent(relative.removingPercentEncoding ?? relative)
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url, options: .atomic)
+            let file = relative.hasSuffix(".html") ? Self.relativeLinks(text, depth: relative.split(separator: "/").count - 1) : text
+            try Data(file.utf8).write(to: url, options: .atomic)
             pages += 1
         }
         let links = renderer.links
@@ -100,6 +103,32 @@ public struct StaticSite: Sendable {
             }
         }
         return Report(pages: pages, articles: articles.count, images: images)
+    }
+
+    /// The page with every site address (`href="/…"`, `src="/…"`) made relative to where the page
+    /// is, and folder addresses pointing at their `index.html`: the folder then works opened from
+    /// disk, copied anywhere or served under any path, styles and images included.
+    static func relativeLinks(_ html: String, depth: Int) -> String {
+        let up = String(repeating: "../", count: depth)
+        var out = ""
+        out.reserveCapacity(html.utf8.count + 1024)
+        var rest = Substring(html)
+        while let range = rest.firstRange(of: #/(href|src)="\//#) {
+            out += rest[..<range.lowerBound]
+            let attribute = rest[range].prefix { $0 != "=" }
+            let valueStart = rest.index(before: range.upperBound)
+            guard let close = rest[valueStart...].firstIndex(of: "\"") else { break }
+            let value = rest[valueStart..<close]
+            if value.hasPrefix("//") {
+                out += rest[range.lowerBound..<close]  // another host's address
+            } else {
+                var target = up + value.dropFirst()
+                if target.isEmpty || target.hasSuffix("/") { target += "index.html" }
+                out += "\(attribute)=\"\(target)"
+            }
+            rest = rest[close...]
+        }
+        return out + rest
     }
 
     func trends(excluding id: ArticleID) -> [TrendItem] {

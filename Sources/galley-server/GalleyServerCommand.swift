@@ -14,8 +14,20 @@ struct GalleyServerCommand: AsyncParsableCommand {
         commandName: "galley-server",
         abstract: "The Galley editorial archive: sync, review and publishing over HTTP.",
         discussion: "Configuration: ServerConfig/galley-server.yaml documents every key; --config FILE reads one, and GALLEY_* environment variables override it.",
+        version: GalleyVersion.string,
         subcommands: [Serve.self, UserCommand.self, CategoryCommand.self, Backup.self],
         defaultSubcommand: Serve.self)
+}
+
+/// Runs a command's work; a refusal (a duplicate user, a bad password) is an error message and
+/// exit status 1, not a usage error with the usage text after it.
+func perform(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as GalleyError {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode(1)
+    }
 }
 
 /// Options every subcommand that opens the archive shares.
@@ -87,14 +99,13 @@ struct UserCommand: AsyncParsableCommand {
                 }
                 password = line
             }
-            guard password.count >= 10 else { throw ValidationError("A password needs at least 10 characters.") }
-            let hash = await Passwords.hash(password, cost: configuration.bcryptCost)
-            do {
+            try await perform {
+                try AccountRules.checkUserName(name)
+                try AccountRules.checkPassword(password)
+                let hash = await Passwords.hash(password, cost: configuration.bcryptCost)
                 try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())))
-            } catch let error as GalleyError {
-                throw ValidationError(error.message)
+                print(passwordStdin ? "Added \(role.rawValue) '\(name)'." : "Added \(role.rawValue) '\(name)' with the password: \(password)")
             }
-            print(passwordStdin ? "Added \(role.rawValue) '\(name)'." : "Added \(role.rawValue) '\(name)' with the password: \(password)")
         }
     }
 
@@ -117,11 +128,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (_, archive) = try options.archive()
-            do {
-                try await archive.setDisabled(name, true, by: "galley-server", at: Timestamp.canonical(Date()))
-            } catch let error as GalleyError {
-                throw ValidationError(error.message)
-            }
+            try await perform { try await archive.setDisabled(name, true, by: "galley-server", at: Timestamp.canonical(Date())) }
             print("Disabled '\(name)'.")
         }
     }
@@ -133,11 +140,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (_, archive) = try options.archive()
-            do {
-                try await archive.setDisabled(name, false, by: "galley-server", at: Timestamp.canonical(Date()))
-            } catch let error as GalleyError {
-                throw ValidationError(error.message)
-            }
+            try await perform { try await archive.setDisabled(name, false, by: "galley-server", at: Timestamp.canonical(Date())) }
             print("Enabled '\(name)'.")
         }
     }
@@ -157,11 +160,7 @@ struct CategoryCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (_, archive) = try options.archive()
-            do {
-                try await archive.addCategory(Category(slug: slug, name: name), by: "galley-server", at: Timestamp.canonical(Date()))
-            } catch let error as GalleyError {
-                throw ValidationError(error.message)
-            }
+            try await perform { try await archive.addCategory(Category(slug: slug, name: name), by: "galley-server", at: Timestamp.canonical(Date())) }
             print("Added the category '\(slug)' (\(name)).")
         }
     }

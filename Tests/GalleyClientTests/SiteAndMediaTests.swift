@@ -46,7 +46,7 @@ import FoundationNetworking
             try await anna.syncOK()
 
             let out = Scratch.path("site")
-            let built = try anna.buildSite(to: out, siteName: "Galley")
+            let built = try await anna.buildSite(to: out, siteName: "Galley")
             #expect(built.articles == 1 && built.images == 1)
             let page = try String(contentsOf: out.appendingPathComponent("articles/\(article.content.slug)/index.html"), encoding: .utf8)
             #expect(page.contains("<h1>Minsk and Beijing</h1>") && page.contains("Published words.") && page.contains("Image: Catholic.by"))

@@ -83,6 +83,9 @@ extension GalleyApp {
     public func delete(_ article: Article) throws {
         var change = try change(for: article)
         change.delete = true
+        // The words this workspace shows: the server deletes without a conflict when they are
+        // still the article's, even if it made its revision differently (another slug, say).
+        for field in [ContentField.title, .lead, .body] { change.previous[field] = article.content[text: field] }
         try replica.record(change, now: now)
     }
 
@@ -135,20 +138,85 @@ extension GalleyApp {
         return ArticleView(article: article, conflicts: try replica.conflicts(of: article.id), notes: try replica.notes(of: article.id))
     }
 
-    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, mine: Bool = false) throws -> [ArticleView] {
-        let author = mine ? try replica.actor().name : nil
-        return try replica.list(state: state, tag: tag, category: category, author: author).map {
+    /// A page of a listing: the articles shown, and how many there are in all, so that no
+    /// listing is ever cut short without saying so.
+    public struct Listing: Sendable {
+        public var views: [ArticleView]
+        public var total: Int
+        public var offset: Int
+        /// Whether articles after these exist.
+        public var hasMore: Bool { offset + views.count < total }
+    }
+
+    /// `galley list`: newest change first, `limit` articles after `offset`.
+    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, mine: Bool = false, limit: Int = Int.max, offset: Int = 0) throws -> Listing {
+        let filter = ClientReplica.Filter(state: state, tag: tag, category: category, author: mine ? try replica.actor().name : nil)
+        let views = try replica.list(filter, limit: limit, offset: offset).map {
             ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false)
+        }
+        return Listing(views: views, total: try replica.count(filter), offset: offset)
+    }
+
+    /// `galley search`: best matches first, `limit` after `offset`.
+    public func search(_ query: String, limit: Int = 50, offset: Int = 0) throws -> Listing {
+        let found = try replica.search(query, limit: limit, offset: offset)
+        let views = try found.articles.map { ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false) }
+        return Listing(views: views, total: found.total, offset: offset)
+    }
+
+    /// One line of `galley log`: a revision, a workflow step, or a note.
+    public enum LogEntry: Encodable, Sendable {
+        case revision(Revision)
+        case event(ArticleEvent)
+        case note(ReviewNote)
+
+        public var at: Date {
+            switch self {
+            case .revision(let r): r.createdAt
+            case .event(let e): e.at
+            case .note(let n): n.createdAt
+            }
+        }
+
+        enum Keys: String, CodingKey { case type, revision, event, note }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            switch self {
+            case .revision(let r):
+                try c.encode("revision", forKey: .type)
+                try c.encode(r, forKey: .revision)
+            case .event(let e):
+                try c.encode("event", forKey: .type)
+                try c.encode(e, forKey: .event)
+            case .note(let n):
+                try c.encode("note", forKey: .type)
+                try c.encode(n, forKey: .note)
+            }
         }
     }
 
-    public func search(_ query: String) throws -> [ArticleView] {
-        try replica.search(query).map { ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false) }
+    /// `galley log`: the revisions this replica knows, with the workflow steps and the notes
+    /// between them, newest first.
+    public func log(_ article: Article) throws -> [LogEntry] {
+        var entries: [LogEntry] = try replica.revisions(of: article.id).map { .revision($0) }
+        entries += try replica.events(of: article.id).map { .event($0) }
+        entries += try replica.notes(of: article.id).map { .note($0) }
+        // Stable for equal times: a revision comes before the step taken on it.
+        return entries.enumerated().sorted { ($0.element.at, $0.offset) > ($1.element.at, $1.offset) }.map(\.element)
     }
 
-    /// `galley log`: the revisions this replica knows, newest first.
-    public func log(_ article: Article) throws -> [Revision] {
-        try replica.revisions(of: article.id).reversed()
+    /// The revision a review of `article` should be read against, and why: the approved one;
+    /// else the one changes were last requested on; else the published one; else (with local
+    /// edits) what was last synced; else the parent.
+    func reviewBase(_ article: Article, head: Revision) throws -> (RevisionID, String)? {
+        if let approved = article.approvedRevision { return (approved, "the approved revision") }
+        if let requested = try replica.notes(of: article.id).last(where: { $0.kind == .changesRequested })?.revision, requested != head.id {
+            return (requested, "the revision changes were requested on")
+        }
+        if let published = article.publishedRevision, published != head.id { return (published, "the published revision") }
+        if let synced = try replica.serverHead(article.id), synced != head.id { return (synced, "what was last synced") }
+        return head.parents.first.map { ($0, "the revision before") }
     }
 
     /// `galley diff`: by default the head against the last approved (or published) revision, or
@@ -164,11 +232,12 @@ extension GalleyApp {
         }
         let target = try to.map(pick) ?? revisions.first { $0.id == article.headRevision }
         guard let target else { throw GalleyError(.notFound, "The head revision of \(article.id.short) is not in this replica; run `galley sync`.") }
-        let synced = try replica.serverHead(article.id)
-        let defaultBase = article.approvedRevision ?? article.publishedRevision ?? (synced != article.headRevision ? synced : nil) ?? target.parents.first
-        let baseID = try from.map(pick)?.id ?? defaultBase
-        guard let baseID, let base = revisions.first(where: { $0.id == baseID }) else {
-            return "Nothing to compare: this workspace knows only one revision of \(article.id.short) (a new article, or history not yet synced).\n"
+        let chosen = try from.map { (try pick($0).id, "revision \($0)") } ?? reviewBase(article, head: target)
+        guard let (baseID, why) = chosen else {
+            return "Nothing to compare: \(article.id.short) has only one revision (\(target.id.short)); `galley show \(article.id.short)` shows it.\n"
+        }
+        guard let base = revisions.first(where: { $0.id == baseID }) else {
+            return "Nothing to compare yet: \(why) (\(baseID.short)) is not in this workspace; `galley sync` fetches it.\n"
         }
         var out = ""
         for field in [ContentField.title, .lead, .body] {

@@ -11,7 +11,7 @@ extension GalleyApp {
     public func export(to directory: URL) throws -> ExportReport {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var written: [String] = []
-        for view in try list() {
+        for view in try list().views {
             let article = try find(view.article.id.description)
             var doc = ArticleDocument(article.content)
             doc.extra = [("id", article.id.description), ("state", article.state.rawValue), ("authors", article.authors.joined(separator: ", "))]

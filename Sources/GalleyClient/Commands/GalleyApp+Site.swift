@@ -6,8 +6,11 @@ import GalleyStore
 extension GalleyApp {
     /// `galley site build DIR`: the public site from this replica, offline, as static files.
     /// Only published revisions are used, as on the server.
+    /// Images that published articles show but that this workspace lacks (attached on another
+    /// laptop) are fetched from the server first when it can be reached; the report counts the
+    /// ones still missing.
     public func buildSite(to directory: URL, siteName: String = "Galley", baseURL: String? = nil, trendsCategory: String = "trends",
-                          timeZone: TimeZone = .current) throws -> StaticSite.Report {
+                          timeZone: TimeZone = .current) async throws -> StaticSite.Report {
         var articles: [SiteArticle] = []
         var related: [ArticleID: [ArticleID]] = [:]
         for view in try replica.list(limit: 1_000_000) where view.isPublic {
@@ -19,10 +22,29 @@ extension GalleyApp {
             articles.append(site)
             related[server.id] = server.related
         }
+        var missing = 0
+        for name in Set(articles.map(\.content.image).filter { $0.hasPrefix("/media/") }.map { String($0.dropFirst(7)) }) where ImageKind.isMediaName(name) {
+            let file = workspace.mediaDir.appendingPathComponent(name)
+            guard !FileManager.default.fileExists(atPath: file.path) else { continue }
+            do {
+                let data = try await api(authenticated: false).media(name)
+                // Content-addressed: what arrives must be what the name says.
+                guard let kind = ImageKind(sniffing: [UInt8](data)), ImageKind.mediaName(for: [UInt8](data), kind: kind) == name else {
+                    missing += 1
+                    continue
+                }
+                try FileManager.default.createDirectory(at: workspace.mediaDir, withIntermediateDirectories: true)
+                try data.write(to: file, options: .atomic)
+            } catch {
+                missing += 1
+            }
+        }
         let renderer = try SiteRenderer(siteName: siteName, links: SiteLinks(style: .staticFiles, baseURL: baseURL), timeZone: timeZone, hasSearch: false)
         let site = StaticSite(
             renderer: renderer, articles: articles, related: related, categories: try replica.categories(), trendsCategory: trendsCategory,
             mediaSource: workspace.mediaDir, now: now)
-        return try site.write(to: directory)
+        var report = try site.write(to: directory)
+        report.missingImages = missing
+        return report
     }
 }

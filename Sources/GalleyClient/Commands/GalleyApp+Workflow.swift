@@ -33,7 +33,7 @@ extension GalleyApp {
 
     /// `galley review`: submitted articles, oldest first.
     public func reviewQueue() throws -> [ArticleView] {
-        try list(state: .submitted).reversed()
+        try list(state: .submitted).views.reversed()
     }
 
     // MARK: Conflicts
@@ -44,10 +44,15 @@ extension GalleyApp {
 
     public enum Side: String, Sendable, CaseIterable { case ours, theirs }
 
+    /// The marked text of a conflict as this workspace sees it (ours = this workspace's side).
+    public func marked(_ conflict: Conflict) throws -> String { conflict.marked(for: try replica.actor().name) }
+
     /// Settles the open conflicts of an article: by taking a side, or with edited text.
     ///
     /// - Parameters:
-    ///   - take: `ours` keeps what the head has; `theirs` takes the other side.
+    ///   - take: `ours` is this workspace's side: what you pushed, when the conflict is about
+    ///     your change, else what the article has; `theirs` is the other side
+    ///     (``Conflict/sides(for:)``).
     ///   - text: the resolved text of the conflicted field (from a file or the editor).
     public func resolve(_ article: Article, take: Side? = nil, text: String? = nil, field: ContentField? = nil) throws -> Article {
         let open = try replica.conflicts(of: article.id).filter { field == nil || $0.field == field }
@@ -65,15 +70,40 @@ extension GalleyApp {
                 throw GalleyError(.malformed, "The text still has conflict markers (<<<<<<< … >>>>>>>); choose between the sides and remove the markers.")
             }
             change.set(only, to: text, from: article.content)
-        } else if take == .theirs {
+        } else if let take {
+            let me = try replica.actor().name
             for conflict in open {
+                let sides = conflict.sides(for: me)
+                // Taking the side the article already has changes no text; the other side is set.
+                guard (take == .ours) != sides.oursIsInArticle else { continue }
                 if conflict.field == .deletion {
                     change.delete = true
                 } else {
-                    change.set(conflict.field, to: conflict.theirs, from: article.content)
+                    change.set(conflict.field, to: take == .ours ? sides.ours : sides.theirs, from: article.content)
                 }
             }
         }
         return try record(change)
+    }
+}
+
+extension GalleyApp {
+    /// A change the server refused, kept with its text.
+    public struct Refusal: Sendable {
+        public var change: Change
+        public var code: String
+        public var message: String
+        public var at: Date
+    }
+
+    /// `galley refused`: the refused changes, oldest first.
+    public func refused() throws -> [Refusal] {
+        try replica.rejectedChanges().map { Refusal(change: $0.change, code: $0.code, message: $0.message, at: $0.at) }
+    }
+
+    /// `galley refused ID --dismiss`.
+    public func dismissRefused(_ prefix: String) throws -> Refusal {
+        let gone = try replica.dismissRejected(prefix)
+        return Refusal(change: gone.change, code: gone.code, message: gone.message, at: gone.at)
     }
 }

@@ -76,8 +76,11 @@ public struct GalleyApp: Sendable {
         public var loggedIn: Bool
         public var rejected: [Rejected]
         public var pending: [Pending]
+        /// For editors: scheduled articles whose time has passed but which are not published
+        /// (the scheduler's note says why).
+        public var overdue: [Overdue]
 
-        enum CodingKeys: String, CodingKey { case outbox, conflicts, lastSync, server, user, loggedIn, rejected, pending }
+        enum CodingKeys: String, CodingKey { case outbox, conflicts, lastSync, server, user, loggedIn, rejected, pending, overdue }
 
         /// `lastSync` and `user` are always present (null before the first sync or login).
         public func encode(to encoder: any Encoder) throws {
@@ -90,6 +93,14 @@ public struct GalleyApp: Sendable {
             try c.encode(loggedIn, forKey: .loggedIn)
             try c.encode(rejected, forKey: .rejected)
             try c.encode(pending, forKey: .pending)
+            try c.encode(overdue, forKey: .overdue)
+        }
+
+        public struct Overdue: Encodable, Sendable {
+            public var article: String
+            public var title: String
+            public var scheduledAt: Date
+            public var reason: String?
         }
 
         public struct Pending: Encodable, Sendable {
@@ -99,6 +110,7 @@ public struct GalleyApp: Sendable {
         }
 
         public struct Rejected: Encodable, Sendable {
+            public var change: String
             public var article: String
             public var code: String
             public var message: String
@@ -116,15 +128,25 @@ public struct GalleyApp: Sendable {
                 what: Self.describe(entry.change))
         }
         let rejected = try replica.rejectedChanges().map {
-            Status.Rejected(article: $0.change.articleID.short, code: $0.code, message: $0.message, what: Self.describe($0.change))
+            Status.Rejected(
+                change: String($0.change.id.description.prefix(8)), article: $0.change.articleID.short, code: $0.code, message: $0.message,
+                what: Self.describe($0.change))
+        }
+        var overdue: [Status.Overdue] = []
+        if state.role?.canReview == true {
+            for article in try replica.list(state: .scheduled, limit: 1000) {
+                guard let at = article.scheduledAt, at < now.addingTimeInterval(-60) else { continue }
+                let reason = try replica.notes(of: article.id).last { $0.author == "scheduler" }?.text
+                overdue.append(.init(article: article.id.short, title: article.content.title, scheduledAt: at, reason: reason))
+            }
         }
         return Status(
             outbox: counts.outbox, conflicts: counts.conflicts, lastSync: state.lastSync, server: (try? workspace.serverURL()) ?? "",
-            user: state.userName, loggedIn: workspace.token() != nil, rejected: rejected, pending: pending)
+            user: state.userName, loggedIn: workspace.token() != nil, rejected: rejected, pending: pending, overdue: overdue)
     }
 
     /// A few words for what a change does.
-    static func describe(_ change: Change) -> String {
+    public static func describe(_ change: Change) -> String {
         var parts: [String] = []
         if change.baseRevision == nil { parts.append("create") } else if !change.set.isEmpty {
             parts.append("edit " + ContentField.allCases.filter { change.set[$0] != nil }.map(\.rawValue).joined(separator: ", "))

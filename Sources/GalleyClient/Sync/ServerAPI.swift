@@ -64,6 +64,16 @@ public struct ServerAPI: Sendable {
         try await send(.GET, "/v1/articles/\(id)", body: nil, as: Article.self)
     }
 
+    /// One revision of an article (it checks that its content hashes to its id on decoding).
+    public func revision(_ id: RevisionID, of article: ArticleID) async throws -> Revision {
+        try await send(.GET, "/v1/articles/\(article)/revisions/\(id.hex)", body: nil, as: Revision.self)
+    }
+
+    /// An image the server holds (`/media/<name>`), as bytes.
+    public func media(_ name: String) async throws -> Data {
+        try await raw(.GET, "/media/\(name)", body: nil, authenticated: false)
+    }
+
     /// Uploads an image; the server stores it under the same content address.
     public func uploadMedia(_ bytes: [UInt8]) async throws {
         _ = try await raw(.POST, "/v1/media", body: Data(bytes), contentType: "application/octet-stream")
@@ -73,6 +83,11 @@ public struct ServerAPI: Sendable {
     public func epoch() async throws -> String {
         struct Health: Decodable { let epoch: String }
         return try await send(.GET, "/healthz", body: nil, as: Health.self, authenticated: false).epoch
+    }
+
+    /// The names of the users who may be named as authors.
+    public func authors() async throws -> [String] {
+        try await send(.GET, "/v1/authors", body: nil, as: [String].self)
     }
 
     public func categories() async throws -> [Category] {

@@ -40,6 +40,17 @@ public struct SyncEngine: Sendable {
         public var openConflicts = 0
         /// The server's archive was restored from a backup and was pulled again from the start.
         public var epochReset = false
+        /// What others did to your articles since the last sync: notes, requests, approvals, publications.
+        public var news: [News] = []
+
+        public struct News: Encodable, Sendable {
+            public var article: String
+            public var title: String
+            public var actor: String
+            /// `note`, or a workflow step (`changes_requested`, `approved`, `published`, …).
+            public var what: String
+            public var text: String?
+        }
 
         public struct Rejection: Encodable, Sendable {
             public var change: String
@@ -59,7 +70,9 @@ public struct SyncEngine: Sendable {
             try replica.resetForNewEpoch(now: Timestamp.canonical(clock()))
             report.epochReset = true
         }
-        if let categories = try? await api.categories() { try replica.setCategories(categories) }
+        // The lists that offline checks need: categories, and who may be named an author.
+        try replica.setCategories(try await api.categories())
+        try replica.setUsers(try await api.authors())
 
         // Images first, so that no pushed article names an image the server lacks.
         if let mediaDirectory {
@@ -105,6 +118,9 @@ public struct SyncEngine: Sendable {
         // Pull until up to date; the cursor moves only with the page it belongs to. The next page
         // is fetched while this one is stored: if storing fails, the fetched page is simply dropped.
         var cursor = try replica.syncState().cursor
+        let firstSync = cursor == 0
+        let me = try replica.actor().name
+        var requested: [(ArticleID, RevisionID)] = []
         var next: Task<PullPage, any Error>? = nil
         while true {
             let page: PullPage
@@ -134,13 +150,40 @@ public struct SyncEngine: Sendable {
                 throw error
             }
             cursor = page.nextCursor
+            requested += page.notes.filter { $0.kind == .changesRequested }.compactMap { note in note.revision.map { (note.articleID, $0) } }
+            if !firstSync { report.news += try news(in: page, for: me) }
             report.pulledArticles += page.articles.count
             report.pulledPages += 1
             progress(Progress(phase: .pulling, done: report.pulledArticles, total: nil, elapsed: clock().timeIntervalSince(start)))
             if !page.hasMore { break }
         }
+        // The revisions changes were requested on: what `galley diff` reads a new revision against.
+        for (article, revision) in requested where try replica.revision(revision) == nil {
+            try replica.store(try await api.revision(revision, of: article))
+        }
         try replica.setLastSync(Timestamp.canonical(clock()))
         report.openConflicts = try replica.openConflictCount()
         return report
+    }
+
+    /// What others did to `user`'s articles in this page.
+    func news(in page: PullPage, for user: String) throws -> [Report.News] {
+        var out: [Report.News] = []
+        func mine(_ id: ArticleID) throws -> Article? {
+            guard let article = try replica.article(id), article.isAuthor(user) else { return nil }
+            return article
+        }
+        let steps: Set<ArticleEvent.Kind> = [.changesRequested, .approved, .scheduled, .published, .retracted, .archived]
+        for event in page.events where event.actor != user && steps.contains(event.kind) {
+            guard let article = try mine(event.articleID) else { continue }
+            // A request for changes or a retraction comes with its message, as a note.
+            let message = page.notes.last { $0.articleID == event.articleID && $0.author == event.actor && $0.kind != .comment }?.text
+            out.append(.init(article: article.id.short, title: article.content.title, actor: event.actor, what: event.kind.rawValue, text: message))
+        }
+        for note in page.notes where note.author != user && note.kind == .comment {
+            guard let article = try mine(note.articleID) else { continue }
+            out.append(.init(article: article.id.short, title: article.content.title, actor: note.author, what: "note", text: note.text))
+        }
+        return out
     }
 }

@@ -60,6 +60,16 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
         return Hex.encode(RevisionIDHash.sha256(Array(try GalleyJSON.encoder().encode(anonymous))))
     }
 
+    /// Whether the change carries words someone wrote (text fields, a note, a message), which a
+    /// refusal must keep until the writer has them back.
+    public var carriesWords: Bool {
+        if set.title != nil || set.lead != nil || set.body != nil || set.imageCredit != nil || note != nil { return true }
+        switch command {
+        case .requestChanges, .retract: return true
+        default: return false
+        }
+    }
+
     /// Whether the change touches the content (and so makes a revision).
     public var editsContent: Bool { !set.isEmpty || !tags.isEmpty }
 

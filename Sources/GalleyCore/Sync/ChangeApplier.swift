@@ -214,7 +214,7 @@ public enum ChangeApplier {
             if current.deleted {
                 // An edit that crossed a delete: keep the article and let a person decide.
                 article.deleted = false
-                outcome.newConflicts.append(deletionConflict(change: change, article: current, head: article.headRevision, actor: actor, env: env))
+                outcome.newConflicts.append(deletionConflict(change: change, article: current, head: article.headRevision, pushed: "kept", actor: actor, env: env))
             }
         }
         openConflicts.append(contentsOf: outcome.newConflicts)
@@ -241,12 +241,17 @@ public enum ChangeApplier {
         }
         if change.delete {
             let status = try decide(.delete, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
-            if baseID == article.headRevision && !change.editsContent {
+            // The deleter saw the text the article has: by its revision, or (when their revision
+            // is one the server made differently, say with another slug) by its words.
+            let sawWords = [ContentField.title, .lead, .body].allSatisfy { field in
+                change.previous[field].map { ArticleContent.normalizedField(field, $0) == article.content[text: field] } ?? false
+            }
+            if (baseID == article.headRevision || sawWords) && !change.editsContent {
                 article.deleted = true
                 article.workflowStatus = status
             } else {
                 // The deleter had not seen the latest text: deleting it would lose words.
-                let conflict = deletionConflict(change: change, article: article, head: article.headRevision, actor: actor, env: env)
+                let conflict = deletionConflict(change: change, article: article, head: article.headRevision, pushed: "deleted", actor: actor, env: env)
                 outcome.newConflicts.append(conflict)
                 openConflicts.append(conflict)
             }
@@ -343,10 +348,11 @@ public enum ChangeApplier {
         return authors
     }
 
-    private static func deletionConflict(change: Change, article: Article, head: RevisionID, actor: Actor, env: Environment) -> Conflict {
+    /// - Parameter pushed: the side the pushed change took, "kept" or "deleted" (see ``Conflict``).
+    private static func deletionConflict(change: Change, article: Article, head: RevisionID, pushed: String, actor: Actor, env: Environment) -> Conflict {
         Conflict(
             id: ConflictID(change: change.id, field: .deletion), articleID: article.id, field: .deletion,
-            base: "", ours: "kept", theirs: "deleted", changeIDs: [change.id], author: actor.name,
+            base: pushed, ours: "kept", theirs: "deleted", changeIDs: [change.id], author: actor.name,
             revision: head, createdAt: env.now)
     }
 

@@ -40,6 +40,10 @@ public struct ConflictID: Hashable, Comparable, Sendable, Codable, CustomStringC
 
 /// Two edits of one field that could not both be applied. The head kept `ours` (the server's
 /// value); `theirs` is the pushed value, kept here until a person settles it. Nothing is lost.
+///
+/// A deletion conflict (an edit and a delete that crossed) has `ours` "kept" and `theirs`
+/// "deleted"; its `base` names the side the pushed change took ("kept" for an edit that arrived
+/// after a delete, "deleted" for a delete that had not seen the latest text).
 public struct Conflict: Hashable, Sendable, Codable, Identifiable {
     public let id: ConflictID
     public let articleID: ArticleID
@@ -80,12 +84,44 @@ public struct Conflict: Hashable, Sendable, Codable, Identifiable {
 
     public var isOpen: Bool { resolvedBy == nil }
 
-    /// The conflict as text with git-style markers, for a person to edit.
-    public func marked() -> String {
+    /// The conflict as text with git-style markers, as `user`'s workspace shows it (see ``sides(for:)``).
+    public func marked(for user: String) -> String {
+        let sides = sides(for: user)
         if field == .deletion {
-            return "<<<<<<< \(ours)\n=======\n\(theirs)\n>>>>>>> pushed\n"
+            return "<<<<<<< \(sides.oursLabel)\n\(sides.ours)\n=======\n\(sides.theirs)\n>>>>>>> \(sides.theirsLabel)\n"
         }
-        return TextMerge.merge(base: base, ours: ours, theirs: theirs,
-                               options: .init(wordLevel: true, oursLabel: "current", theirsLabel: "pushed")).markedText
+        return TextMerge.merge(base: base, ours: sides.ours, theirs: sides.theirs,
+                               options: .init(wordLevel: true, oursLabel: sides.oursLabel, theirsLabel: sides.theirsLabel)).markedText
+    }
+
+    /// The two sides as the workspace of `user` sees them, named as git names them: "ours" is this
+    /// workspace's side. When `user` pushed the change that did not make it into the article, ours
+    /// is what they pushed and theirs what the article has; for anyone else, ours is what the
+    /// article has (what their workspace shows) and theirs what was pushed.
+    public func sides(for user: String) -> Sides {
+        let inArticle = field == .deletion ? "kept" : ours
+        let aside = field == .deletion ? "deleted" : theirs
+        // For a deletion conflict the pushed change may be the one the article kept (an edit).
+        let pushedIsInArticle = field == .deletion && base == "kept"
+        let pushed = pushedIsInArticle ? inArticle : aside
+        let other = pushedIsInArticle ? aside : inArticle
+        if author == user {
+            return Sides(
+                ours: pushed, theirs: other, oursIsInArticle: pushedIsInArticle,
+                oursLabel: "ours (yours\(pushedIsInArticle ? ", in the article now" : ", not in the article"))",
+                theirsLabel: "theirs (\(pushedIsInArticle ? "not in the article" : "in the article now"))")
+        }
+        return Sides(
+            ours: inArticle, theirs: aside, oursIsInArticle: true,
+            oursLabel: "ours (in the article now)", theirsLabel: "theirs (\(author)'s, not in the article)")
+    }
+
+    public struct Sides: Hashable, Sendable {
+        public var ours: String
+        public var theirs: String
+        /// Whether the article already has `ours` (then taking ours changes no text).
+        public var oursIsInArticle: Bool
+        public var oursLabel: String
+        public var theirsLabel: String
     }
 }

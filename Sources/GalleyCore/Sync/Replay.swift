@@ -18,9 +18,16 @@ public enum Replay {
     }
 
     /// Applies `outbox` (this article's unpushed changes, oldest first) to the server's state.
+    /// - Parameters:
+    ///   - slugTaken: the server's slug rule as far as the replica can tell it (live addresses it
+    ///     knows, the user's own articles), so that a new article gets the slug the server will
+    ///     give it and a later change made on it names the revision the server made.
+    ///   - userExists: whether a co-author's name is a user's, when the replica knows the users.
     public static func view(
         article: Article?, head: Revision?, openConflicts: [Conflict], outbox: [Change],
-        actor: ChangeApplier.Actor, categories: Set<String>? = nil, now: Date
+        actor: ChangeApplier.Actor, categories: Set<String>? = nil,
+        slugTaken: @escaping (String, ArticleID) -> Bool = { _, _ in false }, userExists: @escaping (String) -> Bool = { _ in true },
+        now: Date
     ) -> View {
         var view = View(article: article, head: head, localRevisions: [], pendingConflicts: [], refused: [])
         var conflicts = openConflicts
@@ -30,7 +37,8 @@ public enum Replay {
             let outcome = ChangeApplier.apply(
                 change, actor: changeActor,
                 state: .init(article: view.article, head: view.head, openConflicts: conflicts),
-                environment: .init(categories: categories, now: change.createdAt > now ? change.createdAt : now))
+                environment: .init(
+                    categories: categories, slugTaken: slugTaken, userExists: userExists, now: change.createdAt > now ? change.createdAt : now))
             guard outcome.status != .rejected, let updated = outcome.article else {
                 view.refused.append((change, outcome.error ?? GalleyError(.malformed, "not applicable")))
                 continue

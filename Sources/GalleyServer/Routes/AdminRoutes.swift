@@ -24,6 +24,10 @@ struct AdminRoutes {
             _ = try context.requireUser()
             return JSONResponse(try await environment.archive.categories())
         }
+        routes.add(.get, "/v1/authors") { _, context in
+            _ = try context.requireUser()
+            return JSONResponse(try await environment.archive.users().filter { !$0.disabled }.map(\.name))
+        }
         routes.add(.post, "/v1/categories") { request, context in
             let admin = try context.requireRole(.admin)
             var request = request

@@ -173,6 +173,8 @@ enum ArchiveSchema {
                 CREATE TABLE login_attempts (name TEXT NOT NULL, at INTEGER NOT NULL);
                 CREATE INDEX login_attempts_name ON login_attempts(name, at);
                 CREATE INDEX login_attempts_at ON login_attempts(at);
+                -- An analyst's pull reads the workflow events of their own articles.
+                CREATE INDEX events_article ON events(article_id, seq);
                 """)
             // Public articles of an archive from before v2 that have no public row yet.
             let missing = try Row.fetchAll(db, sql: """

@@ -162,15 +162,21 @@ public struct PullPage: Sendable, Codable {
     public var articles: [PulledArticle]
     public var conflicts: [Conflict]
     public var notes: [ReviewNote]
+    /// Workflow steps of the articles the viewer sees in full (their own; all, for editors).
+    public var events: [ArticleEvent]
     /// Pass this as `since` for the next page.
     public var nextCursor: Int64
     public var hasMore: Bool
 
-    public init(epoch: String, articles: [PulledArticle], conflicts: [Conflict], notes: [ReviewNote], nextCursor: Int64, hasMore: Bool) {
+    public init(
+        epoch: String, articles: [PulledArticle], conflicts: [Conflict], notes: [ReviewNote], events: [ArticleEvent] = [],
+        nextCursor: Int64, hasMore: Bool
+    ) {
         self.epoch = epoch
         self.articles = articles
         self.conflicts = conflicts
         self.notes = notes
+        self.events = events
         self.nextCursor = nextCursor
         self.hasMore = hasMore
     }

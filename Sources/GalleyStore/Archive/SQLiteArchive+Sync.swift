@@ -159,17 +159,19 @@ extension SQLiteArchive {
             sideArguments += [limit + 1]
             let noteRows = try Row.fetchAll(db, sql: "SELECT * FROM notes x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
             let conflictRows = try Row.fetchAll(db, sql: "SELECT * FROM conflicts x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
+            let eventRows = try Self.workflowEvents(db, since: cursor, limit: limit + 1, viewer: viewer)
 
-            enum Item { case article(Article), note(Row), conflict(Row) }
+            enum Item { case article(Article), note(Row), conflict(Row), event(Row) }
             var items: [(Int64, Int, Item)] = []
             items += articleRows.map { ($0.seq, 0, .article($0.article)) }
             items += conflictRows.map { ($0["seq"], 1, .conflict($0)) }
             items += noteRows.map { ($0["seq"], 2, .note($0)) }
+            items += eventRows.map { ($0["seq"], 3, .event($0)) }
             items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
             // A stream that was cut at `limit + 1` rows bounds how far the merged page can go.
             var horizon = Int64.max
             if articleRows.count > limit { horizon = articleRows[limit].seq }
-            for rows in [noteRows, conflictRows] where rows.count > limit {
+            for rows in [noteRows, conflictRows, eventRows] where rows.count > limit {
                 horizon = min(horizon, rows[limit]["seq"] as Int64)
             }
             var truncated = false
@@ -211,6 +213,12 @@ extension SQLiteArchive {
                     let note = try ContentRows.note(row)
                     bytes += note.text.utf8.count
                     page.notes.append(note)
+                case .event(let row):
+                    if let kind = ArticleEvent.Kind(recorded: row["kind"]), let id = ArticleID(row["article_id"] as String) {
+                        page.events.append(ArticleEvent(
+                            seq: row["seq"], articleID: id, kind: kind, actor: row["actor"],
+                            revision: (row["revision"] as String?).flatMap(RevisionID.init), at: Timestamp.date(milliseconds: row["at"])))
+                    }
                 }
                 page.nextCursor = seq
                 taken += 1
@@ -218,6 +226,22 @@ extension SQLiteArchive {
             if truncated { page.hasMore = true }
             return page
         }
+    }
+
+    /// Workflow events after `cursor` of the articles `viewer` sees in full, oldest first.
+    static func workflowEvents(_ db: Database, since cursor: Int64, limit: Int, viewer: ChangeApplier.Actor) throws -> [Row] {
+        let workflow = "(e.kind = 'create' OR e.kind = 'delete' OR e.kind = 'undelete' OR e.kind LIKE 'state:%')"
+        if viewer.role.canReview {
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT e.* FROM events e WHERE e.seq > ? AND \(workflow) ORDER BY e.seq LIMIT ?"), arguments: [cursor, limit])
+        }
+        // From the analyst's own articles, so that others' events are never read at all.
+        return try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT e.* FROM article_authors au JOIN articles a ON a.num = au.article_num JOIN events e ON e.article_id = a.id
+                WHERE au.name = ? AND e.seq > ? AND \(workflow) ORDER BY e.seq LIMIT ?
+                """),
+            arguments: [viewer.name, cursor, limit])
     }
 
     private static func approximateSize(_ r: Revision) -> Int {

@@ -40,13 +40,19 @@ extension ClientReplica {
         return try writer.write { db in
             let before = try Self.view(db, change.articleID, actor: actor, now: now)
             let categories = try Self.categories(db)
+            let rules = try Self.rules(db, actor: actor)
             let check = Replay.view(
                 article: before.article, head: before.head, openConflicts: try Self.openConflicts(db, change.articleID),
-                outbox: [change], actor: actor, categories: categories.isEmpty ? nil : categories, now: now)
+                outbox: [change], actor: actor, categories: categories.isEmpty ? nil : categories,
+                slugTaken: rules.slugTaken, userExists: rules.userExists, now: now)
             if let (_, error) = check.refused.first { throw error }
             try db.execute(
                 sql: "INSERT INTO outbox (change_id, article_id, change, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [change.id.description, change.articleID.description, try ContentRows.encoded(change), Timestamp.milliseconds(now)])
+            for conflict in change.resolves {
+                try db.execute(
+                    sql: "INSERT INTO outbox_resolves (change_id, conflict_id) VALUES (?, ?)", arguments: [change.id.description, conflict.description])
+            }
             return try Self.refreshView(db, change.articleID, actor: actor, now: now)
         }
     }
@@ -61,8 +67,28 @@ extension ClientReplica {
         let server = try serverArticle(db, id)
         let head = try server.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
         let outbox = try outboxEntries(db, article: id).map(\.change)
+        let rules = try rules(db, actor: actor)
         return Replay.view(
-            article: server, head: head, openConflicts: try openConflicts(db, id), outbox: outbox, actor: actor, now: now)
+            article: server, head: head, openConflicts: try openConflicts(db, id), outbox: outbox, actor: actor,
+            slugTaken: rules.slugTaken, userExists: rules.userExists, now: now)
+    }
+
+    /// The server's rules for slugs and co-authors, as far as this replica knows what they
+    /// depend on. Its lookups run inside the caller's transaction.
+    static func rules(_ db: Database, actor: ChangeApplier.Actor) throws -> (slugTaken: (String, ArticleID) -> Bool, userExists: (String) -> Bool) {
+        let users = Set(try String.fetchAll(db, sql: "SELECT name FROM users"))
+        let slugTaken: (String, ArticleID) -> Bool = { slug, id in
+            // As on the server: a live address (the slug of a published revision), or another
+            // article of this user's.
+            (try? Bool.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT EXISTS (SELECT 1 FROM articles a WHERE a.deleted = 0 AND a.id != ? AND (
+                        (a.slug = ? AND EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = a.num AND au.name = ?))
+                        OR (a.state != 'archived' AND EXISTS (SELECT 1 FROM revisions r WHERE r.id = a.published_revision AND r.slug = ?))))
+                    """),
+                arguments: [id.description, slug, actor.name, slug])) ?? false
+        }
+        return (slugTaken, { users.isEmpty || users.contains($0) })
     }
 
     /// Recomputes the stored view of an article (what list, show and search read).
@@ -132,14 +158,53 @@ extension ClientReplica {
         try writer.read { db in try Self.outboxEntries(db, unacknowledgedOnly: true) }
     }
 
-    public func rejectedChanges() throws -> [RejectedChange] {
+    /// A refusal of a change that carries no words of anyone's (a tag, a workflow step) says
+    /// nothing more once the server's article has moved on: it is dropped then. A refused change
+    /// with words stays until the person dismisses it (`galley refused --dismiss`).
+    static func forgetMootRefusals(_ db: Database, _ id: ArticleID, seq: Int64) throws {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT change_id, change FROM rejected_changes WHERE article_id = ? AND seq < ?"), arguments: [id.description, seq])
+        for row in rows where !(try ContentRows.decode(Change.self, row["change"])).carriesWords {
+            try db.execute(sql: "DELETE FROM rejected_changes WHERE change_id = ?", arguments: [row["change_id"] as String])
+        }
+    }
+
+    /// Forgets a refused change, named by its id or the start of it; returns it.
+    public func dismissRejected(_ prefix: String) throws -> RejectedChange {
+        try writer.write { db in
+            let matches = try Self.rejected(db).filter { $0.change.id.description.hasPrefix(prefix.lowercased()) }
+            guard matches.count == 1, let match = matches.first else {
+                throw GalleyError(matches.isEmpty ? .notFound : .ambiguousID, matches.isEmpty
+                    ? "No refused change '\(prefix)'; `galley refused` lists them."
+                    : "'\(prefix)' begins \(matches.count) refused changes; give more of its id.")
+            }
+            try db.execute(sql: "DELETE FROM rejected_changes WHERE change_id = ?", arguments: [match.change.id.description])
+            return match
+        }
+    }
+
+    static func rejected(_ db: Database) throws -> [RejectedChange] {
+        try Row.fetchAll(db, sql: "SELECT * FROM rejected_changes ORDER BY at").map { row in
+            RejectedChange(
+                change: try ContentRows.decode(Change.self, row["change"]), code: row["code"], message: row["message"],
+                at: Timestamp.date(milliseconds: row["at"]))
+        }
+    }
+
+    /// The workflow steps of an article, oldest first.
+    public func events(of id: ArticleID) throws -> [ArticleEvent] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM rejected_changes ORDER BY at").map { row in
-                RejectedChange(
-                    change: try ContentRows.decode(Change.self, row["change"]), code: row["code"], message: row["message"],
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE article_id = ? ORDER BY seq", arguments: [id.description]).compactMap { row in
+                guard let kind = ArticleEvent.Kind(rawValue: row["kind"]) else { return nil }
+                return ArticleEvent(
+                    seq: row["seq"], articleID: id, kind: kind, actor: row["actor"], revision: (row["revision"] as String?).flatMap(RevisionID.init),
                     at: Timestamp.date(milliseconds: row["at"]))
             }
         }
+    }
+
+    public func rejectedChanges() throws -> [RejectedChange] {
+        try writer.read { db in try Self.rejected(db) }
     }
 
     // MARK: Applying the server's answers
@@ -155,11 +220,12 @@ extension ClientReplica {
                 let change = try ContentRows.decode(Change.self, row["change"] as String)
                 touched.insert(change.articleID)
                 if result.status == .rejected {
+                    let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM server_articles WHERE article_id = ?", arguments: [change.articleID.description]) ?? 0
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO rejected_changes (change_id, article_id, change, code, message, at) VALUES (?, ?, ?, ?, ?, ?)",
+                        sql: "INSERT OR REPLACE INTO rejected_changes (change_id, article_id, change, code, message, at, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         arguments: [
                             change.id.description, change.articleID.description, row["change"] as String, result.error?.code ?? "rejected",
-                            result.error?.message ?? "The server refused the change.", Timestamp.milliseconds(now),
+                            result.error?.message ?? "The server refused the change.", Timestamp.milliseconds(now), seq,
                         ])
                     try db.execute(sql: "DELETE FROM outbox WHERE change_id = ?", arguments: [change.id.description])
                 } else {
@@ -184,6 +250,7 @@ extension ClientReplica {
                 try ContentRows.insert(db, pulled.head)
                 if let published = pulled.published { try ContentRows.insert(db, published) }
                 try Self.saveServerArticle(db, pulled.article, seq: pulled.seq)
+                try Self.forgetMootRefusals(db, pulled.article.id, seq: pulled.seq)
                 // The server's state now includes every change it had answered for this article.
                 try db.cachedStatement(sql: "DELETE FROM outbox WHERE article_id = ? AND acknowledged = 1").execute(arguments: [id.description])
                 if pending.contains(id.description) {
@@ -198,6 +265,10 @@ extension ClientReplica {
                 touched.insert(conflict.articleID)
             }
             for note in page.notes { try ContentRows.insert(db, note, seq: 0) }
+            for event in page.events {
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO events (seq, article_id, kind, actor, revision, at) VALUES (?, ?, ?, ?, ?, ?)")
+                    .execute(arguments: [event.seq, event.articleID.description, event.kind.rawValue, event.actor, event.revision?.hex, Timestamp.milliseconds(event.at)])
+            }
             for id in touched { try Self.refreshView(db, id, actor: actor, now: now) }
             try db.execute(
                 sql: "UPDATE sync_state SET cursor = ?, epoch = ? WHERE id = 1", arguments: [page.nextCursor, page.epoch])
@@ -214,6 +285,7 @@ extension ClientReplica {
             try db.execute(sql: "DELETE FROM server_articles")
             try db.execute(sql: "DELETE FROM conflicts")
             try db.execute(sql: "DELETE FROM notes")
+            try db.execute(sql: "DELETE FROM events")
             try ContentRows.deleteAll(db)
             try db.execute(sql: "UPDATE sync_state SET cursor = 0, epoch = NULL WHERE id = 1")
             let ids = try String.fetchAll(db, sql: "SELECT DISTINCT article_id FROM outbox").compactMap(ArticleID.init)
@@ -302,9 +374,20 @@ extension ClientReplica {
         }
     }
 
-    /// Articles as the replica shows them, newest change first.
-    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil, limit: Int = 1000) throws -> [Article] {
-        try writer.read { db in
+    /// A filter on the replica's articles (all of them by default).
+    public struct Filter: Sendable {
+        public var state: ArticleState?
+        public var tag: String?
+        public var category: String?
+        public var author: String?
+        public init(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil) {
+            self.state = state
+            self.tag = tag
+            self.category = category
+            self.author = author
+        }
+
+        var sql: (String, StatementArguments) {
             var conditions = ["a.deleted = 0"]
             var arguments: StatementArguments = []
             if let state {
@@ -323,24 +406,55 @@ extension ClientReplica {
                 conditions.append("EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = a.num AND au.name = ?)")
                 arguments += [author]
             }
-            arguments += [limit]
+            return (conditions.joined(separator: " AND "), arguments)
+        }
+    }
+
+    /// Articles as the replica shows them, newest change first: `limit` of them after `offset`.
+    public func list(_ filter: Filter = Filter(), limit: Int = Int.max, offset: Int = 0) throws -> [Article] {
+        try writer.read { db in
+            let (sql, arguments) = filter.sql
+            var all = arguments
+            all += [Int64(clamping: limit), offset]
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM articles a WHERE \(conditions.joined(separator: " AND ")) ORDER BY a.updated_at DESC, a.num DESC LIMIT ?",
-                arguments: arguments
+                db, sql: "SELECT * FROM articles a WHERE \(sql) ORDER BY a.updated_at DESC, a.num DESC LIMIT ? OFFSET ?", arguments: all
             ).map(ContentRows.article)
         }
     }
 
+    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil, limit: Int = Int.max) throws -> [Article] {
+        try list(Filter(state: state, tag: tag, category: category, author: author), limit: limit)
+    }
+
+    /// How many articles `filter` lets through.
+    public func count(_ filter: Filter = Filter()) throws -> Int {
+        try writer.read { db in
+            let (sql, arguments) = filter.sql
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles a WHERE \(sql)", arguments: arguments) ?? 0
+        }
+    }
+
+    /// What "open" means here: not settled on the server, and not by a change waiting to go there.
+    static let stillOpen = "resolved_by IS NULL AND id NOT IN (SELECT conflict_id FROM outbox_resolves)"
+
     /// Every open conflict in the replica.
     public func openConflicts() throws -> [Conflict] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM conflicts WHERE resolved_by IS NULL ORDER BY created_at, id").map(ContentRows.conflict)
+            try Row.fetchAll(db, sql: "SELECT * FROM conflicts WHERE \(Self.stillOpen) ORDER BY created_at, id").map(ContentRows.conflict)
         }
     }
 
     /// Open conflicts (indexed; cheap whatever the replica's size).
     public func openConflictCount() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE resolved_by IS NULL") ?? 0 }
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE \(Self.stillOpen)") ?? 0 }
+    }
+
+    /// The server's user names (for co-authors offline).
+    public func setUsers(_ names: [String]) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM users")
+            for name in names { try db.execute(sql: "INSERT OR IGNORE INTO users (name) VALUES (?)", arguments: [name]) }
+        }
     }
 
     /// Counts for `galley status`.
@@ -349,7 +463,7 @@ extension ClientReplica {
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acknowledged = 0") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acknowledged = 1") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE resolved_by IS NULL") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE \(Self.stillOpen)") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejected_changes") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles WHERE deleted = 0") ?? 0
             )

@@ -78,31 +78,49 @@ public final class ClientReplica: Sendable {
         try writer.read { db in try ContentRows.revision(db, id: id) }
     }
 
+    /// Keeps a revision fetched from the server (one a review is read against, say).
+    public func store(_ revision: Revision) throws {
+        try writer.write { db in try ContentRows.insert(db, revision) }
+    }
+
     public func revisions(of id: ArticleID) throws -> [Revision] {
         try writer.read { db in try ContentRows.revisions(db, article: id) }
     }
 
+    /// An article's conflicts; open ones are those neither the server nor the outbox settled.
     public func conflicts(of id: ArticleID, openOnly: Bool = true) throws -> [Conflict] {
-        try writer.read { db in try ContentRows.conflicts(db, article: id, openOnly: openOnly) }
+        try writer.read { db in
+            let all = try ContentRows.conflicts(db, article: id, openOnly: openOnly)
+            guard openOnly else { return all }
+            let settled = Set(try String.fetchAll(
+                db, sql: "SELECT r.conflict_id FROM outbox_resolves r JOIN outbox o ON o.change_id = r.change_id WHERE o.article_id = ?",
+                arguments: [id.description]))
+            return all.filter { !settled.contains($0.id.description) }
+        }
     }
 
     public func notes(of id: ArticleID) throws -> [ReviewNote] {
         try writer.read { db in try ContentRows.notes(db, article: id) }
     }
 
-    /// Full-text search over the local replica, offline.
-    public func search(_ text: String, limit: Int = 50) throws -> [Article] {
+    /// Full-text search over the local replica, offline: the best `limit` matches after
+    /// `offset`, and how many match in all.
+    public func search(_ text: String, limit: Int = 50, offset: Int = 0) throws -> (articles: [Article], total: Int) {
         let match = try SQLiteArchive.matchExpression(text)
         return try writer.read { db in
             do {
-                return try Row.fetchAll(
+                let articles = try Row.fetchAll(
                     db,
                     sql: """
                         SELECT a.* FROM articles_fts f JOIN articles a ON a.num = f.rowid
                         WHERE articles_fts MATCH ? AND a.deleted = 0
-                        ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0, 6.0) LIMIT ?
-                        """, arguments: [match, limit]
+                        ORDER BY bm25(articles_fts, 10.0, 4.0, 1.0, 6.0) LIMIT ? OFFSET ?
+                        """, arguments: [match, Int64(clamping: limit), offset]
                 ).map(ContentRows.article)
+                let total = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM articles_fts f JOIN articles a ON a.num = f.rowid WHERE articles_fts MATCH ? AND a.deleted = 0",
+                    arguments: [match]) ?? 0
+                return (articles, total)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
             }

@@ -65,6 +65,33 @@ enum ReplicaSchema {
         migrator.registerMigration("v4: full-text index written by the store") { db in
             try ContentSchema.dropIndexTriggers(db)
         }
+        migrator.registerMigration("v5: local resolutions, users") { db in
+            try db.execute(sql: """
+                -- Conflicts that a change in the outbox settles: no longer open here, though the
+                -- server has not heard yet. A refused change takes its resolutions with it.
+                CREATE TABLE outbox_resolves (
+                    change_id TEXT NOT NULL REFERENCES outbox(change_id) ON DELETE CASCADE,
+                    conflict_id TEXT NOT NULL
+                );
+                CREATE INDEX outbox_resolves_conflict ON outbox_resolves(conflict_id);
+                CREATE INDEX outbox_resolves_change ON outbox_resolves(change_id);
+                -- The server's user names, so that co-authors are checked offline.
+                CREATE TABLE users (name TEXT PRIMARY KEY);
+                -- The server's sequence number of the article when the change was refused: a
+                -- refusal that carries no words is forgotten once a later state arrives.
+                ALTER TABLE rejected_changes ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                -- Workflow steps of the articles this user may see in full, for `galley log`.
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY,
+                    article_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    revision TEXT,
+                    at INTEGER NOT NULL
+                );
+                CREATE INDEX events_article ON events(article_id, seq);
+                """)
+        }
         return migrator
     }
 }
