@@ -82,16 +82,19 @@ public struct TerminalSession {
         deadline = time.time() + req["timeout"]
         failure = None
         def pump(wait):
+            """Reads what the program wrote: True if something came, None if nothing did in `wait`
+            seconds, False once the terminal is closed."""
             global out
             r, _, _ = select.select([fd], [], [], wait)
-            if r:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    return False
-                if not chunk:
-                    return False
-                out += chunk
+            if not r:
+                return None
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            out += chunk
             return True
         def stopped():
             try:
@@ -124,13 +127,14 @@ public struct TerminalSession {
                     if stopped():
                         failure = "the program was stopped by the terminal (state T) while waiting for %r" % step["wait"]
                         break
-                    if not pump(0.1):
+                    if pump(0.1) is False:
                         failure = "the program ended while waiting for %r" % step["wait"]
                         break
             elif "type" in step:
+                # Keep reading while typing: a program whose output is not read stops reading input.
                 for ch in step["type"].encode():
                     os.write(fd, bytes([ch]))
-                    time.sleep(0.005)
+                    pump(0.005)
             elif "pause" in step:
                 end = time.time() + step["pause"]
                 while time.time() < end:
@@ -148,7 +152,7 @@ public struct TerminalSession {
                 failure = "the program was stopped by the terminal (state T)"
                 break
             pump(0.1)
-        while pump(0.05):
+        while pump(0.05) is True:
             pass
         if status is None:
             os.kill(pid, signal.SIGKILL)
