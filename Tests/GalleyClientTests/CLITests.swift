@@ -134,6 +134,52 @@ import Testing
         #expect(r.status == 0 && r.stdout.contains("Twin 0"))
     }
 
+    @Test func versionsRefusalsPagesAndPluralsReadAsAPersonExpects() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let dir = Self.temp("cli-small")
+        let ws = dir.appendingPathComponent("desk")
+        var r = try runGalley(["--version"], in: dir)
+        #expect(r.status == 0 && r.stdout == GalleyVersion.string + "\n", "\(r)")
+        r = try runGalley(["--version"], in: dir, program: "galley-server")
+        #expect(r.status == 0 && r.stdout == GalleyVersion.string + "\n", "\(r)")
+
+        // A duplicate user is an error with its reason, not a usage error.
+        let data = ["GALLEY_DATA_DIR": server.dataDir.path]
+        r = try runGalley(["user", "add", "anna", "--password-stdin"], in: dir, environment: data, stdin: "anna-password-1\n", program: "galley-server")
+        #expect(r.status == 0, "\(r)")
+        r = try runGalley(["user", "add", "anna", "--password-stdin"], in: dir, environment: data, stdin: "anna-password-2\n", program: "galley-server")
+        #expect(r.status == 1 && r.stderr.contains("already a user named 'anna'") && !r.stderr.contains("USAGE"), "\(r)")
+
+        _ = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:\(server.port)"], in: dir)
+        _ = try runGalley(["login", "--user", "anna", "--password-stdin"], in: ws, stdin: "anna-password-1\n")
+        // Offline the workspace does not know the categories yet: the server refuses, sync says so.
+        r = try runGalley(["new", "--title", "Sport", "--category", "sports"], in: ws)
+        #expect(r.status == 0, "\(r)")
+        r = try runGalley(["sync"], in: ws)
+        #expect(r.status == 5 && r.stdout.contains("1 refused") && r.stdout.contains("galley refused"), "a refusal is not a success: \(r)")
+        r = try runGalley(["refused"], in: ws)
+        let refusedID = try #require(r.stdout.split(separator: " ").first.map(String.init), "\(r)")
+        r = try runGalley(["refused", refusedID], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("title: Sport"), "\(r)")
+        r = try runGalley(["refused", refusedID, "--dismiss"], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("Dismissed"), "\(r)")
+
+        for n in 0..<3 { _ = try runGalley(["new", "--title", "Piece \(n)"], in: ws) }
+        r = try runGalley(["sync"], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("pushed 3") && r.stdout.contains("pulled 3 articles"), "\(r)")
+        _ = try runGalley(["new", "--title", "One more"], in: ws)
+        r = try runGalley(["sync"], in: ws)
+        #expect(r.stdout.contains("pulled 1 article.") , "\(r)")
+        r = try runGalley(["list", "--limit", "2"], in: ws)
+        #expect(r.stdout.split(separator: "\n").count == 3 && r.stdout.contains("Showing 1–2 of 4. More: galley list --offset 2"), "\(r)")
+        r = try runGalley(["list", "--limit", "2", "--json"], in: ws)
+        #expect(r.stderr.contains("Showing 1–2 of 4"), "the note goes to stderr beside JSON: \(r)")
+        #expect(((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [Any])?.count == 2)
+        r = try runGalley(["list", "--all"], in: ws)
+        #expect(r.stdout.split(separator: "\n").count == 4 && !r.stdout.contains("Showing"), "\(r)")
+    }
+
     @Test func aPullBrokenOffWhenTheServerDiesCompletesOnTheNextSync() async throws {
         let server = try Self.server()
         defer { server.stop() }

@@ -164,9 +164,9 @@ public struct CLIResult: Sendable, CustomStringConvertible {
 }
 
 /// Runs the built `galley` with arguments in `directory`.
-public func runGalley(_ arguments: [String], in directory: URL, environment extra: [String: String] = [:], stdin: String? = nil) throws -> CLIResult {
+public func runGalley(_ arguments: [String], in directory: URL, environment extra: [String: String] = [:], stdin: String? = nil, program: String = "galley") throws -> CLIResult {
     let process = Process()
-    process.executableURL = ServerProcess.binary("galley")
+    process.executableURL = ServerProcess.binary(program)
     process.arguments = arguments
     process.currentDirectoryURL = directory
     var env = ProcessInfo.processInfo.environment
