@@ -105,9 +105,10 @@ public struct StaticSite: Sendable {
         return Report(pages: pages, articles: articles.count, images: images)
     }
 
-    /// The page with every site address (`href="/…"`, `src="/…"`) made relative to where the page
-    /// is, and folder addresses pointing at their `index.html`: the folder then works opened from
-    /// disk, copied anywhere or served under any path, styles and images included.
+    /// The page with every site address (`href="/…"`, `src="/…"`, in the templates and in the
+    /// article's own Markdown) made relative to where the page is, and folder addresses pointing
+    /// at their `index.html`: the folder then works opened from disk, copied anywhere or served
+    /// under any path, styles and images included.
     static func relativeLinks(_ html: String, depth: Int) -> String {
         let up = String(repeating: "../", count: depth)
         var out = ""
@@ -123,7 +124,13 @@ public struct StaticSite: Sendable {
                 out += rest[range.lowerBound..<close]  // another host's address
             } else {
                 var target = up + value.dropFirst()
-                if target.isEmpty || target.hasSuffix("/") { target += "index.html" }
+                // A page's address names a folder (`/articles/x/`, or `/articles/x` as the server
+                // spells it); files have an extension (`/style.css`, `/media/….png`).
+                if target.isEmpty || target.hasSuffix("/") {
+                    target += "index.html"
+                } else if !(target.split(separator: "/").last ?? "").contains(".") {
+                    target += "/index.html"
+                }
                 out += "\(attribute)=\"\(target)"
             }
             rest = rest[close...]
