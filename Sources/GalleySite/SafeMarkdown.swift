@@ -30,27 +30,29 @@ public enum SafeMarkdown {
                 out += line + "\n"
                 continue
             }
+            // By scalar: a `<` with a combining mark after it is still a `<` (see `escape`).
             var inCode = false
-            var i = line.startIndex
-            while i < line.endIndex {
-                let c = line[i]
+            let scalars = line.unicodeScalars
+            var kept = String.UnicodeScalarView()
+            var i = scalars.startIndex
+            while i < scalars.endIndex {
+                let c = scalars[i]
                 if c == "`" { inCode.toggle() }
                 if c == "<" && !inCode {
                     // Every `<` that does not open an autolink is text: Ink takes `<` before
                     // anything (`<<b>`, `<3`) for the start of raw HTML and swallows the rest.
-                    let next = line[line.index(after: i)...]
-                    let lower = next.prefix(8).lowercased()
+                    let lower = String(String.UnicodeScalarView(scalars[scalars.index(after: i)...].prefix(8))).lowercased()
                     let isAutolink = lower.hasPrefix("http://") || lower.hasPrefix("https:/") || lower.hasPrefix("mailto:")
                     if !isAutolink {
-                        out += "&lt;"
-                        i = line.index(after: i)
+                        kept.append(contentsOf: "&lt;".unicodeScalars)
+                        i = scalars.index(after: i)
                         continue
                     }
                 }
-                out.append(c)
-                i = line.index(after: i)
+                kept.append(c)
+                i = scalars.index(after: i)
             }
-            out += "\n"
+            out += String(kept) + "\n"
         }
         if !markdown.hasSuffix("\n"), out.hasSuffix("\n") { out.removeLast() }
         return out
@@ -68,20 +70,23 @@ public enum HTMLSanitizer {
         "a": ["href", "title"], "img": ["src", "alt", "title"], "ol": ["start"], "th": ["align"], "td": ["align"],
     ]
 
+    /// Escapes by Unicode scalar, not by character: `<` followed by a combining mark is one
+    /// Swift `Character` but still a `<` to every HTML and XML parser, and a `"` so joined would
+    /// end an attribute value.
     public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for ch in text {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
+        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": out.append(contentsOf: "&#39;".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     /// Whether an address may appear in href/src: no script schemes, whatever the spelling.
@@ -96,19 +101,21 @@ public enum HTMLSanitizer {
         return ["http", "https", "mailto"].contains(String(scheme))
     }
 
+    /// Tags are found by scalar, as a browser finds them (see `escape`).
     public static func clean(_ html: String) -> String {
         var out = ""
         out.reserveCapacity(html.utf8.count)
-        var i = html.startIndex
-        while i < html.endIndex {
-            guard html[i] == "<", let close = html[i...].firstIndex(of: ">") else {
-                if html[i] == "<" { out += "&lt;" } else if html[i] == ">" { out += "&gt;" } else { out.append(html[i]) }
-                i = html.index(after: i)
+        let scalars = html.unicodeScalars
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            guard scalars[i] == "<", let close = scalars[i...].firstIndex(of: ">") else {
+                if scalars[i] == "<" { out += "&lt;" } else if scalars[i] == ">" { out += "&gt;" } else { out.unicodeScalars.append(scalars[i]) }
+                i = scalars.index(after: i)
                 continue
             }
-            let inner = html[html.index(after: i)..<close]
-            out += filterTag(String(inner)) ?? escape(String(html[i...close]))
-            i = html.index(after: close)
+            let inner = String(String.UnicodeScalarView(scalars[scalars.index(after: i)..<close]))
+            out += filterTag(inner) ?? escape(String(String.UnicodeScalarView(scalars[i...close])))
+            i = scalars.index(after: close)
         }
         return out
     }

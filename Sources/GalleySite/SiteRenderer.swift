@@ -17,6 +17,9 @@ public struct SiteRenderer: Sendable {
         self.links = links
         self.timeZone = timeZone
         self.hasSearch = hasSearch
+        // Mustache's own HTML escaping goes by Character and so misses a `<` or `"` that a
+        // combining mark follows; the templates name this content type instead.
+        MustacheContentTypes.register(ScalarHTML(), named: "GALLEY_HTML")
         var library = MustacheLibrary()
         for (name, bytes) in [("layout", PackageResources.layout_mustache), ("article", PackageResources.article_mustache), ("list", PackageResources.list_mustache)] {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)
@@ -141,4 +144,10 @@ public struct SiteRenderer: Sendable {
         }
         return out + "</feed>\n"
     }
+}
+
+/// HTML escaping by Unicode scalar (``HTMLSanitizer/escape(_:)``), for every `{{value}}` in the
+/// site's templates (`{{% CONTENT_TYPE: GALLEY_HTML}}` at the top of each).
+struct ScalarHTML: MustacheContentType {
+    func escapeText(_ text: String) -> String { HTMLSanitizer.escape(text) }
 }

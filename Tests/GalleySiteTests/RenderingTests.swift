@@ -115,3 +115,18 @@ import FoundationXML
     }
 }
 
+
+@Suite struct EscapingTests {
+    /// `<` or `"` followed by a combining mark is one Swift Character but two scalars to a
+    /// browser: escaping by Character left a quote that ended an attribute, and ill-formed XML.
+    @Test func markupFollowedByACombiningMarkIsEscapedInPagesAndFeeds() throws {
+        let hostile = "x\"\u{301} onmouseover=alert(1) <\u{301}b>&\u{301}"
+        let article = RenderingTests.article(hostile, slug: "hostile", lead: hostile)
+        let page = RenderingTests.renderer.articlePage(article, similar: [], trends: [], categories: [])
+        #expect(page.contains("x&quot;\u{301} onmouseover=alert(1) &lt;\u{301}b&gt;&amp;\u{301}"))
+        #expect(!page.unicodeScalars.split(separator: "\"").contains { $0.first == "\u{301}" }, "no quote ends an attribute before a mark")
+        let feed = RenderingTests.renderer.atom(title: "Feed", selfPath: "/feed.atom", alternatePath: "/", articles: [article])
+        #expect(XMLParser(data: Data(feed.utf8)).parse(), "the feed is well-formed")
+        #expect(!SafeMarkdown.html("a <\u{301}script> b\n").unicodeScalars.split(separator: "<").dropFirst().contains { $0.first == "\u{301}" })
+    }
+}
