@@ -138,8 +138,7 @@ try:
             credit = [p.text for p in card.find_elements(By.CSS_SELECTOR, ".credit")]
             want_image = target["image"] and target["state"] != "retracted"
             if want_image and (not imgs or not imgs[0].get_attribute("src").endswith(target["image"].split("/")[-1])):
-                if "/articles/" in url:  # similar-article cards show pictures; list cards need not
-                    fail("%s: the card of %s lacks its picture" % (url, slug))
+                fail("%s: the card of %s lacks its picture" % (url, slug))
             if not want_image and imgs:
                 fail("%s: the card of %s shows a picture it does not have: %s" % (url, slug, imgs[0].get_attribute("src")))
             want_credit = ["Image: " + target["imageCredit"]] if want_image and target["imageCredit"] else []

@@ -67,7 +67,7 @@ struct Edit: AsyncParsableCommand {
             let article = try app.find(id)
             if let from {
                 let document = try ArticleDocument.parse(try readText(from), source: from)
-                if let saved = try app.save(document, to: article) { print("Saved \(saved.id.short).") } else { print("No changes.") }
+                if let saved = try app.save(document, to: article) { print(Terminal.saved(article, saved)) } else { print("No changes.") }
                 return
             }
             if title == nil && lead == nil && category == nil && slug == nil && image == nil && credit == nil && bodyFile == nil {
@@ -76,10 +76,11 @@ struct Edit: AsyncParsableCommand {
                     Terminal.error("\(error.message)\nYour text is kept in \(rescue.path).")
                     return Terminal.ask("Re-open the editor to fix it?")
                 }) {
-                case .saved(let saved): print("Saved \(saved.id.short) (\(saved.state.rawValue)); it goes to the server on the next sync.")
+                case .saved(let saved): print(Terminal.saved(article, saved))
                 case .unchanged: print("No changes.")
                 case .rescued(let url, let error):
-                    throw GalleyError(error.code, "\(error.message)\nNothing was saved as a change; your text is in \(url.path). Fix it and run `galley edit \(article.id.short) --from \(url.path)`, or edit again.")
+                    // The reason was shown when the editor closed; now what to do.
+                    throw GalleyError(error.code, "Nothing was saved as a change; your text is in \(url.path). Fix it and run `galley edit \(article.id.short) --from \(url.path)`, or edit again.")
                 }
                 return
             }
@@ -91,7 +92,7 @@ struct Edit: AsyncParsableCommand {
             if let image { doc.image = image }
             if let credit { doc.credit = credit }
             if let bodyFile { doc.body = try readText(bodyFile) }
-            if let saved = try app.save(doc, to: article) { print("Saved \(saved.id.short).") } else { print("No changes.") }
+            if let saved = try app.save(doc, to: article) { print(Terminal.saved(article, saved)) } else { print("No changes.") }
         }
     }
 }
@@ -115,6 +116,7 @@ struct Show: AsyncParsableCommand {
             print(Terminal.dim(meta.joined(separator: " · ")))
             if !a.content.sortedTags.isEmpty { print(Terminal.dim("#" + a.content.sortedTags.joined(separator: " #"))) }
             print(Terminal.dim("revision \(a.headRevision.short)\(a.publishedRevision.map { $0 == a.headRevision ? " (published)" : "; published \($0.short)" } ?? "")"))
+            if !a.content.image.isEmpty { print(Terminal.dim("image \(a.content.image)\(a.content.imageCredit.isEmpty ? "" : " · Image: \(a.content.imageCredit)")")) }
             if !a.content.lead.isEmpty { print("\n" + Terminal.bold(a.content.lead)) }
             print("\n" + a.content.body)
             if !view.conflicts.isEmpty { print(Terminal.red("\(view.conflicts.count) open conflict(s): galley conflicts; galley resolve \(a.id.short)")) }
@@ -261,7 +263,7 @@ struct Log: AsyncParsableCommand {
                     print("\(blank)  \(Terminal.localTime(e.at))  \(Terminal.pad(e.actor, 10))  \(Terminal.bold(step))\(e.revision.map { " " + $0.short } ?? "")")
                 case .note(let n):
                     let text = n.text.split(separator: "\n").first.map(String.init) ?? ""
-                    print("\(blank)  \(Terminal.localTime(n.createdAt))  \(Terminal.pad(n.author, 10))  \(Terminal.dim("note: "))\(text.count > 70 ? text.prefix(70) + "…" : text)")
+                    print("\(blank)  \(Terminal.localTime(n.createdAt))  \(Terminal.pad(n.author, 10))  \(Terminal.dim("note: "))\(text.count > 100 ? text.prefix(99) + "…" : text)")
                 }
             }
         }
@@ -347,8 +349,10 @@ struct Attach: AsyncParsableCommand {
     func run() async throws {
         try await perform {
             let app = try options.open()
-            let article = try app.attach(try app.find(id), imageAt: file, credit: credit)
+            let before = try app.find(id)
+            let article = try app.attach(before, imageAt: file, credit: credit)
             print("Attached \(article.content.image) to \(article.id.short); it is uploaded on the next sync.")
+            if before.state != article.state { print(Terminal.saved(before, article)) }
         }
     }
 }
@@ -369,7 +373,7 @@ struct Site: AsyncParsableCommand {
             try await perform {
                 let report = try await options.open().buildSite(to: URL(fileURLWithPath: directory), siteName: name, baseURL: baseURL, trendsCategory: trends)
                 if output.json { return try Terminal.json(report) }
-                print("Wrote \(report.pages) pages for \(report.articles) published articles (\(report.images) images) to \(directory); open \(directory)/index.html in a browser.")
+                print("Wrote \(report.pages) pages for \(Terminal.count(report.articles, "published article")) (\(Terminal.count(report.images, "image"))) to \(directory); open \(directory)/index.html in a browser.")
                 if report.missingImages > 0 {
                     Terminal.error("\(report.missingImages) image\(report.missingImages == 1 ? " is" : "s are") not in this workspace and could not be fetched from the server; run `galley site build` again when online.")
                 }

@@ -80,6 +80,19 @@ enum Terminal {
         return "\(yellow(article.id.short))  \(pad(state, 17))  \(article.content.title)\(tags)"
     }
 
+    /// A state as people read it: "changes requested", not `changes_requested`.
+    static func state(_ state: ArticleState) -> String { state.rawValue.replacingOccurrences(of: "_", with: " ") }
+
+    /// What saving a change did, including what it did to the article's review.
+    static func saved(_ before: Article, _ after: Article) -> String {
+        var line = "Saved \(after.id.short) (\(state(after.state))); it goes to the server on the next sync."
+        if before.state != after.state, after.state == .submitted {
+            line += " It was \(state(before.state)): the new text goes back to review"
+            line += before.publishedRevision != nil ? ", and readers see the published text until an editor approves and publishes the new one." : "."
+        }
+        return line
+    }
+
     /// "1 article", "2 articles".
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 

@@ -102,10 +102,17 @@ struct Conflicts: AsyncParsableCommand {
             for c in conflicts {
                 let title = (try? app.find(c.articleID.description))?.content.title ?? ""
                 print("\(Terminal.yellow(c.articleID.short))  \(Terminal.red(c.field.rawValue))  \(title)  \(Terminal.dim("pushed by \(c.author)"))")
-                if c.field != .deletion { print(Terminal.dim(try app.marked(c).split(separator: "\n").prefix(12).map { "    " + $0 }.joined(separator: "\n"))) }
+                if c.field == .deletion {
+                    let sides = try app.sides(c)
+                    print(Terminal.dim("    one side deletes the article, the other keeps it: ours \(sides.ours == "deleted" ? "deletes" : "keeps") it, theirs \(sides.theirs == "deleted" ? "deletes" : "keeps") it (it is kept now)"))
+                } else {
+                    print(Terminal.dim(try app.marked(c).split(separator: "\n", omittingEmptySubsequences: false).prefix(12).map { "    " + $0 }.joined(separator: "\n")))
+                }
             }
-            if !conflicts.isEmpty {
+            if conflicts.contains(where: { $0.field != .deletion }) {
                 print("Settle with: galley resolve ID (edit the markers in $EDITOR), or --take ours (this workspace's side) or --take theirs")
+            } else if !conflicts.isEmpty {
+                print("Settle with: galley resolve ID --take ours or --take theirs")
             }
         }
     }
@@ -165,9 +172,14 @@ func workflowStep(_ options: WorkspaceOptions, _ id: String, _ body: (GalleyApp,
 struct Refused: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Changes the server refused, with their text: list them, show one, or dismiss one you have dealt with.",
-        discussion: "A refused change that carries no words (a tag, a workflow step) is forgotten once the article moves on; one with words stays until dismissed.")
+        discussion: """
+            `galley refused ID` writes the refused words to standard output as a Markdown file with \
+            front matter (`galley refused ID > FILE.md`), ready for the command it names to send them \
+            again. A refused change that carries no words (a tag, a workflow step) is forgotten once the \
+            article moves on; one with words stays until dismissed.
+            """)
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The refused change (the start of its id, as listed).") var change: String?
+    @Argument(help: "The refused change (the start of its id, or of its article's), as listed.") var change: String?
     @Flag(help: "Forget the refused change (after copying what you need from it).") var dismiss = false
     @OptionGroup var output: OutputOptions
 
@@ -181,32 +193,31 @@ struct Refused: AsyncParsableCommand {
                 print("Dismissed the refused change \(gone.change.id.description.prefix(8)) of \(gone.change.articleID.short).")
                 return
             }
-            let all = try app.refused()
             if let change {
-                let matches = all.filter { $0.change.id.description.hasPrefix(change.lowercased()) }
-                guard matches.count == 1, let r = matches.first else {
-                    throw GalleyError(matches.isEmpty ? .notFound : .ambiguousID, matches.isEmpty ? "No refused change '\(change)'; `galley refused` lists them." : "'\(change)' begins \(matches.count) refused changes; give more of its id.")
-                }
+                let r = try app.refusal(change)
                 if output.json { return try Terminal.json(r.change) }
-                print(Terminal.bold("Refused \(Terminal.localTime(r.at)): \(r.message)"))
-                print(Terminal.dim("article \(r.change.articleID.short) · \(GalleyApp.describe(r.change)) · code \(r.code)"))
-                for field in [ContentField.title, .lead, .imageCredit, .category, .slug, .image] {
-                    if let value = r.change.set[field] { print("\n\(field.rawValue): \(value)") }
-                }
-                if let body = r.change.set.body { print("\nbody:\n\(body)") }
-                if let note = r.change.note { print("\nnote:\n\(note.text)") }
-                switch r.change.command {
-                case .requestChanges(let m), .retract(let m): print("\nmessage:\n\(m)")
-                default: break
+                FileHandle.standardError.write(Data("Refused \(Terminal.localTime(r.at)): \(r.message)\n".utf8))
+                if let (document, command) = try app.document(of: r) {
+                    FileHandle.standardError.write(Data("To send it again: galley refused \(change) > FILE.md, fix what the server refused, then \(command)\n".utf8))
+                    print(document.render(), terminator: "")
+                } else if let note = r.change.note {
+                    print(note.text)
+                } else if case .requestChanges(let m) = r.change.command {
+                    print(m)
+                } else if case .retract(let m) = r.change.command {
+                    print(m)
+                } else {
+                    print(GalleyApp.describe(r.change))
                 }
                 return
             }
+            let all = try app.refused()
             if output.json { return try Terminal.json(all.map(\.change)) }
             if all.isEmpty { print("No refused changes.") }
             for r in all {
-                print("\(Terminal.yellow(String(r.change.id.description.prefix(8))))  \(r.change.articleID.short)  \(GalleyApp.describe(r.change)): \(r.message)")
+                print("\(Terminal.yellow(String(r.change.id.description.prefix(8))))  article \(r.change.articleID.short)  \(GalleyApp.describe(r.change)): \(r.message)")
             }
-            if !all.isEmpty { print(Terminal.dim("Show one with `galley refused ID`; forget it with `galley refused ID --dismiss`.")) }
+            if !all.isEmpty { print(Terminal.dim("Show one with `galley refused ID` (its words, ready to send again); forget it with `galley refused ID --dismiss`.")) }
         }
     }
 }

@@ -86,6 +86,11 @@ public struct SiteLinks: Sendable {
     /// An absolute address when the base URL is known, else the path.
     public func absolute(_ path: String) -> String { (baseURL ?? "") + path }
 
+    /// A value for a query string (`?q=…`), as a form would send it.
+    public static func queryValue(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
+    }
+
     static func segment(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? s
     }

@@ -55,7 +55,7 @@ public struct SiteRenderer: Sendable {
         let hasCategory = !a.content.category.isEmpty
         let image: Any = !a.content.image.isEmpty && HTMLSanitizer.isSafeURL(a.content.image) ? a.content.image : false
         return [
-            "title": a.content.title, "url": links.article(a.content.slug), "lead": a.content.lead,
+            "title": a.content.title, "url": links.article(a.content.slug), "lead": a.content.lead.isEmpty ? false : a.content.lead,
             "publishedISO": Timestamp.format(a.publishedAt), "publishedShown": shown(a.publishedAt), "retracted": a.retracted,
             "category": hasCategory,
             "categoryURL": hasCategory ? links.category(a.content.category) : false,
@@ -88,13 +88,15 @@ public struct SiteRenderer: Sendable {
     /// A list of articles: the home page, a category, a tag, search results.
     public func listPage(
         heading: String, intro: String? = nil, path: String, articles: [SiteArticle], newer: String?, older: String?,
-        categories: [Category], query: String = "", feed: String? = nil, empty: String = "Nothing published here yet."
+        categories: [Category], query: String = "", feed: String? = nil, empty: String = "Nothing published here yet.",
+        homeLinks: Bool = false
     ) -> String {
         var context = page(title: heading == siteName ? siteName : "\(heading) — \(siteName)", canonical: path, categories: categories, query: query, feed: feed)
         context["heading"] = heading
         if let intro { context["intro"] = intro }
         context["articles"] = articles.map { card($0, categories: categories) }
         context["empty"] = empty
+        context["homeLinks"] = homeLinks
         if let newer { context["newer"] = newer }
         if let older { context["older"] = older }
         return library.render(context, withTemplate: "list") ?? ""
@@ -106,13 +108,14 @@ public struct SiteRenderer: Sendable {
         let heading = status == 404 ? "Not found" : status >= 500 ? "Something went wrong" : "This address cannot be shown"
         return listPage(
             heading: heading, intro: detail, path: path, articles: [], newer: nil, older: nil, categories: [],
-            empty: "Go to the home page, or search the archive.")
+            empty: "Where to go from here:", homeLinks: true)
     }
 
     /// An Atom 1.0 feed (RFC 4287) of `articles`, newest first.
     public func atom(title: String, selfPath: String, alternatePath: String, articles: [SiteArticle]) -> String {
         func x(_ s: String) -> String { HTMLSanitizer.escape(s) }
-        let updated = articles.map(\.updatedAt).max() ?? Date(timeIntervalSince1970: 0)
+        // An empty feed was last updated now, not in 1970.
+        let updated = articles.map(\.updatedAt).max() ?? Timestamp.canonical(Date())
         let feedID = links.baseURL.map { $0 + selfPath } ?? "urn:galley:feed:\(selfPath)"
         var out = """
             <?xml version="1.0" encoding="utf-8"?>

@@ -99,8 +99,9 @@ struct UserCommand: AsyncParsableCommand {
                 }
                 password = line
             }
+            let name = AccountRules.canonicalUserName(name)
             try await perform {
-                try AccountRules.checkUserName(name)
+                try AccountRules.checkNewUserName(name)
                 try AccountRules.checkPassword(password)
                 let hash = await Passwords.hash(password, cost: configuration.bcryptCost)
                 try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())))

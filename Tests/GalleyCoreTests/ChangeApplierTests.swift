@@ -141,8 +141,8 @@ import Testing
 
     @Test func theServerRefusesWhatTheRulesForbid() {
         var (world, id) = created()
-        // Another analyst, not an author.
-        #expect(world.apply(edit(world, .title, { $0 + "!" }, by: "boris"), by: boris, at: t0).error?.code == .notAuthor)
+        // Another analyst, not an author, of a draft he may not even see: as if it did not exist.
+        #expect(world.apply(edit(world, .title, { $0 + "!" }, by: "boris"), by: boris, at: t0).error?.code == .notFound)
         let publish = Change(articleID: id, baseRevision: world.head!.id, command: .publish(at: nil), author: "anna", replicaID: replica, createdAt: t0)
         #expect(world.apply(publish, by: anna, at: t0).error?.code == .notAllowed)
         var noPrevious = Change(articleID: id, baseRevision: world.head!.id, author: "anna", replicaID: replica, createdAt: t0)

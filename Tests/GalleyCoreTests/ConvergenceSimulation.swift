@@ -79,7 +79,7 @@ struct ConvergenceSimulation {
                 conflicts[cid]?.resolvedAt = clock
                 conflictSeq[cid] = seq
             }
-            if let note = outcome.note, notes[note.id] == nil {
+            for note in outcome.notes where notes[note.id] == nil {
                 notes[note.id] = note
                 noteSeq[note.id] = seq
             }

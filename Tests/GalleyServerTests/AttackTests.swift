@@ -362,3 +362,226 @@ import Testing
         }
     }
 }
+
+/// What attacking the server a second time found, each kept from coming back.
+@Suite struct SecondAttackTests {
+    static func create(_ client: some TestClientProtocol, _ title: String, by name: String, token: String, at: Date, tags: [String] = []) async throws -> Change {
+        let change = Make.create(title, body: "Para one.\n\nPara two.\n", by: name, tags: tags, at: at)
+        let result = try await client.push([change], token: token)[0]
+        #expect(result.status == .applied, "\(result)")
+        return change
+    }
+
+    @Test func aNonAuthorHearsOfADraftWhatHeWouldOfNothing() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let boris = try await client.login("boris")
+            let erik = try await client.login("erik")
+            let draft = try await Self.create(client, "Anna's draft", by: "anna", token: anna, at: fixture.environment.now)
+            let gone = try await Self.create(client, "Deleted draft", by: "anna", token: anna, at: fixture.environment.now)
+            let goneHead = try await client.article(gone.articleID, token: anna).headRevision
+            _ = try await client.push([Change(articleID: gone.articleID, baseRevision: goneHead, delete: true, author: "anna", replicaID: UUID(), createdAt: fixture.environment.now)], token: anna)
+            let live = try await Self.create(client, "Anna's live piece", by: "anna", token: anna, at: fixture.environment.now)
+            #expect(try await AttackTests.publish(client, live.articleID, author: anna, editor: erik).status == .ok)
+            let before = try await fixture.archive.latestSequence()
+            let anyBase = RevisionID(String(repeating: "ab", count: 32))!
+            var probes: [Change] = []
+            for id in [draft.articleID, gone.articleID] {
+                probes.append(Change(articleID: id, baseRevision: anyBase, author: "boris", replicaID: UUID(), createdAt: fixture.environment.now))
+                probes.append(Change(articleID: id, baseRevision: anyBase, command: .submit, author: "boris", replicaID: UUID(), createdAt: fixture.environment.now))
+                probes.append(Change(articleID: id, baseRevision: nil, set: .init(title: "Mine now"), author: "boris", replicaID: UUID(), createdAt: fixture.environment.now))
+            }
+            let nothing = ArticleID.generate(at: fixture.environment.now)
+            let unknown = try await client.push([Change(articleID: nothing, baseRevision: anyBase, author: "boris", replicaID: UUID(), createdAt: fixture.environment.now)], token: boris)[0]
+            for probe in probes {
+                let result = try await client.push([probe], token: boris)[0]
+                #expect(result.status == .rejected && result.headRevision == nil, "\(result)")
+                #expect(result.error?.code == "not_found", "a draft answers as nothing does: \(result.error?.code ?? "") vs \(unknown.error?.code ?? "")")
+            }
+            // A published article of someone else: seen, but not his to change; the head stays hidden.
+            let onLive = try await client.push([Change(articleID: live.articleID, baseRevision: anyBase, author: "boris", replicaID: UUID(), createdAt: fixture.environment.now)], token: boris)[0]
+            #expect(onLive.status == .rejected && onLive.error?.code == "not_author" && onLive.headRevision == nil, "\(onLive)")
+            #expect(try await fixture.archive.latestSequence() == before, "no event for a refused probe (the audit log records the refused steps: who tried what)")
+        }
+    }
+
+    @Test func userNamesAreOneFormAndOneCaseAndTheServersOwnNamesAreTaken() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let admin = try await client.login("admin")
+            #expect(try await client.call(.post, "/v1/users", token: admin, json: ["name": "rené", "role": "analyst", "password": "long-enough-1"]).status == .created)
+            for twin in ["rene\u{301}", "René", "RENÉ"] {
+                let reply = try await client.call(.post, "/v1/users", token: admin, json: ["name": twin, "role": "analyst", "password": "long-enough-2"])
+                #expect(reply.status == .conflict && reply.code == "already_exists", "\(twin.unicodeScalars.map(\.value)): \(reply.text)")
+            }
+            for reserved in ["scheduler", "system", "Scheduler"] {
+                let reply = try await client.call(.post, "/v1/users", token: admin, json: ["name": reserved, "role": "analyst", "password": "long-enough-3"])
+                #expect(reply.status == .badRequest && reply.json["field"] as? String == "name", "\(reserved): \(reply.text)")
+            }
+            // Typed decomposed at login, it is the same account.
+            let login = try await client.call(.post, "/v1/sessions", json: ["name": "rene\u{301}", "password": "long-enough-1"])
+            #expect(login.status == .created && (login.json["user"] as? [String: Any])?["name"] as? String == "rené", "\(login.text)")
+            // bcrypt reads 72 bytes: a password that only begins with the right one is wrong.
+            #expect(try await client.call(.post, "/v1/users", token: admin, json: ["name": "longpass", "role": "analyst", "password": String(repeating: "p", count: 72)]).status == .created)
+            let longer = try await client.call(.post, "/v1/sessions", json: ["name": "longpass", "password": String(repeating: "p", count: 72) + "anything"])
+            #expect(longer.status == .unauthorized, "\(longer.text)")
+        }
+    }
+
+    @Test func analystsLearnNothingFromRelatedIdsOrSearchOfOthersDrafts() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let boris = try await client.login("boris")
+            let erik = try await client.login("erik")
+            let draft = try await Self.create(client, "Narwhal draft of Anna's", by: "anna", token: anna, at: fixture.environment.now)
+            let live = try await Self.create(client, "Boris's live piece", by: "boris", token: boris, at: fixture.environment.now)
+            #expect(try await AttackTests.publish(client, live.articleID, author: boris, editor: erik).status == .ok)
+            var curate = Change(articleID: live.articleID, baseRevision: try await client.article(live.articleID, token: erik).headRevision,
+                                author: "erik", replicaID: UUID(), createdAt: fixture.environment.now)
+            curate.related = SetEdit(add: [draft.articleID])
+            #expect(try await client.push([curate], token: erik)[0].status == .applied)
+            #expect(try await client.article(live.articleID, token: boris).related.isEmpty, "Anna's draft id is not shown to Boris")
+            let (page, _) = try await client.pullAll(token: boris)
+            #expect(page.articles.allSatisfy { $0.article.related.isEmpty })
+            #expect(try await client.article(live.articleID, token: erik).related == [draft.articleID], "editors see the curation")
+
+            // Boris's own narwhal article is found whatever number of drafts of others use the word.
+            let mine = try await Self.create(client, "Narwhal notes of Boris", by: "boris", token: boris, at: fixture.environment.now)
+            func found() async throws -> [String] {
+                ((try await client.call(.get, "/v1/search?q=narwhal", token: boris)).json["articles"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            }
+            let alone = try await found()
+            for n in 0..<30 { _ = try await Self.create(client, "Narwhal \(n)", by: "anna", token: anna, at: fixture.environment.now) }
+            #expect(try await found() == alone && alone == [mine.articleID.description])
+        }
+    }
+
+    @Test func bylinesAndMessagesAreKept() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let boris = try await client.login("boris")
+            let erik = try await client.login("erik")
+            var joint = Make.create("Joint", body: "x\n", by: "boris", at: fixture.environment.now)
+            joint.authors = SetEdit(add: ["anna"])
+            _ = try await client.push([joint], token: boris)
+            let head = try await client.article(joint.articleID, token: anna).headRevision
+            var takeOff = Change(articleID: joint.articleID, baseRevision: head, author: "anna", replicaID: UUID(), createdAt: fixture.environment.now)
+            takeOff.authors = SetEdit(remove: ["boris"])
+            let refused = try await client.push([takeOff], token: anna)[0]
+            #expect(refused.status == .rejected && refused.error?.code == "not_allowed", "\(refused)")
+            #expect(try await client.article(joint.articleID, token: boris).authors == ["boris", "anna"])
+
+            _ = try await AttackTests.transition(client, joint.articleID, boris, ["kind": "submit"])
+            var both = Change(articleID: joint.articleID, baseRevision: head, command: .requestChanges(message: "MAIN REASON: the figures."),
+                              note: .init(text: "Minor: a typo."), author: "erik", replicaID: UUID(), createdAt: fixture.environment.now)
+            both.id = ChangeID()
+            #expect(try await client.push([both], token: erik)[0].status == .applied)
+            let notes = try await fixture.archive.notes(of: joint.articleID).map(\.text)
+            #expect(notes.contains("MAIN REASON: the figures.") && notes.contains("Minor: a typo."), "\(notes)")
+        }
+    }
+
+    @Test func misspeltFieldsRetriesAndInvisibleCharactersAreHandledAsPeopleMeanThem() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let id = ArticleID.generate(at: fixture.environment.now)
+            let misspelt = #"{"changes":[{"id":"\#(UUID())","articleId":"\#(id)","set":{"title":"T","titel":"Words"},"author":"anna","replicaId":"\#(UUID())","createdAt":"2027-01-15T08:00:00Z"}]}"#
+            let reply = try await client.call(.post, "/v1/sync/push", token: anna, raw: Data(misspelt.utf8))
+            #expect(reply.status == .badRequest && (reply.json["field"] as? String)?.hasSuffix("titel") == true, "\(reply.text)")
+            #expect(try await fixture.archive.article(id) == nil)
+
+            // An Idempotency-Key retry answers as the first time; a key that is not a UUID is refused.
+            let draft = try await Self.create(client, "Retried", by: "anna", token: anna, at: fixture.environment.now)
+            let key = UUID().uuidString
+            for _ in 0..<2 {
+                let note = try await client.call(.post, "/v1/articles/\(draft.articleID)/notes", token: anna, json: ["text": "Once."], headers: [.init("Idempotency-Key")!: key])
+                #expect(note.status == .created, "\(note.text)")
+                fixture.advance(1)
+            }
+            #expect(try await fixture.archive.notes(of: draft.articleID).count == 1)
+            let bad = try await client.call(.post, "/v1/articles/\(draft.articleID)/notes", token: anna, json: ["text": "Twice?"], headers: [.init("Idempotency-Key")!: "retry-1"])
+            #expect(bad.status == .badRequest, "\(bad.text)")
+
+            // Slugs and tags that look like others but hold invisible characters.
+            for (slug, tag) in [("published\u{200D}-piece", "a\u{200B}b"), ("published-piece\u{34F}", "x\u{FEFF}"), ("published-piec\u{E0065}e", "\u{2028}t")] {
+                var change = Make.create("Lookalike", body: "x\n", by: "anna", at: fixture.environment.now)
+                change.set.slug = slug
+                let result = try await client.push([change], token: anna)[0]
+                #expect(result.status == .rejected && ["slug_invalid", "text_invalid"].contains(result.error?.code ?? ""), "\(slug.unicodeScalars.map(\.value)): \(result)")
+                var tagged = Make.create("Tagged lookalike", body: "x\n", by: "anna", at: fixture.environment.now)
+                tagged.tags = SetEdit(add: [tag])
+                #expect(try await client.push([tagged], token: anna)[0].status == .rejected, "\(tag.unicodeScalars.map(\.value))")
+            }
+            // Limits count scalars, not what a reader sees as one character.
+            let heavy = Make.create("T" + String(repeating: "\u{301}", count: 400), body: "x\n", by: "anna", at: fixture.environment.now)
+            #expect(try await client.push([heavy], token: anna)[0].error?.code == "title_too_long")
+            // A chosen slug that is taken is refused, not changed behind the author's back.
+            var same = Make.create("Another", body: "x\n", by: "anna", at: fixture.environment.now)
+            same.set.slug = "retried"
+            #expect(try await client.push([same], token: anna)[0].error?.code == "slug_taken")
+            // No such day.
+            let feb31 = #"{"changes":[{"id":"\#(UUID())","articleId":"\#(ArticleID.generate(at: fixture.environment.now))","set":{"title":"T"},"author":"anna","replicaId":"\#(UUID())","createdAt":"2026-02-31T00:00:00Z"}]}"#
+            #expect(try await client.call(.post, "/v1/sync/push", token: anna, raw: Data(feb31.utf8)).status == .badRequest)
+            // Editing and deleting in one change is refused, not half done.
+            let head = try await client.article(draft.articleID, token: anna)
+            var both = Make.edit(head, by: "anna", at: fixture.environment.now) { $0 + "More.\n" }
+            both.delete = true
+            #expect(try await client.push([both], token: anna)[0].error?.code == "malformed")
+        }
+    }
+
+    @Test func aSecondSettlementOfAConflictDoesNotSilentlyLoseTheFirstChoice() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let boris = try await client.login("boris")
+            var joint = Make.create("Joint", body: "x\n", by: "anna", at: fixture.environment.now)
+            joint.authors = SetEdit(add: ["boris"])
+            _ = try await client.push([joint], token: anna)
+            let base = try await client.article(joint.articleID, token: anna)
+            _ = try await client.push([Make.edit(base, by: "anna", at: fixture.environment.now, .lead) { _ in "Anna's lead." }], token: anna)
+            _ = try await client.push([Make.edit(base, by: "boris", at: fixture.environment.now, .lead) { _ in "Boris's lead." }], token: boris)
+            let conflict = try #require(try await fixture.archive.conflicts(of: joint.articleID, openOnly: true).first)
+            let seen = try await client.article(joint.articleID, token: anna)
+            #expect(seen.content.lead == "Anna's lead.")
+            // Boris settles for his lead; Anna, who saw the same state, settles for keeping hers.
+            var his = Change(articleID: joint.articleID, baseRevision: seen.headRevision, resolves: [conflict.id], author: "boris", replicaID: UUID(), createdAt: fixture.environment.now)
+            his.set(.lead, to: "Boris's lead.", from: seen.content)
+            #expect(try await client.push([his], token: boris)[0].status == .applied)
+            let hers = Change(articleID: joint.articleID, baseRevision: seen.headRevision, resolves: [conflict.id], author: "anna", replicaID: UUID(), createdAt: fixture.environment.now)
+            let answer = try await client.push([hers], token: anna)[0]
+            #expect(answer.status == .conflict, "Anna hears that her choice met another: \(answer)")
+            let open = try await fixture.archive.conflicts(of: joint.articleID, openOnly: true)
+            #expect(open.count == 1 && open[0].theirs == "Anna's lead." && open[0].ours == "Boris's lead.", "\(open)")
+        }
+    }
+
+    @Test func readersFindWhatTheyTypeInAnyFormAndPageThroughAllResults() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let erik = try await client.login("erik")
+            let made = try await Self.create(client, "Мінск і новае супрацоўніцтва", by: "anna", token: anna, at: fixture.environment.now, tags: ["#Кітай"])
+            #expect(try await AttackTests.publish(client, made.articleID, author: anna, editor: erik).status == .ok)
+            let article = try await client.article(made.articleID, token: erik)
+            #expect(article.content.tags == ["кітай"], "tags are one case, without the #")
+            let decomposed = "мінск-і-новае-супрацоу\u{306}ніцтва"
+            #expect(try await client.call(.get, "/articles/" + decomposed.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!).status == .ok)
+            #expect(try await client.call(.get, "/tags/" + "Кітай".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!).status == .ok)
+            let search = try await client.call(.get, "/search?q=" + "супрацоу\u{306}ніцтва".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(search.text.contains("Мінск і новае"), "found whatever form the letters were typed in")
+            for n in 0..<25 {
+                let more = try await Self.create(client, "Potash report \(n)", by: "anna", token: anna, at: fixture.environment.now)
+                #expect(try await AttackTests.publish(client, more.articleID, author: anna, editor: erik).status == .ok)
+            }
+            let first = try await client.call(.get, "/search?q=potash").text
+            #expect(first.components(separatedBy: "<article class=\"card\">").count - 1 == 20 && first.contains("rel=\"next\""))
+            let second = try await client.call(.get, "/search?q=potash&page=2").text
+            #expect(second.components(separatedBy: "<article class=\"card\">").count - 1 == 5 && !second.contains("rel=\"next\""))
+        }
+    }
+}

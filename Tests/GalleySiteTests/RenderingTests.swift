@@ -13,7 +13,10 @@ import FoundationXML
 
     static func article(_ title: String, slug: String, body: String = "Body.\n", lead: String = "The lead.", credit: String = "", retracted: Bool = false) -> SiteArticle {
         SiteArticle(
-            id: ArticleID.generate(at: t), content: ArticleContent(title: title, lead: lead, body: body, category: "status", tags: ["china"], slug: slug, imageCredit: credit),
+            id: ArticleID.generate(at: t),
+            content: ArticleContent(
+                title: title, lead: lead, body: body, category: "status", tags: ["china"], slug: slug,
+                image: credit.isEmpty ? "" : "/media/\(String(repeating: "a", count: 64)).jpg", imageCredit: credit),
             authors: ["anna"], publishedAt: t, updatedAt: t, retracted: retracted, retractionMessage: retracted ? "The figures were wrong." : nil)
     }
 

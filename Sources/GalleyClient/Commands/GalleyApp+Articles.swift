@@ -216,7 +216,7 @@ extension GalleyApp {
         }
         if let published = article.publishedRevision, published != head.id { return (published, "the published revision") }
         if let synced = try replica.serverHead(article.id), synced != head.id { return (synced, "what was last synced") }
-        return head.parents.first.map { ($0, "the revision before") }
+        return nil
     }
 
     /// `galley diff`: by default the head against the last approved (or published) revision, or
@@ -233,20 +233,27 @@ extension GalleyApp {
         let target = try to.map(pick) ?? revisions.first { $0.id == article.headRevision }
         guard let target else { throw GalleyError(.notFound, "The head revision of \(article.id.short) is not in this replica; run `galley sync`.") }
         let chosen = try from.map { (try pick($0).id, "revision \($0)") } ?? reviewBase(article, head: target)
-        guard let (baseID, why) = chosen else {
-            return "Nothing to compare: \(article.id.short) has only one revision (\(target.id.short)); `galley show \(article.id.short)` shows it.\n"
-        }
-        guard let base = revisions.first(where: { $0.id == baseID }) else {
-            return "Nothing to compare yet: \(why) (\(baseID.short)) is not in this workspace; `galley sync` fetches it.\n"
+        // Never reviewed, approved or published: all of it is new to a reviewer.
+        let empty = Revision(articleID: article.id, parents: [], content: ArticleContent(), author: "", createdAt: target.createdAt)
+        let base: Revision
+        if let (baseID, why) = chosen {
+            guard let found = revisions.first(where: { $0.id == baseID }) else {
+                return "Nothing to compare yet: \(why) (\(baseID.short)) is not in this workspace; a sync fetches the revisions reviews are read against.\n"
+            }
+            base = found
+        } else {
+            base = empty
         }
         var out = ""
+        let from = chosen == nil ? "(none)" : "@" + base.id.short
         for field in [ContentField.title, .lead, .body] {
             out += UnifiedDiff.make(from: base.content[text: field], to: target.content[text: field],
-                                    oldLabel: "\(field.rawValue) @\(base.id.short)", newLabel: "\(field.rawValue) @\(target.id.short)")
+                                    oldLabel: "\(field.rawValue) \(from)", newLabel: "\(field.rawValue) @\(target.id.short)")
         }
         for field in [ContentField.category, .tags, .slug, .image, .imageCredit] where base.content[text: field] != target.content[text: field] {
             out += "\(field.rawValue): \(base.content[text: field]) -> \(target.content[text: field])\n"
         }
+        if chosen == nil { out = "A new article: nothing of it was reviewed before, so all of it is shown as added.\n" + out }
         return out.isEmpty ? "No differences between \(base.id.short) and \(target.id.short).\n" : out
     }
 }

@@ -47,6 +47,9 @@ extension GalleyApp {
     /// The marked text of a conflict as this workspace sees it (ours = this workspace's side).
     public func marked(_ conflict: Conflict) throws -> String { conflict.marked(for: try replica.actor().name) }
 
+    /// The sides of a conflict as this workspace sees them.
+    public func sides(_ conflict: Conflict) throws -> Conflict.Sides { conflict.sides(for: try replica.actor().name) }
+
     /// Settles the open conflicts of an article: by taking a side, or with edited text.
     ///
     /// - Parameters:
@@ -101,9 +104,38 @@ extension GalleyApp {
         try replica.rejectedChanges().map { Refusal(change: $0.change, code: $0.code, message: $0.message, at: $0.at) }
     }
 
+    /// A refused change, named by the start of its own id or of its article's.
+    public func refusal(_ token: String) throws -> Refusal {
+        let t = token.lowercased()
+        let all = try refused()
+        var matches = all.filter { $0.change.id.description.hasPrefix(t) }
+        if matches.isEmpty { matches = all.filter { $0.change.articleID.description.hasPrefix(t) || $0.change.articleID.short.hasPrefix(t) } }
+        guard matches.count == 1, let match = matches.first else {
+            throw GalleyError(matches.isEmpty ? .notFound : .ambiguousID, matches.isEmpty
+                ? "No refused change '\(token)'; `galley refused` lists them (the first column is the change, the second its article)."
+                : "'\(token)' names \(matches.count) refused changes; give the start of the change's own id, from `galley refused`.")
+        }
+        return match
+    }
+
+    /// The words of a refused change as a Markdown file with front matter, and the command that
+    /// sends them again: the article as this workspace has it with the refused edit on top, or,
+    /// for a refused new article, the article it would have made. Nil when the change set no
+    /// content (a note or a message: its text is then all there is).
+    public func document(of refusal: Refusal) throws -> (document: ArticleDocument, command: String)? {
+        let change = refusal.change
+        guard change.editsContent else { return nil }
+        if let article = try? find(change.articleID.description) {
+            return (ArticleDocument(ChangeApplier.apply(change, to: article.content)), "galley edit \(article.id.short) --from FILE.md")
+        }
+        var content = ChangeApplier.apply(change, to: ArticleContent())
+        content.slug = change.set.slug ?? ""
+        return (ArticleDocument(content), "galley new --from FILE.md")
+    }
+
     /// `galley refused ID --dismiss`.
-    public func dismissRefused(_ prefix: String) throws -> Refusal {
-        let gone = try replica.dismissRejected(prefix)
+    public func dismissRefused(_ token: String) throws -> Refusal {
+        let gone = try replica.dismissRejected(try refusal(token).change.id.description)
         return Refusal(change: gone.change, code: gone.code, message: gone.message, at: gone.at)
     }
 }

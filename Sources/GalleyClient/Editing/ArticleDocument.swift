@@ -59,7 +59,9 @@ public struct ArticleDocument: Equatable, Sendable {
             var line = dumped.hasSuffix("\n") ? String(dumped.dropLast()) : dumped
             if line.hasPrefix("--- ") { line.removeFirst(4) }
             if line.hasSuffix("\n...") { line.removeLast(4) }
-            return line
+            // libyaml writes characters beyond the Basic Multilingual Plane (emoji) as \U escapes,
+            // unreadable in an editor: quote such a value ourselves, keeping them as they are.
+            return line.contains("\\U") || line.contains("\\u") || line.contains("\\x") ? Self.doubleQuoted(s) : line
         }
         var out = "---\n"
         out += "title: \(scalar(title))\n"
@@ -74,6 +76,30 @@ public struct ArticleDocument: Equatable, Sendable {
         out += body
         if !body.isEmpty && !body.hasSuffix("\n") { out += "\n" }
         return out
+    }
+
+    /// A YAML double-quoted scalar that escapes only what YAML requires.
+    static func doubleQuoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\u{2028}": out += "\\L"
+            case "\u{2029}": out += "\\P"
+            default:
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0xFEFF {
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     /// A plain `~`, `null` or empty value; a quoted "null" is text.

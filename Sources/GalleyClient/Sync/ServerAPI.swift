@@ -138,7 +138,8 @@ public struct ServerAPI: Sendable {
             let problem = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
             let code = problem?["code"] as? String ?? "http_\(response.status.code)"
             let detail = problem?["detail"] as? String ?? "The server answered \(response.status.code) \(response.status.reasonPhrase)."
-            if response.status.code == 401 { throw ClientError.notLoggedIn("\(detail) Run `galley login`.") }
+            // A refused login is the login's own answer; anything else refused for want of one says what to do.
+            if response.status.code == 401 { throw ClientError.notLoggedIn(path == "/v1/sessions" ? detail : "\(detail) Run `galley login`.") }
             throw GalleyError(GalleyError.Code(rawValue: code), detail)
         }
         return data

@@ -38,7 +38,7 @@ public struct ArticleContent: Hashable, Sendable, Codable {
             lead: Self.text(lead).trimmingCharacters(in: .whitespacesAndNewlines),
             body: Self.text(body),
             category: Self.singleLine(category),
-            tags: Set(tags.map(Self.singleLine)),
+            tags: Set(tags.map(Self.tag)),
             slug: Self.singleLine(slug),
             image: Self.singleLine(image),
             imageCredit: Self.singleLine(imageCredit)
@@ -91,6 +91,14 @@ public struct ArticleContent: Hashable, Sendable, Codable {
 
     static func singleLine(_ s: String) -> String {
         text(s).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A tag as it is stored and looked up: one line, without the `#` people type before it, in
+    /// lowercase, so that "#Кітай", "кітай" and "КІТАЙ" are one tag and one page.
+    public static func tag(_ s: String) -> String {
+        var t = Substring(singleLine(s))
+        while t.first == "#" { t = t.dropFirst() }
+        return t.trimmingCharacters(in: .whitespaces).lowercased()
     }
 
     /// The tags in the order they are shown and hashed: by Unicode scalar values.

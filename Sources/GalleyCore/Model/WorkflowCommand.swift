@@ -29,9 +29,10 @@ public enum WorkflowCommand: Hashable, Sendable {
 }
 
 extension WorkflowCommand: Codable {
-    private enum CodingKeys: String, CodingKey { case kind, revision, message, at }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case kind, revision, message, at }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let kind = try c.decode(String.self, forKey: .kind)
         switch kind {

@@ -52,11 +52,15 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
         self.createdAt = createdAt
     }
 
-    /// The SHA-256 of the change as it travels, leaving out the author (which the server sets):
-    /// what tells a replayed change from another one that reuses its id.
+    /// The SHA-256 of the change as it travels, leaving out what the server sets or ignores (the
+    /// author, the note's id) and the time (a retried HTTP request is stamped anew): what tells a
+    /// replayed change from another one that reuses its id.
     public func digest() throws -> String {
         var anonymous = self
         anonymous.author = ""
+        anonymous.createdAt = Date(timeIntervalSince1970: 0)
+        // A note's id comes from the change (ChangeApplier.noteID), whatever the client sent.
+        anonymous.note?.id = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         return Hex.encode(RevisionIDHash.sha256(Array(try GalleyJSON.encoder().encode(anonymous))))
     }
 
@@ -104,6 +108,20 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
 
         public var isEmpty: Bool { self == FieldValues() }
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case title, lead, body, category, slug, image, imageCredit }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            title = try c.decodeIfPresent(String.self, forKey: .title)
+            lead = try c.decodeIfPresent(String.self, forKey: .lead)
+            body = try c.decodeIfPresent(String.self, forKey: .body)
+            category = try c.decodeIfPresent(String.self, forKey: .category)
+            slug = try c.decodeIfPresent(String.self, forKey: .slug)
+            image = try c.decodeIfPresent(String.self, forKey: .image)
+            imageCredit = try c.decodeIfPresent(String.self, forKey: .imageCredit)
+        }
+
         public subscript(field: ContentField) -> String? {
             get {
                 switch field {
@@ -140,6 +158,15 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
             self.id = id
             self.text = text
         }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case id, text }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(UUID.self, forKey: .id)
+            text = try c.decode(String.self, forKey: .text)
+        }
     }
 }
 
@@ -171,9 +198,10 @@ public struct SetEdit<Element: Hashable & Sendable & Codable & Comparable>: Hash
         return SetEdit(add: new.filter { !oldSet.contains($0) }, remove: old.filter { !newSet.contains($0) }.sorted())
     }
 
-    private enum CodingKeys: String, CodingKey { case add, remove }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case add, remove }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         add = try c.decodeIfPresent([Element].self, forKey: .add) ?? []
         remove = try c.decodeIfPresent([Element].self, forKey: .remove) ?? []
@@ -187,12 +215,13 @@ public struct SetEdit<Element: Hashable & Sendable & Codable & Comparable>: Hash
 }
 
 extension Change {
-    private enum CodingKeys: String, CodingKey {
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case id, articleId, baseRevision, set, previous, tags, authors, related, command, note, delete, resolves, author,
             replicaId, createdAt
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(ChangeID.self, forKey: .id)
         articleID = try c.decode(ArticleID.self, forKey: .articleId)

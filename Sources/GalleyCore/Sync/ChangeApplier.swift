@@ -27,12 +27,15 @@ public enum ChangeApplier {
         /// The revision the change says it was made on, when the caller knows it. Then its text,
         /// not the change's own word (`previous`), is the common ancestor of a merge.
         public var base: Revision?
+        /// Conflicts the change says it settles that someone else settled first.
+        public var settledConflicts: [Conflict]
 
-        public init(article: Article?, head: Revision?, openConflicts: [Conflict], base: Revision? = nil) {
+        public init(article: Article?, head: Revision?, openConflicts: [Conflict], base: Revision? = nil, settledConflicts: [Conflict] = []) {
             self.article = article
             self.head = head
             self.openConflicts = openConflicts
             self.base = base
+            self.settledConflicts = settledConflicts
         }
     }
 
@@ -83,7 +86,9 @@ public enum ChangeApplier {
         public var newRevisions: [Revision] = []
         public var newConflicts: [Conflict] = []
         public var resolvedConflicts: [ConflictID] = []
-        public var note: ReviewNote?
+        /// The note the change carries, and the message of a request for changes or a retraction
+        /// (each a note of its own, so that neither is lost).
+        public var notes: [ReviewNote] = []
         /// The workflow command that was applied, for the audit log.
         public var command: WorkflowCommand?
 
@@ -93,6 +98,9 @@ public enum ChangeApplier {
     }
 
     public static func apply(_ change: Change, actor: Actor, state: State, environment env: Environment) -> Outcome {
+        // Co-authors are named in the one form names are stored in.
+        var change = change
+        change.authors = SetEdit(add: change.authors.add.map(AccountRules.canonicalUserName), remove: change.authors.remove.map(AccountRules.canonicalUserName))
         do throws(GalleyError) {
             try change.checkText()
             if let article = state.article {
@@ -117,8 +125,11 @@ public enum ChangeApplier {
             throw GalleyError(.invalidTransition, "Cannot create and delete an article in one change.")
         }
         var content = apply(change, to: ArticleContent())
-        if change.set.slug == nil || content.slug.isEmpty { content.slug = Slug.make(from: content.title) }
-        content.slug = Slug.unique(content.slug) { env.slugTaken($0, change.articleID) }
+        if change.set.slug == nil || content.slug.isEmpty {
+            content.slug = Slug.unique(Slug.make(from: content.title)) { env.slugTaken($0, change.articleID) }
+        } else {
+            try checkChosenSlug(content.slug, of: change.articleID, env: env)
+        }
         try ArticleValidator(categories: env.categories).validate(content)
 
         let authors = try checkedAuthors(change.authors.applied(to: [actor.name]), keeping: actor, env: env)
@@ -146,8 +157,18 @@ public enum ChangeApplier {
         var outcome = Outcome(status: .applied, error: nil, article: nil)
         var openConflicts = state.openConflicts.filter { $0.articleID == current.id && $0.isOpen }
 
+        // Whoever may not see the article hears what they would hear of an article that does not
+        // exist, whatever the change holds: no answer may tell them of a draft, or of its head.
+        // Whoever sees it only as a reader (published, someone else's) may change nothing of it.
+        if !actor.role.canReview && !current.isAuthor(actor.name) {
+            guard current.isPublic else { throw unseen(current.id) }
+            throw GalleyError(.notAuthor, "You are not an author of article \(current.id.short), so you cannot change it; ask one of its authors or an editor.")
+        }
         guard let baseID = change.baseRevision else {
             throw GalleyError(.alreadyExists, "Article \(current.id.short) already exists; a change to it must name the revision it was made on.")
+        }
+        if change.delete && change.editsContent {
+            throw GalleyError(.malformed, "A change either edits an article or deletes it, not both; send them as two changes.")
         }
         if current.deleted && !change.editsContent {
             throw GalleyError(.articleDeleted, "Article \(current.id.short) was deleted.")
@@ -195,8 +216,10 @@ public enum ChangeApplier {
             }
             merged.tags = intent.tags
             if merged.slug != head.content.slug {
-                merged.slug = Slug.unique(merged.slug.isEmpty ? Slug.make(from: merged.title) : merged.slug) {
-                    env.slugTaken($0, current.id)
+                if merged.slug.isEmpty {
+                    merged.slug = Slug.unique(Slug.make(from: merged.title)) { env.slugTaken($0, current.id) }
+                } else {
+                    try checkChosenSlug(merged.slug, of: current.id, env: env)
                 }
             }
             if merged != head.content {
@@ -225,9 +248,30 @@ public enum ChangeApplier {
             let fresh = Set(outcome.newConflicts.map(\.id))
             outcome.resolvedConflicts = openConflicts.filter { settled.contains($0.id) && !fresh.contains($0.id) }.map(\.id)
             openConflicts.removeAll { outcome.resolvedConflicts.contains($0.id) }
+            // Someone else settled it first. A choice to keep the text the article had then,
+            // when the article has other text now, is a choice between two settlements: it is
+            // kept as a new conflict, not dropped. (A choice that sets text merges as any edit.)
+            if let base = state.base, base.id == baseID, base.articleID == current.id {
+                for earlier in state.settledConflicts where settled.contains(earlier.id) && earlier.field.isText && change.set[earlier.field] == nil {
+                    let kept = base.content[text: earlier.field]
+                    let now = article.content[text: earlier.field]
+                    guard kept != now else { continue }
+                    let conflict = Conflict(
+                        id: ConflictID(change: change.id, field: earlier.field), articleID: current.id, field: earlier.field,
+                        base: earlier.base, ours: now, theirs: kept, changeIDs: (earlier.resolvedBy.map { [$0] } ?? []) + [change.id],
+                        author: actor.name, revision: article.headRevision, createdAt: env.now)
+                    outcome.newConflicts.append(conflict)
+                    openConflicts.append(conflict)
+                }
+            }
         }
         if !change.authors.isEmpty {
             let status = try decide(.changeAuthors, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
+            if !actor.role.canReview, change.authors.remove.contains(where: article.authors.contains) {
+                // Taking a name off a byline takes that person off their own words: an editor's call.
+                throw GalleyError(
+                    .notAllowed, "Only an editor can take an author off an article; you can add co-authors.", field: "authors.remove")
+            }
             let authors = try checkedAuthors(change.authors.applied(to: article.authors), keeping: current.isAuthor(actor.name) ? actor : nil, env: env)
             if authors != article.authors {
                 // The byline is part of what readers see: a new one goes through review like new text.
@@ -272,9 +316,9 @@ public enum ChangeApplier {
             }
             let text = note.text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw GalleyError(.messageRequired, "The note is empty.", field: "note") }
-            outcome.note = ReviewNote(
+            outcome.notes.append(ReviewNote(
                 id: noteID(change), articleID: article.id, author: actor.name, kind: .comment, text: text,
-                revision: article.headRevision, createdAt: env.now)
+                revision: article.headRevision, createdAt: env.now))
         }
         if let command = change.command {
             let status = try decide(.command(command), article: article, openConflicts: openConflicts, actor: actor, env: env)
@@ -292,14 +336,16 @@ public enum ChangeApplier {
             outcome.command = command
             switch command {
             case .requestChanges(let message), .retract(let message):
-                // The message is part of the review record, so it becomes a note as well.
-                if outcome.note == nil {
-                    outcome.note = ReviewNote(
-                        id: noteID(change), articleID: article.id, author: actor.name,
-                        kind: command.name == "retract" ? .retraction : .changesRequested,
-                        text: message.trimmingCharacters(in: .whitespacesAndNewlines),
-                        revision: article.headRevision, createdAt: env.now)
+                // The message is part of the review record, so it becomes a note as well (its
+                // own, beside any note the change carries).
+                if case .retract = command {
+                    article.retractionMessage = message.trimmingCharacters(in: .whitespacesAndNewlines)
                 }
+                outcome.notes.append(ReviewNote(
+                    id: messageNoteID(change), articleID: article.id, author: actor.name,
+                    kind: { if case .retract = command { return .retraction } else { return .changesRequested } }(),
+                    text: message.trimmingCharacters(in: .whitespacesAndNewlines),
+                    revision: article.headRevision, createdAt: env.now))
             default: break
             }
         }
@@ -310,6 +356,22 @@ public enum ChangeApplier {
     /// A note's id comes from the change that carries it, never from the client: an id someone
     /// else chose first would otherwise make the note vanish as a duplicate.
     public static func noteID(_ change: Change) -> UUID { UUID(namespaceHash: "note \(change.id)") }
+
+    /// The id of the note a request for changes or a retraction writes its message to.
+    public static func messageNoteID(_ change: Change) -> UUID { UUID(namespaceHash: "message \(change.id)") }
+
+    static func unseen(_ id: ArticleID) -> GalleyError {
+        GalleyError(.notFound, "There is no article \(id.short) that you can see.")
+    }
+
+    /// A slug the author chose is theirs or refused, never changed behind their back.
+    private static func checkChosenSlug(_ slug: String, of id: ArticleID, env: Environment) throws(GalleyError) {
+        guard env.slugTaken(slug, id) else { return }
+        throw GalleyError(
+            .slugTaken,
+            "The slug '\(slug)' is taken (by a published article's address, or another article of yours); choose another, for example '\(Slug.unique(slug) { env.slugTaken($0, id) })'.",
+            field: "slug")
+    }
 
     @discardableResult
     private static func decide(
@@ -365,9 +427,11 @@ public enum ChangeApplier {
         for field in ContentField.allCases where field != .tags && field != .deletion {
             if let value = change.set[field] { c[text: field] = ArticleContent.normalizedField(field, value) }
         }
-        let normalizedRemovals = Set(change.tags.remove.map { ArticleContent.singleLine($0) })
-        c.tags.subtract(normalizedRemovals)
-        for tag in change.tags.add { c.tags.insert(ArticleContent.singleLine(tag)) }
+        // Removal matches as tags are normalized, so a tag stored before tags were lowercased
+        // can still be taken off by its name in any case.
+        let normalizedRemovals = Set(change.tags.remove.map(ArticleContent.tag))
+        c.tags = c.tags.filter { !normalizedRemovals.contains(ArticleContent.tag($0)) }
+        for tag in change.tags.add { c.tags.insert(ArticleContent.tag(tag)) }
         return c
     }
 

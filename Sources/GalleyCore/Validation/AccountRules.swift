@@ -7,14 +7,32 @@ public enum AccountRules {
     public static let passwordBytes = 10...72
     public static let maxCategoryName = 100
 
+    /// Names the server itself acts under (in the audit log, in notes): no person may take one.
+    public static let reservedNames: Set<String> = ["system", "scheduler", "galley-server", "galley"]
+
+    /// The one form a user name is stored, compared and looked up in: Unicode NFC. Two spellings
+    /// of "rené" (é, or e and a combining accent) are one name, never two accounts.
+    public static func canonicalUserName(_ name: String) -> String { name.precomposedStringWithCanonicalMapping }
+
     /// User names appear in URLs, in front matter, as authors and as keys of the login throttle:
-    /// 1 to 64 letters, digits, dots, hyphens or underscores.
+    /// 1 to 64 letters, digits, dots, hyphens or underscores, in their canonical form.
     public static func checkUserName(_ name: String, field: String = "name") throws(GalleyError) {
         try TextRules.check(name, field: field, kind: .label)
-        let ok = !name.isEmpty && name.count <= maxUserName
+        let ok = !name.isEmpty && name.unicodeScalars.count <= maxUserName
             && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }
         guard ok else {
             throw GalleyError(.fieldInvalid, "A user name is 1 to \(maxUserName) letters, digits, dots, hyphens or underscores; '\(name)' is not.", field: field)
+        }
+        guard name.unicodeScalars.elementsEqual(canonicalUserName(name).unicodeScalars) else {
+            throw GalleyError(.fieldInvalid, "The user name '\(name)' is not in Unicode's composed form (NFC); type it again, or let the client compose it.", field: field)
+        }
+    }
+
+    /// A name for a new account: valid, and not one the server acts under.
+    public static func checkNewUserName(_ name: String) throws(GalleyError) {
+        try checkUserName(name)
+        guard !reservedNames.contains(name.lowercased()) else {
+            throw GalleyError(.fieldInvalid, "'\(name)' is a name Galley itself acts under; choose another.", field: "name")
         }
     }
 

@@ -9,6 +9,9 @@ public struct ArticleValidator: Sendable {
     public static let maxTagLength = 64
     public static let maxTags = 50
     public static let maxImageCreditLength = 300
+    public static let maxImageLength = 2048
+    /// Notes and the messages of requests for changes and retractions.
+    public static let maxNoteLength = 20_000
 
     /// The categories an article may name; `nil` accepts any (a replica that has not synced the
     /// list yet, for example).
@@ -29,18 +32,19 @@ public struct ArticleValidator: Sendable {
         if title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw GalleyError(.titleEmpty, "The title is empty; every article needs a title.", field: "title")
         }
-        if title.count > Self.maxTitleLength {
+        // Lengths count Unicode scalars: a character can carry any number of combining marks.
+        if title.unicodeScalars.count > Self.maxTitleLength {
             throw GalleyError(
                 .titleTooLong,
-                "The title has \(title.count) characters; shorten it to at most \(Self.maxTitleLength).", field: "title")
+                "The title has \(title.unicodeScalars.count) characters; shorten it to at most \(Self.maxTitleLength).", field: "title")
         }
         if title.contains(where: \.isNewline) {
             throw GalleyError(.fieldInvalid, "The title must be one line.", field: "title")
         }
-        if content.lead.count > Self.maxLeadLength {
+        if content.lead.unicodeScalars.count > Self.maxLeadLength {
             throw GalleyError(
                 .leadTooLong,
-                "The lead has \(content.lead.count) characters; shorten it to at most \(Self.maxLeadLength).", field: "lead")
+                "The lead has \(content.lead.unicodeScalars.count) characters; shorten it to at most \(Self.maxLeadLength).", field: "lead")
         }
         let bodyBytes = content.body.utf8.count
         if bodyBytes > Self.maxBodyBytes {
@@ -72,8 +76,11 @@ public struct ArticleValidator: Sendable {
                 "Another article already uses the slug '\(content.slug)'; choose another (for example '\(content.slug)-2').",
                 field: "slug")
         }
-        if content.imageCredit.count > Self.maxImageCreditLength || content.imageCredit.contains(where: \.isNewline) {
+        if content.imageCredit.unicodeScalars.count > Self.maxImageCreditLength || content.imageCredit.contains(where: \.isNewline) {
             throw GalleyError(.fieldInvalid, "The image credit must be one line of at most \(Self.maxImageCreditLength) characters.", field: "imageCredit")
+        }
+        if content.image.utf8.count > Self.maxImageLength {
+            throw GalleyError(.fieldInvalid, "The image address is longer than \(Self.maxImageLength) bytes.", field: "image")
         }
     }
 
@@ -87,7 +94,7 @@ public struct ArticleValidator: Sendable {
             throw GalleyError(.tagInvalid, "The tag '\(tag)' contains a comma; add several tags separately instead.", field: "tags")
         }
         try TextRules.check(tag, field: "tags", kind: .label)
-        if tag.count > maxTagLength {
+        if tag.unicodeScalars.count > maxTagLength {
             throw GalleyError(.tagInvalid, "The tag '\(tag.prefix(20))…' is longer than \(maxTagLength) characters.", field: "tags")
         }
     }

@@ -14,12 +14,20 @@ extension Change {
         for tag in tags.remove { try TextRules.check(tag, field: "tags.remove", kind: .label) }
         for name in authors.add { try AccountRules.checkUserName(name, field: "authors.add") }
         for name in authors.remove { try AccountRules.checkUserName(name, field: "authors.remove") }
-        if let note { try TextRules.check(note.text, field: "note.text", kind: .prose) }
+        if let note { try Self.checkNote(note.text, field: "note.text") }
         switch command {
         case .requestChanges(let message), .retract(let message):
-            try TextRules.check(message, field: "command.message", kind: .prose)
+            try Self.checkNote(message, field: "command.message")
         default:
             break
+        }
+    }
+
+    static func checkNote(_ text: String, field: String) throws(GalleyError) {
+        try TextRules.check(text, field: field, kind: .prose)
+        let length = text.unicodeScalars.count
+        guard length <= ArticleValidator.maxNoteLength else {
+            throw GalleyError(.fieldInvalid, "The \(TextRules.describe(field)) has \(length) characters; keep it to \(ArticleValidator.maxNoteLength) (a long text belongs in the article).", field: field)
         }
     }
 }

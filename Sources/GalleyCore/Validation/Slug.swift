@@ -11,7 +11,8 @@ public enum Slug {
             if character.isLetter || character.isNumber {
                 if pendingHyphen, !out.isEmpty { out.append("-") }
                 pendingHyphen = false
-                out.append(character)
+                // Without the invisible joiners a letter may carry (a Persian ZWNJ, say).
+                out.unicodeScalars.append(contentsOf: character.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint })
                 if out.count >= maxLength { break }
             } else if character == "'" || character == "’" {
                 continue  // "Minsk's" reads better as "minsks" than "minsk-s"
@@ -22,12 +23,29 @@ public enum Slug {
         return out.isEmpty ? "article" : out
     }
 
-    /// Whether `slug` has the form ``make(from:maxLength:)`` produces.
+    /// Whether `slug` has the form ``make(from:maxLength:)`` produces. Checked by Unicode scalar
+    /// as well as by character: an invisible joiner rides inside the letter before it, and
+    /// `published\u{200D}-piece` must not pass for another page's `published-piece`.
     public static func isValid(_ slug: String) -> Bool {
-        guard !slug.isEmpty, slug.count <= maxLength, slug.first != "-", slug.last != "-", !slug.contains("--") else {
+        guard !slug.isEmpty, slug.unicodeScalars.count <= maxLength, slug.first != "-", slug.last != "-", !slug.contains("--") else {
             return false
         }
-        return slug.allSatisfy { $0 == "-" || (($0.isLetter || $0.isNumber) && $0.lowercased() == String($0)) }
+        guard slug.allSatisfy({ $0 == "-" || (($0.isLetter || $0.isNumber) && $0.lowercased() == String($0)) }) else { return false }
+        var afterLetter = false
+        for scalar in slug.unicodeScalars {
+            let p = scalar.properties
+            if p.isDefaultIgnorableCodePoint { return false }
+            switch p.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber, .letterNumber, .otherNumber:
+                afterLetter = true
+            case .nonspacingMark, .spacingMark, .enclosingMark:
+                guard afterLetter else { return false }  // a mark belongs to a letter (Devanagari vowel signs, say)
+            default:
+                guard scalar == "-" else { return false }
+                afterLetter = false
+            }
+        }
+        return true
     }
 
     /// `base` if it is free, else `base-2`, `base-3`, … : the first that `isTaken` says is free.

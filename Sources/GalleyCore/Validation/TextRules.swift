@@ -18,7 +18,8 @@
 ///   no bidirectional embedding, override or isolate (U+202A–U+202E, U+2066–U+2069), which in a
 ///   title would reverse the text that follows it on a card, in a feed reader or a terminal.
 /// - ``Kind/label`` (tags, category slugs, image addresses, user names) is also free of every
-///   bidirectional control and mark, so that two labels that look alike are alike.
+///   bidirectional control and mark and of invisible characters (but the joiners and variation
+///   selectors emoji need), so that two labels that look alike are alike.
 public enum TextRules {
     public enum Kind: Sendable {
         case prose, line, label, secret
@@ -69,7 +70,15 @@ public enum TextRules {
             return kind == .prose ? nil : "a bidirectional control that would reverse the text after it"
         case 0x200E, 0x200F, 0x061C:
             return kind == .label ? "an invisible bidirectional mark" : nil
+        case 0x2028, 0x2029:
+            return kind == .prose ? nil : "a line break"
+        case 0xFEFF, 0xE0000...0xE007F:
+            return kind == .prose ? nil : "an invisible character"
+        case 0x200C, 0x200D, 0xFE00...0xFE0F, 0xE0100...0xE01EF:
+            return nil  // joiners and variation selectors: emoji and many scripts need them
         default:
+            // Invisible characters would let two labels that look the same be different.
+            if kind == .label, scalar.properties.isDefaultIgnorableCodePoint { return "an invisible character" }
             return nil
         }
     }

@@ -48,7 +48,7 @@ public enum Timestamp {
         guard b.count >= 20, let y = digits(0, 4), b[4] == 45, let mo = digits(5, 2), b[7] == 45, let d = digits(8, 2),
             b[10] == 84 || b[10] == 116 || b[10] == 32, let h = digits(11, 2), b[13] == 58, let mi = digits(14, 2),
             b[16] == 58, let s = digits(17, 2),
-            (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
+            (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), h < 24, mi < 60, s < 61
         else { return nil }
         var i = 19
         var ms: Int64 = 0
@@ -68,7 +68,7 @@ public enum Timestamp {
         if b[i] == 90 || b[i] == 122 {
             i += 1
         } else if b[i] == 43 || b[i] == 45, let oh = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == 58,
-            let om = digits(i + 4, 2)
+            let om = digits(i + 4, 2), oh < 24, om < 60
         {
             offsetMinutes = (oh * 60 + om) * (b[i] == 45 ? -1 : 1)
             i += 6
@@ -79,6 +79,15 @@ public enum Timestamp {
         let days = days(fromCivil: y, mo, d)
         let total = ((days * 24 + h) * 60 + mi - offsetMinutes) * 60_000 + s * 1000 + ms
         return date(milliseconds: total)
+    }
+
+    /// 2026-02-31 is no day: such a time is refused, not rolled into March.
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     private static func floorDivMod(_ a: Int64, _ b: Int64) -> (Int64, Int64) {

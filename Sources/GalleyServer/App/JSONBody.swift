@@ -47,7 +47,8 @@ extension Parameters {
         guard let decoded = raw.removingPercentEncoding, TextRules.problem(in: decoded, kind: .label) == nil else {
             throw Problem(.notFound, code: "not_found", detail: "There is nothing at this address ('\(raw)' is not a name Galley gives).")
         }
-        return decoded
+        // In the form Galley stores names in (NFC): "ў" typed as у and a combining breve finds it too.
+        return decoded.precomposedStringWithCanonicalMapping
     }
 
     /// The `{id}` path parameter as an article id, or a 404 that says what was wrong.
@@ -74,7 +75,7 @@ extension URI {
                 throw Problem(.badRequest, code: "malformed", detail: "The query parameter \(name) is not valid UTF-8 text.", field: name)
             }
             try TextRules.check(value, field: name, kind: .line)
-            return value
+            return value.precomposedStringWithCanonicalMapping
         }
         return nil
     }

@@ -10,6 +10,14 @@ struct AdminRoutes {
     struct NewCategory: Decodable {
         var slug: String
         var name: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case slug, name }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            slug = try c.decode(String.self, forKey: .slug)
+            name = try c.decode(String.self, forKey: .name)
+        }
     }
 
     struct AuditPage: Encodable, Sendable {

@@ -47,6 +47,12 @@ struct ArticleRoutes {
 
     struct NewNote: Decodable {
         var text: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case text }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            text = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .text)
+        }
     }
 
     func register(_ routes: inout RouteList) {
@@ -146,7 +152,7 @@ struct ArticleRoutes {
             var request = request
             let command = try await request.decodeJSON(WorkflowCommand.self, limit: 64 * 1024)
             let change = Change(
-                id: Self.changeID(request), articleID: article.id, baseRevision: article.headRevision, command: command,
+                id: try Self.changeID(request), articleID: article.id, baseRevision: article.headRevision, command: command,
                 author: actor.name, replicaID: Self.serverReplica, createdAt: environment.now)
             try await apply(change, actor)
             return JSONResponse(try await detail(article.id, actor))
@@ -157,7 +163,7 @@ struct ArticleRoutes {
             var request = request
             let note = try await request.decodeJSON(NewNote.self, limit: 256 * 1024)
             let change = Change(
-                id: Self.changeID(request), articleID: article.id, baseRevision: article.headRevision, note: .init(text: note.text),
+                id: try Self.changeID(request), articleID: article.id, baseRevision: article.headRevision, note: .init(text: note.text),
                 author: actor.name, replicaID: Self.serverReplica, createdAt: environment.now)
             try await apply(change, actor)
             let stored = try await archive.notes(of: article.id).first { $0.id == ChangeApplier.noteID(change) }
@@ -217,14 +223,14 @@ struct ArticleRoutes {
     /// Changes the server makes for plain HTTP requests come from this replica id.
     static let serverReplica = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
 
-    /// An `Idempotency-Key` header (a UUID) makes a retried request apply once.
-    static func changeID(_ request: Request) -> ChangeID {
-        if let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value,
-            let uuid = UUID(uuidString: key)
-        {
-            return ChangeID(uuid)
+    /// An `Idempotency-Key` header (a UUID) makes a retried request apply once; one that is not
+    /// a UUID is refused rather than ignored, which would apply a retry twice.
+    static func changeID(_ request: Request) throws -> ChangeID {
+        guard let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value else { return ChangeID() }
+        guard let uuid = UUID(uuidString: key) else {
+            throw Problem(.badRequest, code: "malformed", detail: "The Idempotency-Key header must be a UUID (such as \(UUID().uuidString.lowercased())); got '\(key.prefix(60))'.", field: "Idempotency-Key")
         }
-        return ChangeID()
+        return ChangeID(uuid)
     }
 }
 

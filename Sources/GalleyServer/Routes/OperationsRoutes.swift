@@ -8,16 +8,16 @@ import Prometheus
 struct OperationsRoutes {
     let environment: ServerEnvironment
 
+    /// No sequence number: anyone may ask, and its movement would tell them when someone edits a draft.
     struct Health: Encodable, Sendable {
         var status: String
         var epoch: String
-        var sequence: Int64
     }
 
     func register(_ routes: inout RouteList) {
         let environment = environment
         routes.add(.get, "/healthz") { _, _ in
-            JSONResponse(Health(status: "ok", epoch: try await environment.archive.epoch(), sequence: try await environment.archive.latestSequence()))
+            JSONResponse(Health(status: "ok", epoch: try await environment.archive.epoch()))
         }
         routes.add(.get, "/metrics") { _, _ in
             let text = environment.metrics?.emitToBuffer() ?? Array("# metrics are not enabled in this process\n".utf8)

@@ -84,9 +84,15 @@ struct PublicSiteRoutes {
         }
 
         routes.add(.get, "/tags/:tag") { request, context in
-            let tag = try context.parameters.text("tag")
+            let asked = try context.parameters.text("tag")
             let page = try page(request)
-            let articles = try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize, tag: tag)
+            // Tags are stored lowercase without '#'; one stored before that keeps its own address.
+            var tag = asked
+            var articles = try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize, tag: tag)
+            if articles.isEmpty, ArticleContent.tag(asked) != asked {
+                tag = ArticleContent.tag(asked)
+                articles = try await archive.latestPublished(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize, tag: tag)
+            }
             // A tag exists while something published carries it: /tags/anything is not a page.
             guard !articles.isEmpty else { throw HTTPError(.notFound, message: "Nothing published carries the tag #\(tag)\(page > 1 ? " on page \(page)" : "").") }
             let path = links.tag(tag)
@@ -98,19 +104,24 @@ struct PublicSiteRoutes {
 
         routes.add(.get, "/search") { request, _ in
             let query = try request.uri.form("q") ?? ""
+            let page = try page(request)
             var found: [PublishedArticle] = []
             var intro: String? = nil
             if !query.trimmingCharacters(in: .whitespaces).isEmpty {
                 do {
-                    found = try await archive.searchPublished(query, limit: 50)
+                    found = try await archive.searchPublished(query, limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize)
                 } catch let error as GalleyError {
                     intro = error.message
                 }
             }
+            // Results page like every list: no result is out of a reader's reach.
+            let path = "/search?q=\(SiteLinks.queryValue(query))"
             return HTML(renderer.listPage(
-                heading: query.isEmpty ? "Search" : "Search: \(query)", intro: intro, path: "/search", articles: found.map(site),
-                newer: nil, older: nil, categories: try await categories(), query: query,
-                empty: query.isEmpty ? "Type words to look for." : "Nothing published matches."))
+                heading: query.isEmpty ? "Search" : "Search: \(query)", intro: intro, path: page > 1 ? "\(path)&page=\(page)" : path,
+                articles: found.prefix(Self.pageSize).map(site),
+                newer: page > 1 ? "\(path)&page=\(page - 1)" : nil, older: found.count > Self.pageSize ? "\(path)&page=\(page + 1)" : nil,
+                categories: try await categories(), query: query,
+                empty: query.isEmpty ? "Type words to look for." : page > 1 ? "No more results." : "Nothing published matches."))
         }
 
         routes.add(.get, "/feed.atom") { _, _ in

@@ -12,6 +12,14 @@ struct SessionRoutes {
     struct Login: Decodable {
         var name: String
         var password: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, password }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            password = try c.decode(String.self, forKey: .password)
+        }
     }
 
     struct SessionReply: Encodable, Sendable {
@@ -37,6 +45,15 @@ struct SessionRoutes {
         var name: String
         var role: Role
         var password: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, role, password }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            role = try c.decode(Role.self, forKey: .role)
+            password = try c.decode(String.self, forKey: .password)
+        }
     }
 
     func register(_ routes: inout RouteList) {
@@ -44,7 +61,8 @@ struct SessionRoutes {
         let throttle = throttle
         routes.add(.post, "/v1/sessions") { request, context in
             var request = request
-            let login = try await request.decodeJSON(Login.self, limit: 64 * 1024)
+            var login = try await request.decodeJSON(Login.self, limit: 64 * 1024)
+            login.name = AccountRules.canonicalUserName(login.name)
             let now = environment.now
             // Only a well-formed name can be a user's; any other is refused before it could be
             // counted under a key of its own ("anna\0x" is not anna, and never logs in as her).
@@ -59,7 +77,8 @@ struct SessionRoutes {
             let user = try await environment.archive.user(named: login.name)
             // An unknown name is checked against a decoy hash, so it takes as long as a wrong password.
             let hash = if let user { user.passwordHash } else { await throttle.decoyHash(cost: environment.configuration.bcryptCost) }
-            let ok = await Passwords.verify(login.password, hash: hash)
+            // bcrypt reads 72 bytes: a longer password would be checked as its beginning.
+            let ok = await Passwords.verify(login.password, hash: hash) && login.password.utf8.count <= AccountRules.passwordBytes.upperBound
             guard let user, ok else {
                 context.logger.notice("failed login", metadata: ["name": "\(login.name)"])
                 throw Problem(.unauthorized, code: "wrong_credentials", detail: "Wrong user name or password.")
@@ -88,8 +107,9 @@ struct SessionRoutes {
         routes.add(.post, "/v1/users") { request, context in
             let admin = try context.requireRole(.admin)
             var request = request
-            let new = try await request.decodeJSON(NewUser.self, limit: 64 * 1024)
-            try AccountRules.checkUserName(new.name)
+            var new = try await request.decodeJSON(NewUser.self, limit: 64 * 1024)
+            new.name = AccountRules.canonicalUserName(new.name)
+            try AccountRules.checkNewUserName(new.name)
             try AccountRules.checkPassword(new.password)
             let hash = await Passwords.hash(new.password, cost: environment.configuration.bcryptCost)
             let user = StoredUser(name: new.name, role: new.role, passwordHash: hash, createdAt: environment.now)

@@ -13,6 +13,12 @@ struct SyncRoutes {
 
     struct Push: Decodable {
         var changes: [Change]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case changes }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            changes = try decoder.container(keyedBy: CodingKeys.self).decode([Change].self, forKey: .changes)
+        }
     }
 
     struct PushReply: Encodable, Sendable {

@@ -66,7 +66,7 @@ public protocol ArchiveStore: Sendable {
     func publishedArticle(slug: String) async throws -> PublishedArticle?
     func latestPublished(limit: Int, offset: Int, category: String?, tag: String?) async throws -> [PublishedArticle]
     func similarArticles(of id: ArticleID, count: Int) async throws -> [PublishedArticle]
-    func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle]
+    func searchPublished(_ text: String, limit: Int, offset: Int) async throws -> [PublishedArticle]
     func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)]
 
     // MARK: Scheduling
@@ -84,6 +84,10 @@ extension ArchiveStore {
 
     public func similarArticles(of id: ArticleID) async throws -> [PublishedArticle] {
         try await similarArticles(of: id, count: 3)
+    }
+
+    public func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle] {
+        try await searchPublished(text, limit: limit, offset: 0)
     }
 }
 

@@ -339,7 +339,7 @@ extension SQLiteArchive {
     }
 
     /// Full-text search over published text only.
-    public func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle] {
+    public func searchPublished(_ text: String, limit: Int, offset: Int) async throws -> [PublishedArticle] {
         let match = try Self.matchExpression(text)
         return try await writer.read { db in
             do {
@@ -352,11 +352,11 @@ extension SQLiteArchive {
                     sql: """
                         SELECT \(Self.publishedColumns) FROM (
                             SELECT rowid, \(ranked ? "bm25(published_fts, 10.0, 4.0, 1.0, 6.0)" : "-rowid") AS score FROM published_fts
-                            WHERE published_fts MATCH ? ORDER BY \(ranked ? "score" : "rowid DESC") LIMIT ?
+                            WHERE published_fts MATCH ? ORDER BY \(ranked ? "score" : "rowid DESC") LIMIT ? OFFSET ?
                         ) f JOIN published_articles p ON p.article_num = f.rowid
                         WHERE p.retracted = 0 ORDER BY f.score
                         """,
-                    arguments: [match, limit]
+                    arguments: [match, limit, offset]
                 ).map { try Self.published($0) }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")

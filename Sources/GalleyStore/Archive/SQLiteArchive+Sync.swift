@@ -40,6 +40,8 @@ extension SQLiteArchive {
         let head = try article.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
         let base = try change.baseRevision.flatMap { $0 == head?.id ? head : try ContentRows.revision(db, id: $0) }
         let open = article == nil ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: true)
+        let settled = change.resolves.isEmpty || article == nil
+            ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: false).filter { !$0.isOpen && change.resolves.contains($0.id) }
         let categories = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT slug FROM categories")))
         let environment = ChangeApplier.Environment(
             categories: categories,
@@ -55,7 +57,7 @@ extension SQLiteArchive {
             userExists: { name in AccountRules.isUserName(name) && (try? Self.user(db, named: name)) != nil },
             now: time)
         let outcome = ChangeApplier.apply(
-            change, actor: actor, state: .init(article: article, head: head, openConflicts: open, base: base),
+            change, actor: actor, state: .init(article: article, head: head, openConflicts: open, base: base, settledConflicts: settled),
             environment: environment)
 
         guard outcome.status != .rejected, let updated = outcome.article else {
@@ -80,7 +82,7 @@ extension SQLiteArchive {
         if updated.deleted != (article?.deleted ?? false) { try event(updated.deleted ? "delete" : "undelete", updated.headRevision) }
         if updated.authors != article?.authors || updated.related != article?.related { try event("metadata", updated.headRevision) }
         if !outcome.newConflicts.isEmpty || !outcome.resolvedConflicts.isEmpty { try event("conflicts", updated.headRevision) }
-        if outcome.note != nil { try event("note", updated.headRevision) }
+        if !outcome.notes.isEmpty { try event("note", updated.headRevision) }
         if seq == 0 { try event("noop", updated.headRevision) }
 
         for conflict in outcome.newConflicts { try ContentRows.save(db, conflict, seq: seq) }
@@ -89,7 +91,7 @@ extension SQLiteArchive {
                 sql: "UPDATE conflicts SET resolved_by = ?, resolved_at = ?, seq = ? WHERE id = ? AND resolved_by IS NULL",
                 arguments: [change.id.description, Timestamp.milliseconds(time), seq, id.description])
         }
-        if let note = outcome.note { try ContentRows.insert(db, note, seq: seq) }
+        for note in outcome.notes { try ContentRows.insert(db, note, seq: seq) }
         let num = try ContentRows.save(db, updated, seq: seq)
         try refreshPublished(db, updated, num: num, seq: seq, publishing: updated.state == .published && article?.state != .published)
 

@@ -8,10 +8,12 @@ extension SQLiteArchive {
     }
 
     public func createUser(_ user: StoredUser) async throws {
-        try AccountRules.checkUserName(user.name)
+        try AccountRules.checkNewUserName(user.name)
         try await writer.write { db in
-            if try Self.user(db, named: user.name) != nil {
-                throw GalleyError(.alreadyExists, "There is already a user named '\(user.name)'.", field: "name")
+            // Names differing only in case would be told apart by the server but not by people.
+            let folded = user.name.lowercased()
+            if let existing = try String.fetchAll(db, sql: "SELECT name FROM users").first(where: { $0.lowercased() == folded }) {
+                throw GalleyError(.alreadyExists, "There is already a user named '\(existing)'\(existing == user.name ? "" : " (names differ in more than case)").", field: "name")
             }
             try db.execute(
                 sql: "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -19,11 +19,27 @@ extension SQLiteArchive {
 
     /// The article as `viewer` may see it, or nil when they may not see it at all.
     static func view(_ db: Database, _ article: Article, num: Int64? = nil, for viewer: ChangeApplier.Actor?) throws -> Article? {
-        if seesInFull(viewer, article) { return article }
+        if seesInFull(viewer, article) { return try withVisibleRelated(db, article, for: viewer) }
         guard let num = try num ?? ContentRows.articleNumber(db, id: article.id),
             let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(prefixedPublishedColumns) FROM published_articles p WHERE p.article_num = ?"), arguments: [num])
         else { return nil }
-        return try publicSeen(row, article: article).article
+        return try withVisibleRelated(db, try publicSeen(row, article: article).article, for: viewer)
+    }
+
+    /// The editors' related articles that `viewer` may see: an analyst learns of no one else's
+    /// draft from an id in a list.
+    static func withVisibleRelated(_ db: Database, _ article: Article, for viewer: ChangeApplier.Actor?) throws -> Article {
+        guard let viewer, !viewer.role.canReview, !article.related.isEmpty else { return article }
+        var view = article
+        view.related = try article.related.filter { id in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT EXISTS (SELECT 1 FROM published_articles WHERE id = ?1)
+                        OR EXISTS (SELECT 1 FROM articles a JOIN article_authors au ON au.article_num = a.num WHERE a.id = ?1 AND au.name = ?2)
+                    """),
+                arguments: [id.description, viewer.name]) ?? false
+        }
+        return view
     }
 
     /// An article as readers know it, from its public row.
@@ -77,7 +93,9 @@ extension SQLiteArchive {
                     arguments: all.arguments)
                 seen = try rows.map { Seen(article: try ContentRows.article($0), seq: $0["seq"]) }
             }
-            return ArticleList(articles: seen.map(\.article), next: seen.count == query.limit ? seen.last?.seq : nil)
+            return ArticleList(
+                articles: try seen.map { try Self.withVisibleRelated(db, $0.article, for: query.viewer) },
+                next: seen.count == query.limit ? seen.last?.seq : nil)
         }
     }
 
@@ -169,7 +187,9 @@ extension SQLiteArchive {
                 """),
             arguments: [cursor, viewer.name, limit]
         ).map { try publicSeen($0) }
-        return Array((own + others).sorted { $0.seq < $1.seq }.prefix(limit + 1))
+        return try (own + others).sorted { $0.seq < $1.seq }.prefix(limit + 1).map {
+            Seen(article: try withVisibleRelated(db, $0.article, for: viewer), seq: $0.seq)
+        }
     }
 
     public func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
@@ -190,17 +210,18 @@ extension SQLiteArchive {
                         arguments: [match, limit])
                     return try rows.map(ContentRows.article)
                 }
-                // An analyst's own articles match on their text as it is, others' on their public text.
+                // An analyst's own articles match on their text as it is, newest change first:
+                // relevance (bm25) would weigh words by how often everyone's drafts use them, and
+                // a cut among everyone's matches would let others' drafts crowd theirs out.
+                // Others' articles match on their public text, ranked among public texts.
                 let own = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT \(Self.qualifiedArticleColumns) FROM (
-                            SELECT rowid, \(score) AS score FROM articles_fts WHERE articles_fts MATCH ? ORDER BY score LIMIT 2000
-                        ) f JOIN articles a ON a.num = f.rowid
-                        WHERE a.deleted = 0 AND EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = a.num AND au.name = ?)
-                        ORDER BY f.score LIMIT ?
+                        SELECT \(Self.qualifiedArticleColumns) FROM \(Self.ownJoin)
+                        WHERE au.name = ? AND a.deleted = 0 AND a.num IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)
+                        ORDER BY a.seq DESC LIMIT ?
                         """,
-                    arguments: [match, viewer.name, limit]
+                    arguments: [viewer.name, match, limit]
                 ).map(ContentRows.article)
                 let publicScore = ranked ? "bm25(published_fts, 10.0, 4.0, 1.0, 6.0)" : "-rowid"
                 let others = try Row.fetchAll(
@@ -214,7 +235,7 @@ extension SQLiteArchive {
                         """,
                     arguments: [match, viewer.name, limit]
                 ).map { try Self.publicSeen($0).article }
-                return Array((own + others).prefix(limit))
+                return try (own + others).prefix(limit).map { try Self.withVisibleRelated(db, $0, for: viewer) }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
             }

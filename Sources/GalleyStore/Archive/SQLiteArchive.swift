@@ -130,7 +130,11 @@ public final class SQLiteArchive: ArchiveStore {
     /// with FTS5 operators (quotes, AND/OR/NOT, `*`, parentheses, `column:`) is passed through, so
     /// experts can use them; if FTS5 cannot parse it, the caller hears so.
     static func matchExpression(_ text: String) throws -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // In the form the index holds text in (NFC): "ў" typed as у and a combining breve matches.
+        let trimmed = text.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.allSatisfy({ $0 == "*" || $0 == "^" || $0.isWhitespace }) {
+            throw GalleyError(.badQuery, "Search for words; a * after the beginning of a word finds the words it begins.", field: "q")
+        }
         let operators = ["\"", "*", "(", ")", ":", " AND ", " OR ", " NOT ", "^", "NEAR("]
         if operators.contains(where: { trimmed.contains($0) }) { return trimmed }
         guard let query = ContentRows.ftsQuery(trimmed) else {

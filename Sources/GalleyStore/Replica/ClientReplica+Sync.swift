@@ -340,7 +340,9 @@ extension ClientReplica {
     /// Resolves what a person typed: a full id, a prefix of the 8-digit short id (at least 4
     /// digits), or a slug. An ambiguous prefix lists the candidates.
     public func find(_ token: String) throws -> Article {
-        try writer.read { db in
+        // Slugs are stored composed (NFC); what a keyboard or a paste gives may not be.
+        let token = token.precomposedStringWithCanonicalMapping
+        return try writer.read { db in
             if let id = ArticleID(token), let a = try ContentRows.article(db, id: id) { return a }
             let lower = token.lowercased()
             if let a = try Row.fetchOne(db, sql: "SELECT * FROM articles WHERE slug = ? AND deleted = 0", arguments: [token]).map(ContentRows.article) {
@@ -369,6 +371,9 @@ extension ClientReplica {
                     let list = matches.map { "  \($0.id.short)  \($0.content.slug)" }.joined(separator: "\n")
                     throw GalleyError(.ambiguousID, "'\(token)' begins \(matches.count) slugs; give more of it:\n\(list)")
                 }
+            }
+            if lower.count < 4, lower.allSatisfy(\.isHexDigit) {
+                throw GalleyError(.notFound, "No article '\(token)' in this workspace; an id needs at least 4 of its digits (`galley list` shows them), or give a slug.")
             }
             throw GalleyError(.notFound, "No article '\(token)' in this workspace. Use an id from `galley list` (or its first digits) or a slug; `galley sync` fetches new ones.")
         }
