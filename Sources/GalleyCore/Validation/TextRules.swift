@@ -25,16 +25,26 @@ public enum TextRules {
         case prose, line, label, secret
     }
 
-    /// Why `value` cannot be stored in a field of this kind, or nil if it can.
+    /// Why `value` cannot be stored in a field of this kind, or nil if it can, with where (the
+    /// character's place, counted as a reader counts characters).
     public static func problem(in value: String, kind: Kind) -> (scalar: Unicode.Scalar, offset: Int, why: String)? {
-        // Most text is printable ASCII: one pass over the bytes settles it.
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
-        var offset = 0
-        for character in value {
-            offset += 1
-            for scalar in character.unicodeScalars {
-                if let why = reason(scalar, kind: kind) { return (scalar, offset, why) }
+        // Every body passes through here on every push: judge ASCII bytes directly and look at
+        // scalars only when there is something other than ASCII, or something wrong.
+        let clean = value.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { byte in
+                (byte >= 0x20 && byte < 0x7F) || (kind == .prose && (byte == 0x09 || byte == 0x0A || byte == 0x0D))
             }
+        }
+        if clean == true { return nil }
+        let scalars = value.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            if scalar.value >= 0x7F || scalar.value < 0x20 || scalar.value == 0x09, let why = reason(scalar, kind: kind) {
+                let offset = String(String.UnicodeScalarView(scalars[..<index])).count + 1
+                return (scalar, offset, why)
+            }
+            index = scalars.index(after: index)
         }
         return nil
     }
