@@ -32,7 +32,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -74,11 +73,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // GitHub's CommonMark + GFM parser, from Debian, as GRDB takes libsqlite3 from the system.
+        .systemLibrary(
+            name: "CCmarkGFM",
+            pkgConfig: "libcmark-gfm",
+            providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]
+        ),
+        .target(
+            name: "GalleyMarkdown",
+            dependencies: ["CCmarkGFM"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GalleySite",
             dependencies: [
                 "GalleyCore",
-                .product(name: "Ink", package: "Ink"),
+                "GalleyMarkdown",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [
@@ -143,6 +153,11 @@ let package = Package(
                 "GalleyTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GalleyMarkdownTests",
+            dependencies: ["GalleyMarkdown", "GalleyTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import GalleyCore
+import GalleyMarkdown
 import Mustache
 
 /// Renders the public site's pages from Mustache templates (kept as resources). The server and
@@ -48,14 +49,21 @@ public struct SiteRenderer: Sendable {
         return context
     }
 
+    /// The lead, or where an article has none, the opening words of its body as a reader sees
+    /// them (the same parse as the page, so a card never shows Markdown syntax or raw HTML tags
+    /// the page does not).
+    func summary(_ a: SiteArticle) -> String {
+        a.content.lead.isEmpty ? SafeMarkdown.excerpt(a.content.body) : a.content.lead
+    }
+
     /// What a template may say of one article. Every key a template reads is set, if only to
     /// `false`: Mustache looks a missing key up in the enclosing context, so a card without an
     /// image would otherwise show the image (and credit) of the article whose page it is on.
     func card(_ a: SiteArticle, categories: [Category]) -> [String: Any] {
         let hasCategory = !a.content.category.isEmpty
-        let image: Any = !a.content.image.isEmpty && HTMLSanitizer.isSafeURL(a.content.image) ? a.content.image : false
+        let image: Any = !a.content.image.isEmpty && MarkdownPolicy.allowsImage(a.content.image) ? a.content.image : false
         return [
-            "title": a.content.title, "url": links.article(a.content.slug), "lead": a.content.lead.isEmpty ? false : a.content.lead,
+            "title": a.content.title, "url": links.article(a.content.slug), "lead": summary(a).isEmpty ? false : summary(a),
             "publishedISO": Timestamp.format(a.publishedAt), "publishedShown": shown(a.publishedAt), "retracted": a.retracted,
             "category": hasCategory,
             "categoryURL": hasCategory ? links.category(a.content.category) : false,
@@ -70,7 +78,7 @@ public struct SiteRenderer: Sendable {
     public func articlePage(_ a: SiteArticle, similar: [SiteArticle], trends: [TrendItem], categories: [Category]) -> String {
         var context = page(
             title: "\(a.content.title) — \(siteName)", canonical: links.article(a.content.slug), categories: categories,
-            description: a.retracted ? nil : a.content.lead)
+            description: a.retracted ? nil : summary(a))
         for (k, v) in card(a, categories: categories) { context[k] = v }
         context["bodyHTML"] = a.retracted ? "" : SafeMarkdown.html(a.content.body)
         context["retractionMessage"] = a.retractionMessage ?? ""
@@ -139,7 +147,7 @@ public struct SiteRenderer: Sendable {
                 <updated>\(Timestamp.format(a.updatedAt))</updated>
                 \(a.authors.map { "<author><name>\(x($0))</name></author>" }.joined())
                 \(a.content.category.isEmpty ? "" : "<category term=\"\(x(a.content.category))\"/>")
-                <summary>\(x(a.retracted ? "This article was retracted. " + (a.retractionMessage ?? "") : a.content.lead))</summary>
+                <summary>\(x(a.retracted ? "This article was retracted. " + (a.retractionMessage ?? "") : summary(a)))</summary>
                 <content type="html">\(x(content))</content>
                 </entry>
 

@@ -79,7 +79,7 @@ import FoundationXML
             }
         }
         #expect(html.contains("&lt;script&gt;"), "raw HTML is shown as text")
-        #expect(html.contains("<a href=\"https://example.org/page?a=1&amp;b=2\" rel=\"nofollow noopener\">fine</a>"))
+        #expect(html.contains("<a rel=\"nofollow noopener\" href=\"https://example.org/page?a=1&amp;b=2\">fine</a>"))
         #expect(html.contains("<code>&lt;script&gt;</code>"))
         // Through the whole page too.
         let page = Self.renderer.articlePage(Self.article("<script>x</script>", slug: "x", body: hostile), similar: [], trends: [], categories: [])

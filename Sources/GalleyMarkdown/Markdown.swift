@@ -1,0 +1,121 @@
+import CCmarkGFM
+import Foundation
+
+/// Article Markdown as readers get it: CommonMark with GitHub's extensions (tables, footnotes,
+/// strikethrough, task lists, autolinks), parsed by GitHub's own cmark-gfm, under Galley's
+/// safety policy (``MarkdownPolicy``). The server's pages, `galley site build`, the Atom feed
+/// and every plain-text use (excerpts on cards, descriptions) go through here, so what a reader
+/// sees, what a feed carries and what an excerpt says come from one parse.
+public enum Markdown {
+    /// Which Markdown to speak. The site always uses `.gfm`; `.commonMark` is the core language
+    /// alone, which the spec's examples are written for (GFM's autolinks deliberately link bare
+    /// URLs the core spec leaves as text).
+    public enum Dialect: Sendable {
+        case gfm, commonMark
+    }
+
+    /// The body as HTML: safe by ``MarkdownPolicy``, and well-formed (every element closed,
+    /// attributes quoted, text escaped).
+    public static func html(_ markdown: String, dialect: Dialect = .gfm) -> String {
+        Document(markdown, dialect: dialect).html()
+    }
+
+    /// The words a reader sees, without markup: raw HTML shown as the text it is, link and
+    /// image addresses dropped, alt text kept. Paragraphs are separated by blank lines.
+    public static func plainText(_ markdown: String, dialect: Dialect = .gfm) -> String {
+        Document(markdown, dialect: dialect).plainText()
+    }
+
+    /// The first `words` words of ``plainText(_:dialect:)`` on one line, with "…" if there is
+    /// more: for a card or a description when an article has no lead.
+    public static func excerpt(_ markdown: String, words: Int = 40) -> String {
+        let all = plainText(markdown).split(whereSeparator: { $0.isWhitespace })
+        let kept = all.prefix(words).joined(separator: " ")
+        return all.count > words ? kept + " …" : kept
+    }
+
+    /// cmark-gfm's own safe rendering of the same parse (raw HTML omitted, script addresses
+    /// blanked) without Galley's policy: the reference the policy is measured against in tests.
+    @_spi(Reference)
+    public static func referenceHTML(_ markdown: String, dialect: Dialect = .gfm) -> String {
+        Document(markdown, dialect: dialect, applyPolicy: false).html()
+    }
+
+    /// The raw HTML the parser found (blocks and inline tags), as written: what the policy shows
+    /// as text instead of markup. For tests and for telling an analyst what will not render.
+    public static func rawHTML(in markdown: String, dialect: Dialect = .gfm) -> [String] {
+        var found: [String] = []
+        let document = Document(markdown, dialect: dialect, applyPolicy: false)
+        document.walk { node in
+            let type = cmark_node_get_type(node)
+            if type == CMARK_NODE_HTML_BLOCK || type == CMARK_NODE_HTML_INLINE, let literal = cmark_node_get_literal(node) {
+                found.append(String(cString: literal))
+            }
+        }
+        return found
+    }
+}
+
+/// One parsed body: owns the cmark parser and tree and frees both.
+final class Document {
+    private let parser: OpaquePointer
+    private let root: OpaquePointer
+    private let options: Int32
+
+    init(_ markdown: String, dialect: Markdown.Dialect, applyPolicy: Bool = true) {
+        _ = Extensions.registered
+        var options = CMARK_OPT_VALIDATE_UTF8
+        if dialect == .gfm { options |= CMARK_OPT_FOOTNOTES | CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES }
+        self.options = options
+        let parser: OpaquePointer = cmark_parser_new(options)
+        self.parser = parser
+        if dialect == .gfm {
+            for name in Extensions.gfm {
+                if let extensionPointer = cmark_find_syntax_extension(name) { cmark_parser_attach_syntax_extension(parser, extensionPointer) }
+            }
+        }
+        var text = markdown
+        text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { cmark_parser_feed(parser, $0.baseAddress, $0.count) }
+        }
+        root = cmark_parser_finish(parser)
+        if applyPolicy { MarkdownPolicy.apply(to: self) }
+    }
+
+    deinit {
+        cmark_node_free(root)
+        cmark_parser_free(parser)
+    }
+
+    func html() -> String {
+        // Rendered without CMARK_OPT_UNSAFE: the policy has already turned raw HTML into text and
+        // checked every address, so cmark's own safe mode is only a second line of defence.
+        guard let rendered = cmark_render_html(root, options, cmark_parser_get_syntax_extensions(parser)) else { return "" }
+        defer { free(rendered) }
+        return MarkdownPolicy.markExternalLinks(String(cString: rendered))
+    }
+
+    func plainText() -> String {
+        guard let rendered = cmark_render_plaintext(root, options, 0) else { return "" }
+        defer { free(rendered) }
+        return String(cString: rendered)
+    }
+
+    /// Calls `visit` on every node, entering order; the tree must not change meanwhile.
+    func walk(_ visit: (OpaquePointer) -> Void) {
+        guard let iterator = cmark_iter_new(root) else { return }
+        defer { cmark_iter_free(iterator) }
+        while true {
+            let event = cmark_iter_next(iterator)
+            if event == CMARK_EVENT_DONE { break }
+            if event == CMARK_EVENT_ENTER, let node = cmark_iter_get_node(iterator) { visit(node) }
+        }
+    }
+}
+
+private enum Extensions {
+    /// cmark-gfm's registry is a process-wide list that is not safe to fill from two threads;
+    /// a Swift global is initialised once, atomically.
+    static let registered: Void = cmark_gfm_core_extensions_ensure_registered()
+    static let gfm = ["table", "strikethrough", "autolink", "tasklist"]
+}
