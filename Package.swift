@@ -47,6 +47,7 @@ let package = Package(
             name: "GalleyStore",
             dependencies: [
                 "GalleyCore",
+                "GalleyMarkdown",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

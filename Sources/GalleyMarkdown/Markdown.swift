@@ -16,8 +16,11 @@ public enum Markdown {
 
     /// The body as HTML: safe by ``MarkdownPolicy``, and well-formed (every element closed,
     /// attributes quoted, text escaped).
-    public static func html(_ markdown: String, dialect: Dialect = .gfm) -> String {
-        Document(markdown, dialect: dialect).html()
+    ///
+    /// - Parameter linkBase: where the body is shown (`/articles/`): relative addresses in it
+    ///   are resolved against it, so they mean on a feed or a static page what they mean live.
+    public static func html(_ markdown: String, dialect: Dialect = .gfm, linkBase: String? = nil) -> String {
+        Document(markdown, dialect: dialect, linkBase: linkBase).html()
     }
 
     /// The words a reader sees, without markup: raw HTML shown as the text it is, link and
@@ -29,7 +32,19 @@ public enum Markdown {
     /// The first `words` words of ``plainText(_:dialect:)`` on one line, with "…" if there is
     /// more: for a card or a description when an article has no lead.
     public static func excerpt(_ markdown: String, words: Int = 40) -> String {
-        let all = plainText(markdown).split(whereSeparator: { $0.isWhitespace })
+        // Split by scalar: a space followed by a combining mark is one Character, and
+        // splitting by Character would drop the mark with the space.
+        var all: [String] = []
+        var word = String.UnicodeScalarView()
+        for scalar in plainText(markdown).unicodeScalars {
+            if scalar.properties.isWhitespace {
+                if !word.isEmpty { all.append(String(word)); word = String.UnicodeScalarView() }
+            } else {
+                word.append(scalar)
+            }
+            if all.count > words { break }
+        }
+        if !word.isEmpty { all.append(String(word)) }
         let kept = all.prefix(words).joined(separator: " ")
         return all.count > words ? kept + " …" : kept
     }
@@ -62,7 +77,7 @@ final class Document {
     private let root: OpaquePointer
     private let options: Int32
 
-    init(_ markdown: String, dialect: Markdown.Dialect, applyPolicy: Bool = true) {
+    init(_ markdown: String, dialect: Markdown.Dialect, applyPolicy: Bool = true, linkBase: String? = nil) {
         _ = Extensions.registered
         var options = CMARK_OPT_VALIDATE_UTF8
         if dialect == .gfm { options |= CMARK_OPT_FOOTNOTES | CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES }
@@ -79,7 +94,7 @@ final class Document {
             bytes.withMemoryRebound(to: CChar.self) { cmark_parser_feed(parser, $0.baseAddress, $0.count) }
         }
         root = cmark_parser_finish(parser)
-        if applyPolicy { MarkdownPolicy.apply(to: self) }
+        if applyPolicy { MarkdownPolicy.apply(to: self, linkBase: linkBase) }
     }
 
     deinit {
@@ -92,13 +107,51 @@ final class Document {
         // checked every address, so cmark's own safe mode is only a second line of defence.
         guard let rendered = cmark_render_html(root, options, cmark_parser_get_syntax_extensions(parser)) else { return "" }
         defer { free(rendered) }
-        return MarkdownPolicy.markExternalLinks(String(cString: rendered))
+        var html = String(cString: rendered)
+        // cmark puts a custom block (a heading with its id) on lines of its own.
+        if html.contains(" id=\"") {
+            html = html.replacingOccurrences(of: #"(<h[1-6] id="[^"]*">)\n"#, with: "$1", options: .regularExpression)
+                .replacingOccurrences(of: #"\n(</h[1-6]>)"#, with: "$1", options: .regularExpression)
+        }
+        return MarkdownPolicy.markExternalLinks(html)
     }
 
-    func plainText() -> String {
-        guard let rendered = cmark_render_plaintext(root, options, 0) else { return "" }
-        defer { free(rendered) }
-        return String(cString: rendered)
+    /// The text a reader sees, block by block. cmark's own plain-text renderer keeps Markdown
+    /// syntax it does not know (`~`, `|`, `[^1]`, list markers), so this walks the tree instead.
+    func plainText() -> String { Self.plainText(of: root) }
+
+    static func plainText(of root: OpaquePointer) -> String {
+        guard let iterator = cmark_iter_new(root) else { return "" }
+        defer { cmark_iter_free(iterator) }
+        var out = ""
+        while true {
+            let event = cmark_iter_next(iterator)
+            if event == CMARK_EVENT_DONE { break }
+            guard let node = cmark_iter_get_node(iterator) else { continue }
+            let type = cmark_node_get_type(node)
+            if event == CMARK_EVENT_ENTER {
+                switch type {
+                case CMARK_NODE_TEXT, CMARK_NODE_CODE, CMARK_NODE_HTML_INLINE, CMARK_NODE_CODE_BLOCK, CMARK_NODE_HTML_BLOCK:
+                    if let literal = cmark_node_get_literal(node) { out += String(cString: literal) }
+                case CMARK_NODE_SOFTBREAK, CMARK_NODE_LINEBREAK: out += "\n"
+                default: break
+                }
+            } else if event == CMARK_EVENT_EXIT, type.rawValue & UInt32(CMARK_NODE_TYPE_MASK) == UInt32(CMARK_NODE_TYPE_BLOCK), node != root {
+                switch cmark_node_get_type_string(node).map({ String(cString: $0) }) {
+                case "table_cell": out += " "
+                case "table_row", "item": out += "\n"
+                default: out += "\n\n"
+                }
+            }
+        }
+        // Blocks end with a separator each; nested ones would pile them up.
+        var lines: [Substring] = []
+        for line in out.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.allSatisfy(\.isWhitespace), lines.last?.allSatisfy(\.isWhitespace) ?? true { continue }
+            lines.append(line.allSatisfy(\.isWhitespace) ? "" : line)
+        }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.joined(separator: "\n")
     }
 
     /// Calls `visit` on every node, entering order; the tree must not change meanwhile.

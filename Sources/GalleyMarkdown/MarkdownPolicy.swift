@@ -5,12 +5,18 @@ import Foundation
 /// rendered:
 ///
 /// - raw HTML (blocks and inline tags) is shown as the text it is, never as markup: every word
-///   an analyst typed reaches the page, none of it can run;
+///   an analyst typed reaches the page, none of it can run. Three exceptions, none of which can
+///   carry an attribute: `<sub>`, `<sup>` and `<kbd>` with their closing tag in the same
+///   paragraph (CO<sub>2</sub>) are kept as those elements, `<br>` is a line break, and an HTML
+///   comment is a note among writers, kept in the text and its history but not shown to readers;
 /// - a link keeps its address only if it is http, https, mailto or relative; otherwise its text
 ///   stays and the link goes;
 /// - an image loads only from http, https or a relative address (the archive's own media);
 ///   otherwise its alt text is shown;
-/// - links that leave the site carry `rel="nofollow noopener"`.
+/// - links that leave the site carry `rel="nofollow noopener"`; a relative address
+///   (`other-article`) is resolved against the article's own address, as the live page does;
+/// - headings get an `id` made from their text (`## Key findings` → `key-findings`), so a
+///   table of contents (`[…](#key-findings)`) works as on GitHub.
 ///
 /// cmark-gfm writes the HTML itself, so it is well-formed and its text escaped; with raw HTML
 /// gone there is nothing in a body that could add an element, an attribute or an event handler.
@@ -41,7 +47,8 @@ public enum MarkdownPolicy {
         rest = rest.dropFirst(2)
         var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != "\\" }
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        if authority.hasPrefix("[") { return authority.contains("]") }  // an IPv6 literal
+        // An IPv6 literal: cmark percent-encodes its brackets, so the link would not work.
+        if authority.hasPrefix("[") { return false }
         var host = authority
         if let colon = host.lastIndex(of: ":") {
             guard host[host.index(after: colon)...].allSatisfy(\.isASCII) && host[host.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
@@ -84,28 +91,39 @@ public enum MarkdownPolicy {
         return String(String.UnicodeScalarView(scalars))
     }
 
-    /// Rewrites the tree: raw HTML becomes text, disallowed links and images become their text.
-    static func apply(to document: Document) {
-        var rawBlocks: [OpaquePointer] = [], rawInlines: [OpaquePointer] = [], unwrap: [OpaquePointer] = []
+    static let keptInlineTags: Set<String> = ["sub", "sup", "kbd"]
+
+    /// Rewrites the tree: raw HTML becomes text (but for the exceptions above), disallowed
+    /// links and images become their text, relative addresses resolve against `linkBase`.
+    static func apply(to document: Document, linkBase: String?) {
+        var rawBlocks: [OpaquePointer] = [], rawInlines: [OpaquePointer] = [], unwrap: [OpaquePointer] = [], headings: [OpaquePointer] = []
         document.walk { node in
             switch cmark_node_get_type(node) {
             case CMARK_NODE_HTML_BLOCK: rawBlocks.append(node)
             case CMARK_NODE_HTML_INLINE: rawInlines.append(node)
+            case CMARK_NODE_HEADING: headings.append(node)
             case CMARK_NODE_LINK:
-                if !allowsLink(url(of: node)) { unwrap.append(node) }
+                if !allowsLink(url(of: node)) { unwrap.append(node) } else { resolve(node, against: linkBase) }
             case CMARK_NODE_IMAGE:
-                if !allowsImage(url(of: node)) { unwrap.append(node) }
+                if !allowsImage(url(of: node)) { unwrap.append(node) } else { resolve(node, against: linkBase) }
             default: break
             }
         }
+        keepHarmlessInlineTags(&rawInlines)
         for node in rawInlines {
-            replace(node, with: text(literal(of: node)))
+            let shown = withoutComments(literal(of: node))
+            if shown.isEmpty { remove(node) } else { replace(node, with: text(shown)) }
         }
         for node in rawBlocks {
             // A paragraph of the block's lines as written, each on its own line as typed.
+            var lines = withoutComments(literal(of: node)).split(separator: "\n", omittingEmptySubsequences: false)
+            while lines.last?.allSatisfy(\.isWhitespace) == true { lines.removeLast() }
+            while lines.first?.allSatisfy(\.isWhitespace) == true { lines.removeFirst() }
+            guard !lines.isEmpty else {
+                remove(node)
+                continue
+            }
             let paragraph = cmark_node_new(CMARK_NODE_PARAGRAPH)!
-            var lines = literal(of: node).split(separator: "\n", omittingEmptySubsequences: false)
-            while lines.last?.isEmpty == true { lines.removeLast() }
             for (i, line) in lines.enumerated() {
                 if i > 0 { cmark_node_append_child(paragraph, cmark_node_new(CMARK_NODE_LINEBREAK)) }
                 if !line.isEmpty { cmark_node_append_child(paragraph, text(String(line))) }
@@ -116,9 +134,157 @@ public enum MarkdownPolicy {
         // removed link moves out with the link's other children.
         for node in unwrap {
             while let child = cmark_node_first_child(node) { cmark_node_insert_before(node, child) }
-            cmark_node_unlink(node)
-            cmark_node_free(node)
+            remove(node)
         }
+        anchorHeadings(headings, document: document)
+    }
+
+    /// `<sub>…</sub>`, `<sup>…</sup>`, `<kbd>…</kbd>` (exactly so, no attributes, opened and
+    /// closed among the same siblings) become those elements; `<br>` a line break. The nodes
+    /// handled are taken out of `raw`; the rest stay text.
+    private static func keepHarmlessInlineTags(_ raw: inout [OpaquePointer]) {
+        func tag(_ node: OpaquePointer) -> (name: String, closing: Bool)? {
+            let lower = literal(of: node).lowercased()
+            guard lower.hasPrefix("<"), lower.hasSuffix(">") else { return nil }
+            var inner = lower.dropFirst().dropLast()
+            let closing = inner.hasPrefix("/")
+            if closing { inner = inner.dropFirst() }
+            let name = inner.trimmingCharacters(in: .whitespaces)
+            if name == "br" || name == "br/" || (name.hasPrefix("br") && name.dropFirst(2).trimmingCharacters(in: .whitespaces) == "/") {
+                return closing ? nil : ("br", false)
+            }
+            return keptInlineTags.contains(String(inner)) ? (String(inner), closing) : nil
+        }
+        var handled: Set<OpaquePointer> = []
+        var byParent: [OpaquePointer: [OpaquePointer]] = [:]
+        var parents: [OpaquePointer] = []
+        for node in raw {
+            guard let parent = cmark_node_parent(node) else { continue }
+            if byParent[parent] == nil { parents.append(parent) }
+            byParent[parent, default: []].append(node)
+        }
+        for parent in parents {
+            var open: [(String, OpaquePointer)] = []
+            for node in byParent[parent]! {
+                guard let (name, closing) = tag(node) else { continue }
+                if name == "br" {
+                    replace(node, with: cmark_node_new(CMARK_NODE_LINEBREAK)!)
+                    handled.insert(node)
+                } else if !closing {
+                    open.append((name, node))
+                } else if let at = open.lastIndex(where: { $0.0 == name }) {
+                    let opener = open[at].1
+                    open.removeSubrange(at...)
+                    let element = cmark_node_new(CMARK_NODE_CUSTOM_INLINE)!
+                    cmark_node_set_on_enter(element, "<\(name)>")
+                    cmark_node_set_on_exit(element, "</\(name)>")
+                    cmark_node_insert_before(opener, element)
+                    var sibling = cmark_node_next(opener)
+                    while let current = sibling, current != node {
+                        sibling = cmark_node_next(current)
+                        cmark_node_append_child(element, current)
+                    }
+                    remove(opener)
+                    remove(node)
+                    handled.insert(opener)
+                    handled.insert(node)
+                }
+            }
+        }
+        raw.removeAll { handled.contains($0) }
+    }
+
+    /// What a reader sees of a piece of raw HTML: the text it is, without comments; nothing of
+    /// the few tags kept as elements (they show as what they mark up).
+    public static func shownText(ofRawHTML html: String) -> String {
+        let lower = html.lowercased().replacingOccurrences(of: " ", with: "")
+        let kept = keptInlineTags.flatMap { ["<\($0)>", "</\($0)>"] } + ["<br>", "<br/>"]
+        return kept.contains(lower) ? "" : withoutComments(html)
+    }
+
+    /// `<!-- … -->` taken out (and `<!-->`, `<!--->`, which CommonMark 0.31 also counts as comments).
+    static func withoutComments(_ html: String) -> String {
+        guard html.contains("<!--") else { return html }
+        var out = ""
+        var rest = Substring(html)
+        while let open = rest.range(of: "<!--") {
+            out += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            if after.hasPrefix(">") { rest = after.dropFirst(); continue }
+            if after.hasPrefix("->") { rest = after.dropFirst(2); continue }
+            guard let close = after.range(of: "-->") else {
+                out += rest[open.lowerBound...]  // not closed: not a comment, shown as typed
+                rest = rest[rest.endIndex...]
+                break
+            }
+            rest = after[close.upperBound...]
+        }
+        out += rest
+        return out.allSatisfy(\.isWhitespace) ? "" : out
+    }
+
+    /// A relative address (`other-article`, `../media/x.png`) means what it means on the live
+    /// page; made root-absolute, it means the same in a feed and in the static site.
+    private static func resolve(_ node: OpaquePointer, against base: String?) {
+        guard let base else { return }
+        let address = url(of: node)
+        guard !address.isEmpty, scheme(of: address) == nil, !address.hasPrefix("/"), !address.hasPrefix("#"), !address.hasPrefix("?") else { return }
+        cmark_node_set_url(node, base + address)
+    }
+
+    /// Ids that the page around a body already uses, or that footnotes use.
+    static let reservedIDs: Set<String> = ["similar-heading", "trends-heading"]
+
+    /// Each heading's text as an id, GitHub's way: lowercased, letters, digits, `-` and `_`
+    /// kept (any script), spaces as `-`, the rest dropped; a repeated one gets `-1`, `-2`.
+    private static func anchorHeadings(_ headings: [OpaquePointer], document: Document) {
+        var used = reservedIDs
+        for heading in headings {
+            let plain = Document.plainText(of: heading)
+            var slug = String.UnicodeScalarView()
+            for scalar in plain.lowercased().unicodeScalars {
+                if scalar == " " || scalar == "-" {
+                    slug.append("-")
+                } else if scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal || scalar == "_"
+                    || scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .spacingMark
+                {
+                    slug.append(scalar)
+                }
+            }
+            var id = String(slug)
+            if id.isEmpty || id.hasPrefix("fn-") || id.hasPrefix("fnref-") { id = "section" + (id.isEmpty ? "" : "-" + id) }
+            var unique = id, n = 0
+            while used.contains(unique) {
+                n += 1
+                unique = "\(id)-\(n)"
+            }
+            used.insert(unique)
+            let level = cmark_node_get_heading_level(heading)
+            let element = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK)!
+            cmark_node_set_on_enter(element, "<h\(level) id=\"\(escapeAttribute(unique))\">")
+            cmark_node_set_on_exit(element, "</h\(level)>")
+            while let child = cmark_node_first_child(heading) { cmark_node_append_child(element, child) }
+            replace(heading, with: element)
+        }
+    }
+
+    static func escapeAttribute(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func remove(_ node: OpaquePointer) {
+        cmark_node_unlink(node)
+        cmark_node_free(node)
     }
 
     private static func url(of node: OpaquePointer) -> String {

@@ -3,7 +3,8 @@ import GalleyMarkdown
 /// Markdown as the public site shows it: CommonMark + GFM under Galley's safety policy
 /// (``GalleyMarkdown/MarkdownPolicy``). Pages, `galley site build` and feeds all call this.
 public enum SafeMarkdown {
-    public static func html(_ markdown: String) -> String { Markdown.html(markdown) }
+    /// Bodies are shown at `/articles/{slug}`: a relative link in one resolves from there.
+    public static func html(_ markdown: String) -> String { Markdown.html(markdown, linkBase: "/articles/") }
 
     /// The words of a body without markup, for a card or description when there is no lead.
     public static func excerpt(_ markdown: String, words: Int = 40) -> String { Markdown.excerpt(markdown, words: words) }

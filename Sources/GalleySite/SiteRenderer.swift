@@ -80,6 +80,8 @@ public struct SiteRenderer: Sendable {
             title: "\(a.content.title) — \(siteName)", canonical: links.article(a.content.slug), categories: categories,
             description: a.retracted ? nil : summary(a))
         for (k, v) in card(a, categories: categories) { context[k] = v }
+        // The page shows the body itself: above it only a lead the analyst wrote, not an excerpt.
+        context["lead"] = a.content.lead.isEmpty ? false : a.content.lead
         context["bodyHTML"] = a.retracted ? "" : SafeMarkdown.html(a.content.body)
         context["retractionMessage"] = a.retractionMessage ?? ""
         context["authorLine"] = a.authors.isEmpty ? "" : "by " + a.authors.joined(separator: ", ")
@@ -148,7 +150,7 @@ public struct SiteRenderer: Sendable {
                 \(a.authors.map { "<author><name>\(x($0))</name></author>" }.joined())
                 \(a.content.category.isEmpty ? "" : "<category term=\"\(x(a.content.category))\"/>")
                 <summary>\(x(a.retracted ? "This article was retracted. " + (a.retractionMessage ?? "") : summary(a)))</summary>
-                <content type="html">\(x(content))</content>
+                <content type="html" xml:base="\(x(links.absolute(links.article(a.content.slug))))">\(x(content))</content>
                 </entry>
 
                 """

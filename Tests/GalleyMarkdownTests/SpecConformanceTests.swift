@@ -86,6 +86,11 @@ struct SpecExample {
 struct SpecConformanceTests {
     static let haveCorpus = !SpecExample.all.isEmpty
 
+    /// Heading anchors are Galley's addition (as GitHub's), which the spec's HTML does not have.
+    func withoutHeadingIDs(_ html: String) -> String {
+        html.replacingOccurrences(of: #"<(h[1-6]) id="[^"]*">"#, with: "<$1>", options: .regularExpression)
+    }
+
     struct Tally {
         var passed = 0, total = 0
     }
@@ -95,7 +100,7 @@ struct SpecConformanceTests {
         var bySection: [(String, Tally)] = []
         var failed: [SpecExample] = []
         for example in SpecExample.all where !example.isRawHTML {
-            let ok = SpecNormalizer.normalize(Markdown.html(example.markdown, dialect: .commonMark)) == SpecNormalizer.normalize(example.expectedUnderPolicy)
+            let ok = SpecNormalizer.normalize(withoutHeadingIDs(Markdown.html(example.markdown, dialect: .commonMark))) == SpecNormalizer.normalize(example.expectedUnderPolicy)
             if bySection.last?.0 != example.section { bySection.append((example.section, Tally())) }
             bySection[bySection.count - 1].1.total += 1
             if ok { bySection[bySection.count - 1].1.passed += 1 } else { failed.append(example) }
@@ -119,8 +124,8 @@ struct SpecConformanceTests {
         var passed = 0, autolinks: [Int] = [], other: [String] = [], total = 0
         for example in SpecExample.all where !example.isRawHTML {
             total += 1
-            let core = SpecNormalizer.normalize(Markdown.html(example.markdown, dialect: .commonMark))
-            let gfm = SpecNormalizer.normalize(Markdown.html(example.markdown))
+            let core = SpecNormalizer.normalize(withoutHeadingIDs(Markdown.html(example.markdown, dialect: .commonMark)))
+            let gfm = SpecNormalizer.normalize(withoutHeadingIDs(Markdown.html(example.markdown)))
             let expected = SpecNormalizer.normalize(example.expectedUnderPolicy)
             if gfm == expected {
                 passed += 1
@@ -147,7 +152,7 @@ struct SpecConformanceTests {
                 }
                 let visible = SpecNormalizer.collapse(HTMLTokens.visibleText(html))
                 for fragment in Markdown.rawHTML(in: example.markdown, dialect: dialect) {
-                    let shown = SpecNormalizer.collapse(fragment).trimmingCharacters(in: .whitespaces)
+                    let shown = SpecNormalizer.collapse(MarkdownPolicy.shownText(ofRawHTML: fragment)).trimmingCharacters(in: .whitespaces)
                     if !shown.isEmpty && !visible.contains(shown) {
                         problems.append("example \(example.number): the raw HTML \(fragment.debugDescription) is not shown as text in \(html.debugDescription)")
                     }
@@ -176,7 +181,7 @@ struct SpecConformanceTests {
 /// author's raw HTML and broke the policy.
 enum MarkupVocabulary {
     static let elements: [String: Set<String>] = [
-        "p": [], "h1": [], "h2": [], "h3": [], "h4": [], "h5": [], "h6": [], "blockquote": [], "ul": [], "ol": ["start"], "li": ["id"],
+        "p": [], "h1": ["id"], "h2": ["id"], "h3": ["id"], "h4": ["id"], "h5": ["id"], "h6": ["id"], "sub": [], "kbd": [], "blockquote": [], "ul": [], "ol": ["start"], "li": ["id"],
         "pre": [], "code": ["class"], "em": [], "strong": [], "del": [], "br": [], "hr": [],
         "a": ["href", "title", "rel", "id", "class", "data-footnote-ref", "data-footnote-backref", "data-footnote-backref-idx", "aria-label"],
         "img": ["src", "alt", "title"], "table": [], "thead": [], "tbody": [], "tr": [], "th": ["style"], "td": ["style"],

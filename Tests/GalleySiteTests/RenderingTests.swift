@@ -22,6 +22,23 @@ import FoundationXML
 
     static let renderer = try! SiteRenderer(siteName: "Galley", links: SiteLinks(style: .server, baseURL: "https://example.org"), timeZone: TimeZone(identifier: "UTC")!, hasSearch: true)
 
+    /// Without a lead, cards, the description and the feed summary take the body's opening words
+    /// as the page shows them; the article page itself shows no lead above its body.
+    @Test func anArticleWithoutALeadHasAnExcerptEverywhereButItsOwnPage() throws {
+        let body = "## Summary\n\n~~Old~~ figures: exports [fell](https://belstat.gov.by/x) by 2.4%[^n].\n\n[^n]: Belstat.\n"
+        let bare = Self.article("No lead here", slug: "no-lead", body: body, lead: "")
+        let page = Self.renderer.articlePage(bare, similar: [], trends: [], categories: [])
+        #expect(!page.contains("class=\"lead\""), "the page shows the body, not an excerpt of it above it")
+        #expect(page.contains("<meta name=\"description\" content=\"Summary Old figures: exports fell by 2.4%. Belstat.\">"))
+        let other = Self.renderer.articlePage(Self.article("Another", slug: "another"), similar: [bare], trends: [], categories: [])
+        #expect(other.contains("Summary Old figures: exports fell by 2.4%. Belstat."), "the similar-article card has the excerpt")
+        let list = Self.renderer.listPage(heading: "Galley", path: "/", articles: [bare], newer: nil, older: nil, categories: [])
+        #expect(list.contains("Summary Old figures: exports fell by 2.4%. Belstat."))
+        let feed = Self.renderer.atom(title: "Galley", selfPath: "/feed.atom", alternatePath: "/", articles: [bare])
+        #expect(feed.contains("<summary>Summary Old figures: exports fell by 2.4%. Belstat.</summary>"))
+        #expect(feed.contains("<content type=\"html\" xml:base=\"https://example.org/articles/no-lead\">"), "relative links in content resolve from the article")
+    }
+
     @Test func anArticlePageHoldsEveryElementInOrder() throws {
         let main = Self.article("Minsk hopes to boost cooperation with Beijing", slug: "minsk-hopes", body: "First paragraph of the body.\n\nSecond.\n", lead: "Minsk aspires to replace the Kremlin.")
         let similar = [Self.article("Minsk attempts to make up for image losses", slug: "image-losses", lead: "The Belarusian authorities regard…", credit: "Catholic.by")]

@@ -195,6 +195,30 @@ import Testing
         try await check()
     }
 
+    /// Public search goes by what the page shows: words of link text, code and tables are
+    /// found; link addresses and Markdown syntax are not; raw HTML is found as the text it shows.
+    @Test func publicSearchMatchesTheWordsReadersSee() async throws {
+        let body = "Exports [fell sharply](https://belstat.gov.by/hiddenpathword) in `codeword`.\n\n| Region | Share |\n|---|---|\n| Tablecellword | 4 |\n\n<b>rawtagword</b>\n"
+        let (id, _) = try await create("Potash report", body: body)
+        for command in [WorkflowCommand.submit] {
+            let article = try #require(try await archive.article(id))
+            _ = try await archive.apply([Change(articleID: id, baseRevision: article.headRevision, command: command, author: analyst.name, replicaID: replica, createdAt: t0)], by: analyst, at: t0)
+        }
+        let head = try #require(try await archive.article(id)).headRevision
+        for command in [WorkflowCommand.approve(revision: head), .publish(at: nil)] {
+            let result = try await archive.apply([Change(articleID: id, baseRevision: head, command: command, author: editor.name, replicaID: replica, createdAt: t0)], by: editor, at: t0)[0]
+            #expect(result.status != .rejected, "\(result.error?.message ?? "")")
+        }
+        func found(_ word: String) async throws -> Bool { try await archive.searchPublished(word, limit: 10).map(\.id) == [id] }
+        #expect(try await found("sharply"))
+        #expect(try await found("codeword"))
+        #expect(try await found("tablecellword"))
+        #expect(try await found("rawtagword"))
+        #expect(try await !found("hiddenpathword"), "a link address is not on the page")
+        #expect(try await !found("belstat"), "a link address is not on the page")
+        try await archive.writer.write { db in try db.execute(sql: "INSERT INTO published_fts(published_fts, rank) VALUES ('integrity-check', 1)") }
+    }
+
     /// An archive from before the indexes left their triggers: its entries were made by the
     /// triggers, and after the upgrade the store must find and replace exactly those.
     @Test func anArchiveIndexedByTriggersUpgradesWithOneEntryPerArticle() async throws {

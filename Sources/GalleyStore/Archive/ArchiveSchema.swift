@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GalleyMarkdown
 
 /// The server archive's migrations. Append only: a shipped migration is never edited, because
 /// archives in the field have already run it.
@@ -176,6 +177,44 @@ enum ArchiveSchema {
                 -- An analyst's pull reads the workflow events of their own articles.
                 CREATE INDEX events_article ON events(article_id, seq);
                 """)
+            // Public rows missing from archives older than v2 are filled by v8, whose columns the
+            // code that writes them needs.
+        }
+        migrator.registerMigration("v8: public search over the words readers see") { db in
+            // The public index held the Markdown source: link addresses and syntax matched a
+            // search that the page did not show. It now indexes the rendered text, kept beside
+            // the source; the FTS5 table reads it through a view so its column stays `body`.
+            try db.execute(sql: """
+                ALTER TABLE published_articles ADD COLUMN body_text TEXT NOT NULL DEFAULT '';
+                DROP TABLE IF EXISTS published_vocab;
+                DROP TABLE IF EXISTS published_fts;
+                """)
+            let update = try db.makeStatement(sql: "UPDATE published_articles SET body_text = ? WHERE article_num = ?")
+            // In batches: an archive of 100,000 bodies need not be in memory at once.
+            var last: Int64 = .min
+            while true {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT article_num, body FROM published_articles WHERE article_num > ? ORDER BY article_num LIMIT 500", arguments: [last])
+                guard let end = rows.last?["article_num"] as Int64? else { break }
+                for row in rows { try update.execute(arguments: [Markdown.plainText(row["body"]), row["article_num"] as Int64]) }
+                last = end
+            }
+            try db.execute(sql: """
+                CREATE VIEW published_fts_content AS SELECT article_num, title, lead, body_text AS body, tags FROM published_articles;
+                CREATE VIRTUAL TABLE published_fts USING fts5(
+                    title, lead, body, tags,
+                    content='published_fts_content', content_rowid='article_num',
+                    tokenize="unicode61 remove_diacritics 2"
+                );
+                INSERT INTO published_fts(published_fts) VALUES ('rebuild');
+                CREATE VIRTUAL TABLE published_vocab USING fts5vocab('published_fts', 'row');
+                DELETE FROM published_terms;
+                """)
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT title, lead, body_text FROM published_articles") {
+                for term in SQLiteArchive.distinctTerms(row["title"], row["lead"], row["body_text"]) { counts[term, default: 0] += 1 }
+            }
+            try SQLiteArchive.addTermCounts(db, counts)
             // Public articles of an archive from before v2 that have no public row yet.
             let missing = try Row.fetchAll(db, sql: """
                 SELECT \(ContentRows.articleColumns) FROM articles

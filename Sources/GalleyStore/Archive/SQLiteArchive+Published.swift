@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GalleyCore
+import GalleyMarkdown
 
 /// Word counts gathered over a bulk load, written once at its end.
 final class TermCounts {
@@ -38,7 +39,7 @@ extension SQLiteArchive {
         guard let num = try known ?? ContentRows.articleNumber(db, id: article.id) else { return false }
         let old = try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT title, lead, body, tags, revision, retracted, retraction_message, authors, related
+                SELECT title, lead, body_text, tags, revision, retracted, retraction_message, authors, related
                 FROM published_articles WHERE article_num = ?
                 """),
             arguments: [num])
@@ -61,33 +62,37 @@ extension SQLiteArchive {
         }
         guard let revision = try ContentRows.revision(db, id: revisionID) else { return try unpublish(db, num, old) }
         let c = revision.content
+        // Search and "similar articles" go by the words a reader sees (the same parse as the
+        // page), not by Markdown syntax or link addresses.
+        var seen = c
+        seen.body = Markdown.plainText(c.body)
         let publishedAt = Timestamp.milliseconds(article.publishedAt ?? article.updatedAt)
         let tags = ContentRows.stringArray(c.sortedTags)
         let arguments: StatementArguments = [
             num, article.id.description, c.slug, revisionID.hex, c.title, c.lead, c.body, c.category, tags,
             c.image, c.imageCredit, authors, related, publishedAt, Timestamp.milliseconds(article.updatedAt), retracted,
-            article.retractionMessage, seq,
+            article.retractionMessage, seq, seen.body,
         ]
         if let old {
             try unindexPublished(db, num, old)
             try db.cachedStatement(sql: """
                     UPDATE published_articles SET id = ?2, slug = ?3, revision = ?4, title = ?5, lead = ?6, body = ?7, category = ?8,
                         tags = ?9, image = ?10, image_credit = ?11, authors = ?12, related = ?13, published_at = ?14,
-                        updated_at = ?15, retracted = ?16, retraction_message = ?17, seq = ?18
+                        updated_at = ?15, retracted = ?16, retraction_message = ?17, seq = ?18, body_text = ?19
                     WHERE article_num = ?1
                     """).execute(arguments: arguments)
         } else {
             try db.cachedStatement(sql: """
                     INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
-                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message, seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message, seq, body_text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: arguments)
         }
-        try indexPublished(db, num, title: c.title, lead: c.lead, body: c.body, tags: tags)
+        try indexPublished(db, num, title: c.title, lead: c.lead, body: seen.body, tags: tags)
 
         var delta: [String: Int] = [:]
-        if let old { for term in distinctTerms(old["title"], old["lead"], old["body"]) { delta[term, default: 0] -= 1 } }
-        for term in distinctTerms(c.title, c.lead, c.body) { delta[term, default: 0] += 1 }
+        if let old { for term in distinctTerms(old["title"], old["lead"], old["body_text"]) { delta[term, default: 0] -= 1 } }
+        for term in distinctTerms(c.title, c.lead, seen.body) { delta[term, default: 0] += 1 }
         if let termCounts {
             // A bulk load adds all counts at the end.
             for (term, n) in delta { termCounts.counts[term, default: 0] += n }
@@ -98,10 +103,10 @@ extension SQLiteArchive {
         let tag = try db.cachedStatement(sql: "INSERT INTO published_tags (tag, article_num, published_at) VALUES (?, ?, ?)")
         for t in c.tags { try tag.execute(arguments: [t, num, publishedAt]) }
         guard computingSimilar else { return true }
-        let found = try computeSimilar(db, num: num, content: c)
+        let found = try computeSimilar(db, num: num, content: seen)
         // The articles it resembles may now resemble it too: their lists were made before it existed.
         for other in found {
-            if let row = try Row.fetchOne(db, sql: "SELECT title, lead, body, tags, category FROM published_articles WHERE article_num = ?", arguments: [other]) {
+            if let row = try Row.fetchOne(db, sql: "SELECT title, lead, body_text AS body, tags, category FROM published_articles WHERE article_num = ?", arguments: [other]) {
                 let content = ArticleContent(
                     title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
                     tags: Set(try ContentRows.strings(row["tags"])))
@@ -115,7 +120,7 @@ extension SQLiteArchive {
     /// similar articles. Most changes are to drafts, which have no public row to remove.
     private static func unpublish(_ db: Database, _ num: Int64, _ old: Row?) throws -> Bool {
         guard let old else { return false }
-        try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body"]).map { ($0, -1) }))
+        try addTermCounts(db, Dictionary(uniqueKeysWithValues: distinctTerms(old["title"], old["lead"], old["body_text"]).map { ($0, -1) }))
         try unindexPublished(db, num, old)
         try db.execute(sql: "DELETE FROM published_articles WHERE article_num = ?", arguments: [num])
         try db.execute(sql: "DELETE FROM similar_articles WHERE article_num = ?", arguments: [num])
@@ -130,10 +135,10 @@ extension SQLiteArchive {
             .execute(arguments: [num, title, lead, body, tags])
     }
 
-    /// `row` holds the public row's title, lead, body and tags as they were indexed.
+    /// `row` holds the public row's title, lead, body_text and tags as they were indexed.
     static func unindexPublished(_ db: Database, _ num: Int64, _ row: Row) throws {
         try db.cachedStatement(sql: "INSERT INTO published_fts(published_fts, rowid, title, lead, body, tags) VALUES ('delete', ?, ?, ?, ?, ?)")
-            .execute(arguments: [num, row["title"] as String, row["lead"] as String, row["body"] as String, row["tags"] as String])
+            .execute(arguments: [num, row["title"] as String, row["lead"] as String, row["body_text"] as String, row["tags"] as String])
     }
 
     // MARK: Similar articles
@@ -420,7 +425,7 @@ extension SQLiteArchive {
     /// Computes "similar articles" for one published article again; returns the time it took.
     public func recomputeSimilar(for id: ArticleID) async throws -> Duration {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT article_num, title, lead, body, tags, category FROM published_articles WHERE id = ?", arguments: [id.description]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT article_num, title, lead, body_text AS body, tags, category FROM published_articles WHERE id = ?", arguments: [id.description]) else {
                 return .zero
             }
             let content = ArticleContent(
