@@ -358,7 +358,23 @@ struct Attach: AsyncParsableCommand {
 }
 
 struct Site: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The public site as static files.", subcommands: [Build.self])
+    static let configuration = CommandConfiguration(abstract: "The public site as static files.", subcommands: [Build.self, Preview.self])
+
+    struct Preview: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render one article as readers would see it published, drafts and unsynced edits included (offline).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The article (id prefix or slug).") var id: String
+        @Argument(help: "The folder to write.") var directory: String
+        @Option(help: "The site's name.") var name = "Galley"
+
+        func run() async throws {
+            try await perform {
+                let page = try options.open().previewArticle(id, to: URL(fileURLWithPath: directory), siteName: name)
+                print("Open \(page.path) in a browser to see the article as it would be published.")
+            }
+        }
+    }
 
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Render the published articles of this replica into a folder (offline).")

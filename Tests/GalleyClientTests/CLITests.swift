@@ -74,6 +74,32 @@ import Testing
         #expect(r.stdout.contains(id), "offline search finds the lead: \(r)")
     }
 
+    /// An analyst sees a draft as readers will, offline, before submitting it.
+    @Test func aDraftPreviewsAsItWouldBePublishedOffline() async throws {
+        let dir = Self.temp("preview")
+        let ws = dir.appendingPathComponent("desk")
+        // No server: the preview needs none.
+        var r = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:9"], in: dir)
+        #expect(r.status == 0, "\(r)")
+        try Data("## Key findings\n\n| Region | Share |\n|:--|--:|\n| Гомель | 12% |\n\nCO<sub>2</sub> fell.[^1] <script>x</script>\n\n[^1]: Belstat.\n".utf8)
+            .write(to: dir.appendingPathComponent("body.md"))
+        r = try runGalley(["new", "--title", "Мінск: папярэдні прагляд", "--body-file", dir.appendingPathComponent("body.md").path], in: ws)
+        let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(r.status == 0, "\(r)")
+        r = try runGalley(["site", "preview", id, dir.appendingPathComponent("out").path], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("Open "), "\(r)")
+        let path = try #require(r.stdout.components(separatedBy: "Open ").last?.components(separatedBy: " in a browser").first)
+        let page = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(page.contains("<h2 id=\"key-findings\">Key findings</h2>"))
+        #expect(page.contains("<td style=\"text-align: left\">Гомель</td>"))
+        #expect(page.contains("CO<sub>2</sub> fell."))
+        #expect(page.contains("&lt;script&gt;x&lt;/script&gt;"))
+        #expect(page.contains("data-footnotes"))
+        #expect(page.contains("href=\"../../style.css\""), "the preview opens from disk with its styles")
+        r = try runGalley(["site", "preview", "nosuch", dir.appendingPathComponent("out2").path], in: ws)
+        #expect(r.status != 0 && !r.stderr.isEmpty, "\(r)")
+    }
+
     @Test func badInputGetsAClearMessageAndANonZeroExit() async throws {
         let server = try Self.server()
         let dir = Self.temp("cli-bad")

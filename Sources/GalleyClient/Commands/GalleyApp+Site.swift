@@ -47,4 +47,24 @@ extension GalleyApp {
         report.missingImages = missing
         return report
     }
+
+    /// `galley site preview ID DIR`: the article as readers would see it if its current text
+    /// (this workspace's, unsynced edits included) were published now, with the site's own
+    /// templates and Markdown, offline. Returns the page to open.
+    public func previewArticle(_ token: String, to directory: URL, siteName: String = "Galley", timeZone: TimeZone = .current) throws -> URL {
+        var article = try find(token)
+        article.state = .published
+        article.publishedAt = article.publishedAt ?? now
+        article.publishedRevision = article.headRevision
+        guard let site = SiteArticle(article: article, published: article.content) else {
+            throw GalleyError(.notFound, "\(token) cannot be shown.")
+        }
+        let renderer = try SiteRenderer(siteName: siteName, links: SiteLinks(style: .staticFiles, baseURL: nil), timeZone: timeZone, hasSearch: false)
+        let preview = StaticSite(
+            renderer: renderer, articles: [site], related: [:], categories: try replica.categories(), trendsCategory: "",
+            mediaSource: workspace.mediaDir, now: now)
+        _ = try preview.write(to: directory)
+        let slug = renderer.links.article(site.content.slug).dropFirst()
+        return directory.appendingPathComponent((String(slug).removingPercentEncoding ?? String(slug)) + (slug.hasSuffix("/") ? "index.html" : "/index.html"))
+    }
 }
