@@ -143,6 +143,8 @@ let package = Package(
                 "GalleyStore",
                 "GalleyServer",
                 "GalleyClient",
+                "GalleyMarkdown",
+                "GalleySite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

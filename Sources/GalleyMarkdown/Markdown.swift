@@ -84,12 +84,13 @@ final class Document {
         self.options = options
         let parser: OpaquePointer = cmark_parser_new(options)
         self.parser = parser
+        let prepared = ParserGuard.prepare(markdown)
         if dialect == .gfm {
-            for name in Extensions.gfm {
+            for name in Extensions.gfm where prepared.tables || name != "table" {
                 if let extensionPointer = cmark_find_syntax_extension(name) { cmark_parser_attach_syntax_extension(parser, extensionPointer) }
             }
         }
-        var text = markdown
+        var text = prepared.text
         text.withUTF8 { bytes in
             bytes.withMemoryRebound(to: CChar.self) { cmark_parser_feed(parser, $0.baseAddress, $0.count) }
         }

@@ -24,13 +24,31 @@ public enum MarkdownPolicy {
     public static let externalLinkRel = "nofollow noopener"
 
     public static func allowsLink(_ url: String) -> Bool {
+        guard isWellFormed(url) else { return false }
         guard let scheme = scheme(of: url) else { return hasValidHostIfAny(url) }
         return scheme == "mailto" || ((scheme == "http" || scheme == "https") && hasValidHostIfAny(url))
     }
 
     public static func allowsImage(_ url: String) -> Bool {
+        guard isWellFormed(url) else { return false }
         guard let scheme = scheme(of: url) else { return !url.isEmpty && hasValidHostIfAny(url) }
         return (scheme == "http" || scheme == "https") && hasValidHostIfAny(url)
+    }
+
+    /// What any address must be to be a link a browser follows: every `%` starts an escape
+    /// (`%zz` is not one) and there is at most one fragment.
+    static func isWellFormed(_ url: String) -> Bool {
+        let bytes = Array(url.utf8)
+        var hashes = 0, i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "#") { hashes += 1 }
+            if bytes[i] == UInt8(ascii: "%") {
+                func isHex(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) || (0x41...0x46).contains(b) || (0x61...0x66).contains(b) }
+                guard i + 2 < bytes.count, isHex(bytes[i + 1]), isHex(bytes[i + 2]) else { return false }
+            }
+            i += 1
+        }
+        return hashes <= 1
     }
 
     /// An address that names a host (`https://…`, `//…`) must name one a browser can reach:
@@ -46,12 +64,15 @@ public enum MarkdownPolicy {
         }
         rest = rest.dropFirst(2)
         var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != "\\" }
+        // One user part at most: `https://a@b@evil.com` is read differently by different parsers.
+        if authority.filter({ $0 == "@" }).count > 1 { return false }
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         // An IPv6 literal: cmark percent-encodes its brackets, so the link would not work.
         if authority.hasPrefix("[") { return false }
         var host = authority
         if let colon = host.lastIndex(of: ":") {
-            guard host[host.index(after: colon)...].allSatisfy(\.isASCII) && host[host.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
+            let port = host[host.index(after: colon)...]
+            guard port.allSatisfy({ $0.isASCII && $0.isNumber }), port.isEmpty || (port.count <= 5 && Int(port)! <= 65535) else { return false }
             host = host[..<colon]
         }
         if host.hasSuffix(".") { host = host.dropLast() }
@@ -59,8 +80,7 @@ public enum MarkdownPolicy {
         // dots: what a registrable name or an IPv4 address is made of. Anything else
         // (`https://a`b`, an emoji) is a link no browser resolves, so it is not made one.
         guard !host.isEmpty, host.unicodeScalars.allSatisfy({
-            $0.properties.isAlphabetic || $0.properties.numericType == .decimal || $0.properties.generalCategory == .nonspacingMark
-                || $0.properties.generalCategory == .spacingMark || $0 == "-" || $0 == "_" || $0 == "."
+            $0.properties.isAlphabetic || $0.properties.numericType == .decimal || $0 == "-" || $0 == "_" || $0 == "."
         }) else { return false }
         return host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty }
     }
@@ -97,8 +117,21 @@ public enum MarkdownPolicy {
     /// links and images become their text, relative addresses resolve against `linkBase`.
     static func apply(to document: Document, linkBase: String?) {
         var rawBlocks: [OpaquePointer] = [], rawInlines: [OpaquePointer] = [], unwrap: [OpaquePointer] = [], headings: [OpaquePointer] = []
+        var notesInLinks: [(note: OpaquePointer, link: OpaquePointer)] = []
         document.walk { node in
+            replaceUnshowable(in: node)
             switch cmark_node_get_type(node) {
+            case CMARK_NODE_FOOTNOTE_REFERENCE:
+                // A footnote mark is a link: inside a link or an image it would nest one `<a>` in
+                // another (invalid, and browsers tear it apart). It goes just after them.
+                var outer: OpaquePointer?
+                var up = cmark_node_parent(node)
+                while let parent = up {
+                    let t = cmark_node_get_type(parent)
+                    if t == CMARK_NODE_LINK || t == CMARK_NODE_IMAGE { outer = parent }
+                    up = cmark_node_parent(parent)
+                }
+                if let outer { notesInLinks.append((node, outer)) }
             case CMARK_NODE_HTML_BLOCK: rawBlocks.append(node)
             case CMARK_NODE_HTML_INLINE: rawInlines.append(node)
             case CMARK_NODE_HEADING: headings.append(node)
@@ -109,6 +142,7 @@ public enum MarkdownPolicy {
             default: break
             }
         }
+        for (note, link) in notesInLinks.reversed() { cmark_node_insert_after(link, note) }
         keepHarmlessInlineTags(&rawInlines)
         for node in rawInlines {
             let shown = withoutComments(literal(of: node))
@@ -137,6 +171,31 @@ public enum MarkdownPolicy {
             remove(node)
         }
         anchorHeadings(headings, document: document)
+    }
+
+    /// Characters a reference can spell (`&#1;`, `&#x7f;`, `&#xffff;`) that the text rule refuses
+    /// in what is typed: a control character makes a feed ill-formed XML and a page invalid.
+    /// Each becomes U+FFFD, as a browser shows `&#0;`.
+    private static func replaceUnshowable(in node: OpaquePointer) {
+        func clean(_ get: (OpaquePointer) -> UnsafePointer<CChar>?, _ set: (OpaquePointer, String) -> Void) {
+            guard let raw = get(node) else { return }
+            let value = String(cString: raw)
+            guard value.unicodeScalars.contains(where: isUnshowable) else { return }
+            set(node, String(String.UnicodeScalarView(value.unicodeScalars.map { isUnshowable($0) ? "\u{FFFD}" : $0 })))
+        }
+        switch cmark_node_get_type(node) {
+        case CMARK_NODE_TEXT, CMARK_NODE_CODE, CMARK_NODE_CODE_BLOCK:
+            clean(cmark_node_get_literal) { cmark_node_set_literal($0, $1) }
+            if cmark_node_get_type(node) == CMARK_NODE_CODE_BLOCK { clean(cmark_node_get_fence_info) { cmark_node_set_fence_info($0, $1) } }
+        case CMARK_NODE_LINK, CMARK_NODE_IMAGE:
+            clean(cmark_node_get_title) { cmark_node_set_title($0, $1) }
+        default: break
+        }
+    }
+
+    static func isUnshowable(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || (0x7F...0x9F).contains(v) || (0xFDD0...0xFDEF).contains(v) || v & 0xFFFE == 0xFFFE
     }
 
     /// `<sub>…</sub>`, `<sup>…</sup>`, `<kbd>…</kbd>` (exactly so, no attributes, opened and
@@ -205,22 +264,31 @@ public enum MarkdownPolicy {
     /// `<!-- … -->` taken out (and `<!-->`, `<!--->`, which CommonMark 0.31 also counts as comments).
     static func withoutComments(_ html: String) -> String {
         guard html.contains("<!--") else { return html }
-        var out = ""
-        var rest = Substring(html)
-        while let open = rest.range(of: "<!--") {
-            out += rest[..<open.lowerBound]
-            let after = rest[open.upperBound...]
-            if after.hasPrefix(">") { rest = after.dropFirst(); continue }
-            if after.hasPrefix("->") { rest = after.dropFirst(2); continue }
-            guard let close = after.range(of: "-->") else {
-                out += rest[open.lowerBound...]  // not closed: not a comment, shown as typed
-                rest = rest[rest.endIndex...]
+        // Bytes, one pass (see `markExternalLinks`).
+        let bytes = Array(html.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        let n = bytes.count
+        var i = 0
+        func at(_ k: Int, _ s: String) -> Bool { k + s.utf8.count <= n && bytes[k..<(k + s.utf8.count)].elementsEqual(s.utf8) }
+        while i < n {
+            guard at(i, "<!--") else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
+            var k = i + 4
+            if at(k, ">") { i = k + 1; continue }
+            if at(k, "->") { i = k + 2; continue }
+            while k < n, !at(k, "-->") { k += 1 }
+            if k >= n {
+                out += bytes[i...]  // not closed: not a comment, shown as typed
                 break
             }
-            rest = after[close.upperBound...]
+            i = k + 3
         }
-        out += rest
-        return out.allSatisfy(\.isWhitespace) ? "" : out
+        let shown = String(decoding: out, as: UTF8.self)
+        return shown.allSatisfy(\.isWhitespace) ? "" : shown
     }
 
     /// A relative address (`other-article`, `../media/x.png`) means what it means on the live
@@ -308,21 +376,35 @@ public enum MarkdownPolicy {
 
     /// Adds `rel` to the links that leave the site. With raw HTML gone, `<a href="` in
     /// cmark's output is always a link cmark wrote, and its address is escaped up to the quote.
+    /// One pass over the bytes: searching a `String` again from each match is quadratic
+    /// (Foundation's `range(of:)` looks at the whole remainder each time).
     static func markExternalLinks(_ html: String) -> String {
-        let opening = "<a href=\""
-        guard html.contains(opening) else { return html }
-        var out = ""
-        out.reserveCapacity(html.utf8.count + 64)
-        var rest = html[...]
-        while let range = rest.range(of: opening) {
-            out += rest[..<range.lowerBound]
-            let afterQuote = range.upperBound
-            let end = rest[afterQuote...].firstIndex(of: "\"") ?? rest.endIndex
-            let href = String(rest[afterQuote..<end]).replacingOccurrences(of: "&amp;", with: "&")
-            out += isExternal(href) ? "<a rel=\"\(externalLinkRel)\" href=\"" : opening
-            rest = rest[afterQuote...]
+        let opening = Array("<a href=\"".utf8)
+        let withRel = Array("<a rel=\"\(externalLinkRel)\" href=\"".utf8)
+        let bytes = Array(html.utf8)
+        var out: [UInt8] = []
+        var i = 0, copied = 0, any = false
+        let n = bytes.count
+        while i + opening.count <= n {
+            guard bytes[i] == opening[0], bytes[i..<(i + opening.count)].elementsEqual(opening) else {
+                i += 1
+                continue
+            }
+            let start = i + opening.count
+            var end = start
+            while end < n, bytes[end] != UInt8(ascii: "\"") { end += 1 }
+            let href = String(decoding: bytes[start..<end], as: UTF8.self).replacingOccurrences(of: "&amp;", with: "&")
+            if isExternal(href) {
+                if !any { out.reserveCapacity(n + 1024) }
+                any = true
+                out += bytes[copied..<i]
+                out += withRel
+                copied = start
+            }
+            i = end
         }
-        out += rest
-        return out
+        guard any else { return html }
+        out += bytes[copied...]
+        return String(decoding: out, as: UTF8.self)
     }
 }

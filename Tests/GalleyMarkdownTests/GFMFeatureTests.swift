@@ -133,6 +133,41 @@ struct GFMFeatureTests {
         #expect(!Markdown.plainText("Before <!-- private --> after.\n").contains("private"))
     }
 
+    @Test("What an attack found: shapes cmark-gfm 0.29 parses in quadratic time are bounded, and no cell or character breaks the page")
+    func attackedShapes() {
+        // A 12 KB table of 2,000 × 2,000 cells was a 40 MB page: now its rows are text.
+        let table = "|" + String(repeating: "a|", count: 2000) + "\n|" + String(repeating: "-|", count: 2000) + "\n" + String(repeating: "a\n", count: 2000)
+        let tableHTML = Markdown.html(table)
+        #expect(!tableHTML.contains("<table>") && tableHTML.utf8.count < 4 * table.utf8.count, "\(tableHTML.utf8.count) bytes")
+        // Nesting stops at 64 containers; the deeper markers show as typed.
+        let deep = Markdown.html(String(repeating: "> ", count: 200) + "word\n")
+        #expect(deep.components(separatedBy: "<blockquote>").count - 1 == 64)
+        #expect(deep.contains("&gt; &gt;") && deep.contains("word"))
+        #expect(Markdown.html(String(repeating: "- ", count: 100) + "x\n").components(separatedBy: "<ul>").count - 1 == 64)
+        // Cells past the header's count, which GFM drops, are kept under empty headers.
+        let extra = Markdown.html("| a | b |\n|---|---|\n| 1 | 2 | EXTRA |\n| `c|d` | z |\n")
+        #expect(extra.contains("EXTRA") && extra.contains("z") && extra.contains("d"), "\(extra)")
+        #expect(HTMLTokens.wellFormednessProblems(extra).isEmpty)
+        // Characters a reference spells that a feed or page cannot hold become U+FFFD.
+        let controls = Markdown.html("a&#1;b &#x7f; &#x9f; &#xffff; [t](/x \"&#2;\")\n\n```&#3;\nx\n```\n")
+        #expect(!controls.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" } && !controls.unicodeScalars.contains { (0x7F...0x9F).contains($0.value) || $0.value == 0xFFFF })
+        #expect(controls.contains("a\u{FFFD}b"))
+        // A footnote mark inside a link or an image goes after it: no <a> inside <a>.
+        for body in ["[link with note[^1]](https://e.com)\n\n[^1]: n\n", "![img[^1]](/m.png) and [a ![b[^1]](/c.png)](/d)\n\n[^1]: n\n"] {
+            let html = Markdown.html(body)
+            #expect(HTMLTokens.wellFormednessProblems(html).isEmpty, "\(html)")
+            #expect(html.contains("data-footnote-ref"), "\(html)")
+        }
+        // Addresses browsers read in more than one way, or not at all, are not links.
+        for url in ["https://e.com:99999/", "https://a@b@evil.com/", "http://e.com/#a#b", "https://e.com/%zz", "https://a\u{301}.com/"] {
+            #expect(!Markdown.html("[x](<\(url)>)\n").contains("<a"), "\(url)")
+        }
+        #expect(Markdown.html("[x](https://e.com:8080/a%20b#top)\n").contains("<a rel"))
+        // rel goes on the external links only, with text in any script between them.
+        #expect(Markdown.html("[a](https://x.org) é [b](/y) ў [c](https://z.org)\n")
+            == "<p><a rel=\"nofollow noopener\" href=\"https://x.org\">a</a> é <a href=\"/y\">b</a> ў <a rel=\"nofollow noopener\" href=\"https://z.org\">c</a></p>\n")
+    }
+
     /// Markdown made of the pieces that trip renderers up, in every script Galley's analysts use.
     static func randomMarkdown(_ rng: inout SplitMix64) -> String {
         let pieces = [

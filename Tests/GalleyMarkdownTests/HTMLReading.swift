@@ -278,6 +278,7 @@ enum HTMLTokens {
                 }
             case .start(let name, _, let selfClosing):
                 if voidElements.contains(name) { continue }
+                if name == "a", open.contains("a") { problems.append("<a> inside <a>") }
                 if selfClosing { problems.append("<\(name) /> is not a void element") } else { open.append(name) }
             case .end(let name):
                 if open.last == name { open.removeLast() } else { problems.append("</\(name)> closes \(open.last.map { "<\($0)>" } ?? "nothing")") }
