@@ -107,8 +107,10 @@ public enum MarkdownPolicy {
     }
 
     private static func squeezed(_ url: String) -> String {
-        let scalars = url.unicodeScalars.drop { $0.value <= 0x20 }.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" }
-        return String(String.UnicodeScalarView(scalars))
+        // By byte: what is dropped is ASCII. Building a UnicodeScalarView one scalar at a time
+        // was most of the cost of a body with thousands of links.
+        let bytes = url.utf8.drop { $0 <= 0x20 }.filter { $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static let keptInlineTags: Set<String> = ["sub", "sup", "kbd"]
