@@ -37,7 +37,9 @@ def galley(*args, stdin=None, check=True):
 
 def spec_examples():
     if not os.path.exists(spec_path):
-        raise SystemExit("the CommonMark spec is not at %s" % spec_path)
+        # The corpus lives beside the project; a clone elsewhere checks the other articles.
+        print("html site: SKIPPED the CommonMark spec examples: %s is not there" % spec_path)
+        return []
     examples, section, lines, i = [], "", open(spec_path, encoding="utf-8").read().split("\n"), 0
     fence = "`" * 32
     while i < len(lines):
@@ -152,7 +154,7 @@ try:
         view = json.loads(galley("show", article, "--json").stdout)
         save("/articles/" + urllib.parse.quote(view["slug"]), "article-" + str(saved))
     galley("site", "build", out + "/static")
-    print("html site: %d articles (%d spec examples), %d live pages saved, static site in %s" % (len(ids), len(ids) - 3, saved, out + "/static"))
+    print("html site: %d articles (%d spec examples), %d live pages saved, static site in %s" % (len(ids), len(articles) - 3, saved, out + "/static"))
 finally:
     server.terminate()
     server.wait()
