@@ -143,7 +143,8 @@ try:
         saved += 1
 
     save("/", "home")
-    save("/?page=2", "home-2")
+    if len(ids) > 20:
+        save("/?page=2", "home-2")
     for slug in ["spec", "analysis", urllib.parse.quote("аналітыка")]:
         save("/categories/" + slug, "category-" + str(saved))
     for tag in ["gfm", "spec", urllib.parse.quote("беларусь")]:
