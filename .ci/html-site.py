@@ -6,7 +6,7 @@ server's pages (home, categories, tags, every article, search, the 404 page) and
 static site with `galley site build`. The caller runs the Nu HTML checker over OUT.
 
 Usage: html-site.py BIN_DIR WORK_DIR OUT_DIR"""
-import json, os, re, socket, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
+import json, os, re, subprocess, sys, urllib.error, urllib.parse, urllib.request
 
 bin_dir, work, out = sys.argv[1], sys.argv[2], sys.argv[3]
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -14,18 +14,10 @@ spec_path = os.path.join(root, "..", "shared", "corpora", "commonmark", "spec.tx
 seed_path = os.path.join(root, "..", "shared", "fixtures", "seed-article.txt")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from galley_ci import start_server
 
-
-port = free_port()
-base = "http://127.0.0.1:%d" % port
-env = dict(os.environ, GALLEY_DATA_DIR=work + "/data", GALLEY_PORT=str(port), GALLEY_ADMIN_PASSWORD="check-password-1",
-           GALLEY_BCRYPT_COST="4", GALLEY_TIME_ZONE="UTC", NO_COLOR="1", GALLEY_WORKSPACE=work + "/desk")
+server, base, env = start_server(bin_dir, work, "check-password-1", GALLEY_WORKSPACE=work + "/desk")
 
 
 def galley(*args, stdin=None, check=True):
@@ -84,14 +76,7 @@ See <https://belstat.gov.by/>, https://example.org/report?a=1&b=2, www.nashaniva
 [^imf]: IMF, *World Economic Outlook*, October.
 """
 
-server = subprocess.Popen([bin_dir + "/galley-server"], env=env, stdout=open(work + "/server.log", "w"), stderr=subprocess.STDOUT)
 try:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.1)
     for slug, name in [("spec", "CommonMark spec"), ("analysis", "Analysis"), ("аналітыка", "Аналітыка")]:
         subprocess.run([bin_dir + "/galley-server", "category", "add", slug, name], env=env, check=True, capture_output=True)
     subprocess.run([bin_dir + "/galley", "init", work + "/desk", "--server", base], env=env, check=True, capture_output=True)

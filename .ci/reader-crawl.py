@@ -8,7 +8,7 @@ script, with combining marks and emoji, in Cyrillic categories and tags, with an
 images, one retracted. Feeds are read with feedparser (an Atom parser).
 
 Usage: reader-crawl.py BIN_DIR WORK_DIR SCREENSHOT"""
-import json, os, re, socket, struct, subprocess, sys, time, unicodedata, urllib.error, urllib.parse, urllib.request, zlib
+import json, os, re, struct, subprocess, sys, time, unicodedata, urllib.error, urllib.parse, urllib.request, zlib
 
 import feedparser
 from selenium import webdriver
@@ -23,19 +23,10 @@ def fail(message):
     print("FAIL:", message, file=sys.stderr)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from galley_ci import start_server
 
-
-port = free_port()
-base = "http://127.0.0.1:%d" % port
-env = dict(os.environ, GALLEY_DATA_DIR=work + "/data", GALLEY_PORT=str(port), GALLEY_ADMIN_PASSWORD="crawl-password-1",
-           GALLEY_BCRYPT_COST="4", GALLEY_TIME_ZONE="UTC", NO_COLOR="1")
-server = subprocess.Popen([bin_dir + "/galley-server"], env=env, stdout=open(work + "/server.log", "w"), stderr=subprocess.STDOUT)
+server, base, env = start_server(bin_dir, work, "crawl-password-1")
 
 
 def galley(*args, stdin=None):
@@ -55,12 +46,6 @@ def png(rgb):
 
 
 try:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.1)
     for slug, name in [("politics", "Politics"), ("палітыка", "Палітыка"), ("trends", "Trends")]:
         subprocess.run([bin_dir + "/galley-server", "category", "add", slug, name], env=env, check=True, capture_output=True)
     subprocess.run([bin_dir + "/galley", "init", work + "/desk", "--server", base], env=env, check=True, capture_output=True)

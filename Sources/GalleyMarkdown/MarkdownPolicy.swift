@@ -331,26 +331,13 @@ public enum MarkdownPolicy {
             used.insert(unique)
             let level = cmark_node_get_heading_level(heading)
             let element = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK)!
-            cmark_node_set_on_enter(element, "<h\(level) id=\"\(escapeAttribute(unique))\">")
+            cmark_node_set_on_enter(element, "<h\(level) id=\"\(HTMLEscape.escape(unique))\">")
             cmark_node_set_on_exit(element, "</h\(level)>")
             while let child = cmark_node_first_child(heading) { cmark_node_append_child(element, child) }
             replace(heading, with: element)
         }
     }
 
-    static func escapeAttribute(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
 
     private static func remove(_ node: OpaquePointer) {
         cmark_node_unlink(node)
