@@ -94,3 +94,35 @@ import Testing
         return (process.terminationStatus, output)
     }
 }
+
+@Suite struct ErrorWireTests {
+    /// A refused request and a refused change carry one problem shape, and it comes back as the
+    /// same typed error, code, message and field.
+    @Test func everyCodeRoundTripsAsAProblemDocumentWithItsStatus() throws {
+        for code in GalleyError.Code.allCases {
+            let error = GalleyError(code, "what to do about \(code)", field: code == .textInvalid ? "note.text" : nil)
+            let data = try GalleyJSON.encoder().encode(error)
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(json["code"] as? String == code.rawValue)
+            #expect(json["status"] as? Int == code.status)
+            #expect(json["detail"] as? String == error.message)
+            #expect(json["type"] as? String == "about:blank")
+            #expect((400..<600).contains(code.status))
+            #expect(try GalleyJSON.decoder().decode(GalleyError.self, from: data) == error)
+        }
+        let result = PushResult(changeID: ChangeID(), status: .rejected, headRevision: nil, conflicts: [], error: GalleyError(.slugTaken, "taken", field: "slug"))
+        let back = try GalleyJSON.decoder().decode(PushResult.self, from: GalleyJSON.encoder().encode(result))
+        #expect(back.error == result.error)
+    }
+
+    @Test func olderAndUnknownProblemsStillDecodeToATypedError() throws {
+        // Push results the archive stored before the problem shape carried `message`.
+        let stored = try GalleyJSON.decoder().decode(GalleyError.self, from: Data(#"{"code":"not_author","message":"Not yours.","field":"title"}"#.utf8))
+        #expect(stored == GalleyError(.notAuthor, "Not yours.", field: "title"))
+        // A code from a newer server keeps its message, and its status says whose fault it was.
+        let newer = try GalleyJSON.decoder().decode(GalleyError.self, from: Data(#"{"code":"quota_exceeded","status":409,"detail":"Over quota."}"#.utf8))
+        #expect(newer.code == .invalidTransition && newer.message == "Over quota.")
+        let broken = try GalleyJSON.decoder().decode(GalleyError.self, from: Data(#"{"code":"teapot","status":503,"detail":"Later."}"#.utf8))
+        #expect(broken.code == .storageUnavailable)
+    }
+}

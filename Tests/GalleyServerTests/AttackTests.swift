@@ -49,7 +49,7 @@ import Testing
             cases.append((credit, "imageCredit"))
             for (change, field) in cases {
                 let results = try await client.push([change], token: anna)
-                #expect(results[0].status == .rejected && results[0].error?.code == "text_invalid", "\(field): \(results[0])")
+                #expect(results[0].status == .rejected && results[0].error?.code == .textInvalid, "\(field): \(results[0])")
                 #expect(results[0].error?.field == field, "\(field): \(results[0])")
                 #expect(results[0].error?.message.contains("U+") == true, "the message names the character: \(results[0].error?.message ?? "")")
                 #expect(try await fixture.archive.article(change.articleID) == nil, "nothing stored for \(field)")
@@ -142,14 +142,14 @@ import Testing
             var replay = secret
             replay.author = "boris"
             let stolen = try await client.push([replay], token: boris)[0]
-            #expect(stolen.status == .rejected && stolen.error?.code == "change_id_reused" && stolen.headRevision == nil, "\(stolen)")
+            #expect(stolen.status == .rejected && stolen.error?.code == .changeIDReused && stolen.headRevision == nil, "\(stolen)")
 
             // Anna's own retry is answered as the first time; the same id with other text is refused.
             #expect(try await client.push([secret], token: anna)[0] == first)
             var other = secret
             other.set.body = "Different words.\n"
             let reused = try await client.push([other], token: anna)[0]
-            #expect(reused.status == .rejected && reused.error?.code == "change_id_reused")
+            #expect(reused.status == .rejected && reused.error?.code == .changeIDReused)
             #expect(try await fixture.archive.article(secret.articleID)?.content.body == "Words only Anna may read.\n")
 
             // Through HTTP too: an Idempotency-Key another user used gets 409, not their result.
@@ -258,7 +258,7 @@ import Testing
             var framed = Make.create("Framed", body: "Words Boris never wrote.\n", by: "anna", at: fixture.environment.now)
             framed.authors = SetEdit(add: ["boris"], remove: ["anna"])
             let refused = try await client.push([framed], token: anna)[0]
-            #expect(refused.status == .rejected && refused.error?.code == "not_allowed" && refused.error?.field == "authors", "\(refused)")
+            #expect(refused.status == .rejected && refused.error?.code == .notAllowed && refused.error?.field == "authors", "\(refused)")
 
             // The live address stays the article's own while a new slug waits for review …
             let early = Make.create("Moved piece", body: "Boris's draft, made first.\n", by: "boris", at: fixture.environment.now)
@@ -397,11 +397,11 @@ import Testing
             for probe in probes {
                 let result = try await client.push([probe], token: boris)[0]
                 #expect(result.status == .rejected && result.headRevision == nil, "\(result)")
-                #expect(result.error?.code == "not_found", "a draft answers as nothing does: \(result.error?.code ?? "") vs \(unknown.error?.code ?? "")")
+                #expect(result.error?.code == .notFound, "a draft answers as nothing does: \(String(describing: result.error?.code)) vs \(String(describing: unknown.error?.code))")
             }
             // A published article of someone else: seen, but not his to change; the head stays hidden.
             let onLive = try await client.push([Change(articleID: live.articleID, baseRevision: anyBase, author: "boris", replicaID: UUID(), createdAt: fixture.environment.now)], token: boris)[0]
-            #expect(onLive.status == .rejected && onLive.error?.code == "not_author" && onLive.headRevision == nil, "\(onLive)")
+            #expect(onLive.status == .rejected && onLive.error?.code == .notAuthor && onLive.headRevision == nil, "\(onLive)")
             #expect(try await fixture.archive.latestSequence() == before, "no event for a refused probe (the audit log records the refused steps: who tried what)")
         }
     }
@@ -471,7 +471,7 @@ import Testing
             var takeOff = Change(articleID: joint.articleID, baseRevision: head, author: "anna", replicaID: UUID(), createdAt: fixture.environment.now)
             takeOff.authors = SetEdit(remove: ["boris"])
             let refused = try await client.push([takeOff], token: anna)[0]
-            #expect(refused.status == .rejected && refused.error?.code == "not_allowed", "\(refused)")
+            #expect(refused.status == .rejected && refused.error?.code == .notAllowed, "\(refused)")
             #expect(try await client.article(joint.articleID, token: boris).authors == ["boris", "anna"])
 
             _ = try await AttackTests.transition(client, joint.articleID, boris, ["kind": "submit"])
@@ -511,18 +511,18 @@ import Testing
                 var change = Make.create("Lookalike", body: "x\n", by: "anna", at: fixture.environment.now)
                 change.set.slug = slug
                 let result = try await client.push([change], token: anna)[0]
-                #expect(result.status == .rejected && ["slug_invalid", "text_invalid"].contains(result.error?.code ?? ""), "\(slug.unicodeScalars.map(\.value)): \(result)")
+                #expect(result.status == .rejected && [.slugInvalid, .textInvalid].contains(result.error?.code), "\(slug.unicodeScalars.map(\.value)): \(result)")
                 var tagged = Make.create("Tagged lookalike", body: "x\n", by: "anna", at: fixture.environment.now)
                 tagged.tags = SetEdit(add: [tag])
                 #expect(try await client.push([tagged], token: anna)[0].status == .rejected, "\(tag.unicodeScalars.map(\.value))")
             }
             // Limits count scalars, not what a reader sees as one character.
             let heavy = Make.create("T" + String(repeating: "\u{301}", count: 400), body: "x\n", by: "anna", at: fixture.environment.now)
-            #expect(try await client.push([heavy], token: anna)[0].error?.code == "title_too_long")
+            #expect(try await client.push([heavy], token: anna)[0].error?.code == .titleTooLong)
             // A chosen slug that is taken is refused, not changed behind the author's back.
             var same = Make.create("Another", body: "x\n", by: "anna", at: fixture.environment.now)
             same.set.slug = "retried"
-            #expect(try await client.push([same], token: anna)[0].error?.code == "slug_taken")
+            #expect(try await client.push([same], token: anna)[0].error?.code == .slugTaken)
             // No such day.
             let feb31 = #"{"changes":[{"id":"\#(UUID())","articleId":"\#(ArticleID.generate(at: fixture.environment.now))","set":{"title":"T"},"author":"anna","replicaId":"\#(UUID())","createdAt":"2026-02-31T00:00:00Z"}]}"#
             #expect(try await client.call(.post, "/v1/sync/push", token: anna, raw: Data(feb31.utf8)).status == .badRequest)
@@ -530,7 +530,7 @@ import Testing
             let head = try await client.article(draft.articleID, token: anna)
             var both = Make.edit(head, by: "anna", at: fixture.environment.now) { $0 + "More.\n" }
             both.delete = true
-            #expect(try await client.push([both], token: anna)[0].error?.code == "malformed")
+            #expect(try await client.push([both], token: anna)[0].error?.code == .malformed)
         }
     }
 

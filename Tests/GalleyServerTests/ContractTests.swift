@@ -1,4 +1,5 @@
 import Foundation
+import GalleyCore
 import GalleyStore
 import Hummingbird
 import HummingbirdTesting
@@ -26,6 +27,17 @@ import Yams
         let routed = Set(routes(fixture.environment).openAPIPaths.map { "\($0.method) \($0.path)" })
         #expect(routed.subtracting(documented).isEmpty, "routes missing from openapi.yaml: \(routed.subtracting(documented).sorted())")
         #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
+    }
+
+    @Test func theContractListsTheErrorCatalogueAndPushResultsCarryTheSameProblem() throws {
+        let doc = try #require(try Yams.load(yaml: String(contentsOf: Self.spec, encoding: .utf8)) as? [String: Any])
+        let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let problem = try #require(schemas["Problem"] as? [String: Any])
+        let code = try #require((problem["properties"] as? [String: Any])?["code"] as? [String: Any])
+        let documented = try #require(code["enum"] as? [String])
+        #expect(documented == GalleyError.Code.allCases.map(\.rawValue), "Problem.code in openapi.yaml is not the catalogue")
+        let pushError = try #require(((schemas["PushResult"] as? [String: Any])?["properties"] as? [String: Any])?["error"] as? [String: Any])
+        #expect(pushError["$ref"] as? String == "#/components/schemas/Problem")
     }
 
     @Test func theServerServesTheContract() async throws {

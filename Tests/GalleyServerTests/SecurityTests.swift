@@ -94,7 +94,7 @@ import Testing
             var publish = Change(articleID: draft.articleID, baseRevision: article.headRevision, command: .publish(at: nil), author: "anna", replicaID: UUID(), createdAt: fixture.environment.now)
             publish.author = "erik"  // claims to be the editor
             let result = try await client.push([publish], token: anna)
-            #expect(result.first?.status == .rejected && result.first?.error?.code == "not_allowed")
+            #expect(result.first?.status == .rejected && result.first?.error?.code == .notAllowed)
             let audit = try await fixture.archive.audit(limit: 50, before: nil)
             #expect(audit.contains { $0.action == "rejected_publish" && $0.actor == "anna" })
         }

@@ -38,7 +38,7 @@ public struct GalleyApp: Sendable {
     // MARK: Session
 
     /// `galley login`: exchanges a password for a token, kept in `.galley/token` (mode 0600).
-    public func login(user: String, password: String) async throws -> ServerAPI.Session {
+    public func login(user: String, password: String) async throws -> SessionReply {
         let session = try await api(authenticated: false).login(name: user, password: password)
         try workspace.saveToken(session.token)
         try replica.setUser(name: session.user.name, role: session.user.role)

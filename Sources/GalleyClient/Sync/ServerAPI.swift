@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import GalleyCore
-import GalleyStore
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The client's view of galley-server's HTTP API (Schemas/openapi.yaml).
 public struct ServerAPI: Sendable {
@@ -30,18 +30,9 @@ public struct ServerAPI: Sendable {
         self.client = client
     }
 
-    public struct Session: Decodable, Sendable {
-        public var token: String
-        public var expiresAt: Date
-        public var user: User
-        public struct User: Decodable, Sendable {
-            public var name: String
-            public var role: Role
-        }
-    }
-
-    public func login(name: String, password: String) async throws -> Session {
-        try await send(.POST, "/v1/sessions", json: ["name": name, "password": password], as: Session.self, authenticated: false)
+    public func login(name: String, password: String) async throws -> SessionReply {
+        let data = try GalleyJSON.encoder().encode(LoginRequest(name: name, password: password))
+        return try await send(.POST, "/v1/sessions", body: data, as: SessionReply.self, authenticated: false)
     }
 
     public func logout() async throws {
@@ -49,10 +40,8 @@ public struct ServerAPI: Sendable {
     }
 
     public func push(_ changes: [Change]) async throws -> [PushResult] {
-        struct Body: Encodable { let changes: [Change] }
-        struct Reply: Decodable { let results: [PushResult] }
-        let data = try GalleyJSON.encoder().encode(Body(changes: changes))
-        return try await send(.POST, "/v1/sync/push", body: data, as: Reply.self).results
+        let data = try GalleyJSON.encoder().encode(PushRequest(changes: changes))
+        return try await send(.POST, "/v1/sync/push", body: data, as: PushReply.self).results
     }
 
     public func pull(since cursor: Int64, limit: Int) async throws -> PullPage {
@@ -96,10 +85,6 @@ public struct ServerAPI: Sendable {
 
     // MARK: Plumbing
 
-    func send<T: Decodable>(_ method: HTTPMethod, _ path: String, json: [String: String], as type: T.Type, authenticated: Bool = true) async throws -> T {
-        try await send(method, path, body: try JSONSerialization.data(withJSONObject: json), as: type, authenticated: authenticated)
-    }
-
     func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data?, as type: T.Type, authenticated: Bool = true) async throws -> T {
         let data = try await raw(method, path, body: body, authenticated: authenticated)
         do {
@@ -135,21 +120,42 @@ public struct ServerAPI: Sendable {
         }
         let data = Data(buffer.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
-            let problem = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-            let code = problem?["code"] as? String ?? "http_\(response.status.code)"
-            let detail = problem?["detail"] as? String ?? "The server answered \(response.status.code) \(response.status.reasonPhrase)."
+            let problem = Self.problem(in: data, status: Int(response.status.code), reason: response.status.reasonPhrase)
             // A refused login is the login's own answer; anything else refused for want of one says what to do.
-            if response.status.code == 401 { throw ClientError.notLoggedIn(path == "/v1/sessions" ? detail : "\(detail) Run `galley login`.") }
-            throw GalleyError(GalleyError.Code(rawValue: code), detail)
+            if problem.code.status == 401 {
+                throw ClientError.notLoggedIn(path == "/v1/sessions" ? problem.message : "\(problem.message) Run `galley login`.")
+            }
+            throw problem
         }
         return data
     }
 
+    /// The problem document of a refusal; an answer that is not one (a proxy's page, say) is
+    /// described by its status.
+    static func problem(in data: Data, status: Int, reason: String) -> GalleyError {
+        if let problem = try? GalleyJSON.decoder().decode(GalleyError.self, from: data) { return problem }
+        return GalleyError(.unrecognized(status: status), "The server answered \(status) \(reason).")
+    }
+
+    /// A transport failure in a few words, by its type: AsyncHTTPClient's own errors, and NIO's
+    /// for a connection that could not be made.
     static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError:
+            if error == .connectTimeout { return "connection timed out" }
+            if error == .deadlineExceeded || error == .readTimeout || error == .writeTimeout { return "timed out" }
+            if error == .remoteConnectionClosed { return "the server closed the connection" }
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "the name \(error.host) could not be resolved" }
+        case let error as IOError:
+            return error.errnoCode == ECONNREFUSED ? "connection refused" : String(cString: strerror(error.errnoCode))
+        case ChannelError.connectTimeout:
+            return "connection timed out"
+        default:
+            break
+        }
         let text = String(describing: error)
-        if text.contains("connectTimeout") { return "connection timed out" }
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        if text.contains("deadlineExceeded") || text.contains("timeout") { return "timed out" }
         return text.count > 120 ? String(text.prefix(120)) + "…" : text
     }
 }

@@ -109,7 +109,7 @@ public struct SyncEngine: Sendable {
                 case .rejected:
                     report.rejected.append(.init(
                         change: change.id.description, article: change.articleID.short,
-                        code: result.error?.code ?? "rejected", message: result.error?.message ?? ""))
+                        code: result.error?.code.rawValue ?? "rejected", message: result.error?.message ?? ""))
                 }
             }
             progress(Progress(phase: .pushing, done: index, total: pending.count, elapsed: clock().timeIntervalSince(start)))

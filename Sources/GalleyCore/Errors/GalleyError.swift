@@ -1,8 +1,10 @@
 /// An error a person can act on: a stable machine-readable `code` and a message that says what is
 /// wrong and what to do about it.
 ///
-/// Every layer reports failures through this one type, so that the server turns them into
-/// `application/problem+json` in one place and the CLI prints them the same way everywhere.
+/// Every layer reports failures through this one type: the model's checks, the store, the
+/// server's routes and the client. On the wire it is one RFC 9457 problem document, the same for
+/// a refused request (`application/problem+json`) and a refused change (a push result's `error`),
+/// and the client decodes it back into this type.
 public struct GalleyError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A stable identifier (`title_empty`, `not_allowed`, …) that clients may match on.
     public var code: Code
@@ -10,55 +12,121 @@ public struct GalleyError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// The input field the error is about, when there is one (`title`, `tags`, …).
     public var field: String?
+    /// Seconds to wait before trying again (too many attempts, storage unavailable).
+    public var retryAfter: Int?
 
-    public init(_ code: Code, _ message: String, field: String? = nil) {
+    public init(_ code: Code, _ message: String, field: String? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.field = field
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }
 
-    /// Stable error codes. New codes may be added; existing ones never change meaning.
-    public struct Code: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
-        CustomStringConvertible
-    {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { self.rawValue = value }
-        public var description: String { rawValue }
-    }
-}
+    /// The catalogue of stable codes. New codes may be added; existing ones never change meaning.
+    /// Each has one HTTP status (``status``): the server answers with it and the client reads it back.
+    public enum Code: String, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {
+        // Input
+        case titleEmpty = "title_empty"
+        case titleTooLong = "title_too_long"
+        case leadTooLong = "lead_too_long"
+        case bodyTooLarge = "body_too_large"
+        case tagInvalid = "tag_invalid"
+        case unknownCategory = "unknown_category"
+        case slugInvalid = "slug_invalid"
+        case fieldInvalid = "field_invalid"
+        /// A character no page, feed or database can carry (see ``TextRules``).
+        case textInvalid = "text_invalid"
+        case messageRequired = "message_required"
+        /// A body, header or query the server cannot read (not JSON, a wrong type, an unknown field).
+        case malformed
+        case badQuery = "bad_query"
+        case frontMatter = "front_matter"
+        /// A request the server refused for a reason of HTTP's own.
+        case badRequest = "bad_request"
+        case tooLarge = "too_large"
+        case tooManyChanges = "too_many_changes"
+        case notAnImage = "not_an_image"
+        // Who asks
+        case unauthorized
+        case tokenExpired = "token_expired"
+        case userDisabled = "user_disabled"
+        case wrongCredentials = "wrong_credentials"
+        case tooManyAttempts = "too_many_attempts"
+        case notAllowed = "not_allowed"
+        case notAuthor = "not_author"
+        // Workflow and sync
+        case invalidTransition = "invalid_transition"
+        case staleRevision = "stale_revision"
+        case openConflict = "open_conflict"
+        case slugTaken = "slug_taken"
+        case alreadyExists = "already_exists"
+        case articleDeleted = "article_deleted"
+        /// A change id the archive already holds for another change (or another user's).
+        case changeIDReused = "change_id_reused"
+        case unknownBase = "unknown_base_revision"
+        // Lookup
+        case notFound = "not_found"
+        case ambiguousID = "ambiguous_id"
+        case methodNotAllowed = "method_not_allowed"
+        // The server itself
+        case storageUnavailable = "storage_unavailable"
+        case serverError = "server_error"
 
-extension GalleyError.Code {
-    // Validation
-    public static let titleEmpty: Self = "title_empty"
-    public static let titleTooLong: Self = "title_too_long"
-    public static let leadTooLong: Self = "lead_too_long"
-    public static let bodyTooLarge: Self = "body_too_large"
-    public static let tagInvalid: Self = "tag_invalid"
-    public static let unknownCategory: Self = "unknown_category"
-    public static let slugInvalid: Self = "slug_invalid"
-    public static let slugTaken: Self = "slug_taken"
-    public static let fieldInvalid: Self = "field_invalid"
-    /// A character no page, feed or database can carry (see ``TextRules``).
-    public static let textInvalid: Self = "text_invalid"
-    public static let messageRequired: Self = "message_required"
-    // Workflow and authorization
-    public static let notAllowed: Self = "not_allowed"
-    public static let notAuthor: Self = "not_author"
-    public static let invalidTransition: Self = "invalid_transition"
-    public static let staleRevision: Self = "stale_revision"
-    public static let openConflict: Self = "open_conflict"
-    // Lookup and sync
-    public static let notFound: Self = "not_found"
-    public static let ambiguousID: Self = "ambiguous_id"
-    public static let unknownBase: Self = "unknown_base_revision"
-    public static let articleDeleted: Self = "article_deleted"
-    public static let malformed: Self = "malformed"
-    public static let alreadyExists: Self = "already_exists"
-    public static let badQuery: Self = "bad_query"
-    public static let frontMatter: Self = "front_matter"
-    /// A change id the archive already holds for another change (or another user's).
-    public static let changeIDReused: Self = "change_id_reused"
+        public var description: String { rawValue }
+
+        /// The HTTP status of the code: the one table from code to status.
+        public var status: Int {
+            switch self {
+            case .titleEmpty, .titleTooLong, .leadTooLong, .tagInvalid, .unknownCategory, .slugInvalid, .fieldInvalid, .textInvalid,
+                .messageRequired, .malformed, .badQuery, .frontMatter, .badRequest, .unknownBase, .ambiguousID:
+                400
+            case .unauthorized, .tokenExpired, .userDisabled, .wrongCredentials: 401
+            case .notAllowed, .notAuthor: 403
+            case .notFound: 404
+            case .methodNotAllowed: 405
+            case .invalidTransition, .staleRevision, .openConflict, .slugTaken, .alreadyExists, .articleDeleted, .changeIDReused: 409
+            case .bodyTooLarge, .tooLarge, .tooManyChanges: 413
+            case .notAnImage: 415
+            case .tooManyAttempts: 429
+            case .serverError: 500
+            case .storageUnavailable: 503
+            }
+        }
+
+        /// The code a client gives an answer whose code it does not know (from a newer server, or
+        /// not from Galley at all): the status still says whose fault it was.
+        public static func unrecognized(status: Int) -> Code {
+            switch status {
+            case 401: .unauthorized
+            case 403: .notAllowed
+            case 404: .notFound
+            case 405: .methodNotAllowed
+            case 409: .invalidTransition
+            case 413: .tooLarge
+            case 429: .tooManyAttempts
+            case 503: .storageUnavailable
+            case 500...: .serverError
+            default: .badRequest
+            }
+        }
+    }
+
+    /// The status's reason phrase, the problem document's `title`.
+    public var title: String {
+        switch code.status {
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 429: "Too Many Requests"
+        case 503: "Service Unavailable"
+        default: "Internal Server Error"
+        }
+    }
 }

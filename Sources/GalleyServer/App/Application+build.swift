@@ -88,7 +88,7 @@ func routes(_ environment: ServerEnvironment) -> RouteList {
     let templates = RouteTemplates()
     var problems = ProblemMiddleware<GalleyRequestContext>(routes: templates)
     if let renderer = site?.renderer {
-        problems.htmlPage = { problem, path in renderer.errorPage(status: problem.status, detail: problem.detail, path: path) }
+        problems.htmlPage = { problem, path in renderer.errorPage(status: problem.code.status, detail: problem.message, path: path) }
     }
     router.add(middleware: problems)
     router.add(middleware: AuthenticationMiddleware(environment: environment))

@@ -27,11 +27,11 @@ extension Request {
     mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
         let buffer = try await collectBody(upTo: limit)
         guard buffer.readableBytes > 0 else {
-            throw Problem(.badRequest, code: "malformed", detail: "The request needs a JSON body.")
+            throw GalleyError(.malformed, "The request needs a JSON body.")
         }
         let data = Data(buffer.readableBytesView)
         guard String(validating: data, as: UTF8.self) != nil else {
-            throw Problem(.badRequest, code: "malformed", detail: "The body is not valid UTF-8.")
+            throw GalleyError(.malformed, "The body is not valid UTF-8.")
         }
         return try GalleyJSON.decoder().decode(T.self, from: data)
     }
@@ -45,7 +45,7 @@ extension Parameters {
     func text(_ name: String) throws -> String {
         let raw = get(name) ?? ""
         guard let decoded = raw.removingPercentEncoding, TextRules.problem(in: decoded, kind: .label) == nil else {
-            throw Problem(.notFound, code: "not_found", detail: "There is nothing at this address ('\(raw)' is not a name Galley gives).")
+            throw GalleyError(.notFound, "There is nothing at this address ('\(raw)' is not a name Galley gives).")
         }
         // In the form Galley stores names in (NFC): "ў" typed as у and a combining breve finds it too.
         return decoded.precomposedStringWithCanonicalMapping
@@ -55,7 +55,7 @@ extension Parameters {
     func articleID(_ name: String = "id") throws -> ArticleID {
         let raw = try text(name)
         guard let id = ArticleID(raw) else {
-            throw Problem(.notFound, code: "not_found", detail: "'\(raw)' is not an article id; use the full UUID.")
+            throw GalleyError(.notFound, "'\(raw)' is not an article id; use the full UUID.")
         }
         return id
     }
@@ -72,7 +72,7 @@ extension URI {
             guard Self.formDecode(parts[0]) == name else { continue }
             let raw = parts.count > 1 ? parts[1] : ""
             guard let value = Self.formDecode(raw) else {
-                throw Problem(.badRequest, code: "malformed", detail: "The query parameter \(name) is not valid UTF-8 text.", field: name)
+                throw GalleyError(.malformed, "The query parameter \(name) is not valid UTF-8 text.", field: name)
             }
             try TextRules.check(value, field: name, kind: .line)
             return value.precomposedStringWithCanonicalMapping
@@ -88,7 +88,7 @@ extension URI {
     func intQuery(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let raw = try form(name) else { return value }
         guard let n = Int(raw), range.contains(n) else {
-            throw Problem(.badRequest, code: "malformed", detail: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); got '\(raw)'.", field: name)
+            throw GalleyError(.malformed, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); got '\(raw)'.", field: name)
         }
         return n
     }

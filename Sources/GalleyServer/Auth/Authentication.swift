@@ -16,17 +16,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         if let header = request.headers[.authorization] {
             guard header.lowercased().hasPrefix("bearer ") else {
-                throw Problem(.unauthorized, code: "unauthorized", detail: "Use 'Authorization: Bearer <token>'; get a token from POST /v1/sessions.")
+                throw GalleyError(.unauthorized, "Use 'Authorization: Bearer <token>'; get a token from POST /v1/sessions.")
             }
             let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             guard let (session, user) = try await environment.archive.session(tokenHash: Passwords.tokenHash(token)) else {
-                throw Problem(.unauthorized, code: "unauthorized", detail: "The token is not valid (wrong, revoked or from another server). Log in again.")
+                throw GalleyError(.unauthorized, "The token is not valid (wrong, revoked or from another server). Log in again.")
             }
             guard session.expiresAt > environment.now else {
-                throw Problem(.unauthorized, code: "token_expired", detail: "The token expired at \(Timestamp.format(session.expiresAt)). Log in again.")
+                throw GalleyError(.tokenExpired, "The token expired at \(Timestamp.format(session.expiresAt)). Log in again.")
             }
             guard !user.disabled else {
-                throw Problem(.unauthorized, code: "user_disabled", detail: "The account '\(user.name)' is disabled; ask an admin.")
+                throw GalleyError(.userDisabled, "The account '\(user.name)' is disabled; ask an admin.")
             }
             context.user = user
             context.tokenHash = session.tokenHash
@@ -40,7 +40,7 @@ extension GalleyRequestContext {
     /// The logged-in user, or 401.
     func requireUser() throws -> StoredUser {
         guard let user else {
-            throw Problem(.unauthorized, code: "unauthorized", detail: "Log in first: POST /v1/sessions gives a bearer token.")
+            throw GalleyError(.unauthorized, "Log in first: POST /v1/sessions gives a bearer token.")
         }
         return user
     }
@@ -49,7 +49,7 @@ extension GalleyRequestContext {
     func requireRole(_ role: Role) throws -> StoredUser {
         let user = try requireUser()
         guard user.role >= role else {
-            throw Problem(.forbidden, code: "not_allowed", detail: "This needs the \(role.rawValue) role; your role is \(user.role.rawValue).")
+            throw GalleyError(.notAllowed, "This needs the \(role.rawValue) role; your role is \(user.role.rawValue).")
         }
         return user
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -10,7 +9,7 @@ import Logging
 /// logged (without request bodies or secrets) and answered 500 with no internals.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Renders a problem as a page of the public site, for readers' browsers.
-    var htmlPage: (@Sendable (_ problem: Problem, _ path: String) -> String)? = nil
+    var htmlPage: (@Sendable (_ problem: GalleyError, _ path: String) -> String)? = nil
     /// The routes, to tell "no such address" (404) from "not with this method" (405).
     var routes: RouteTemplates? = nil
 
@@ -18,18 +17,20 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            var problem = Self.problem(for: error, logger: context.logger)
+            var problem = ProblemResponse(error: Self.problem(for: error, logger: context.logger))
             // Hummingbird's router answers a known address asked with an unknown method as if the
             // address did not exist; say which methods it takes instead.
-            if problem.status == 404, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
-                problem = Problem(.methodNotAllowed, code: "method_not_allowed",
-                                  detail: "\(request.method.rawValue) is not accepted at this address; it takes \(allowed.joined(separator: ", ")).")
-                problem.allow = allowed
+            if problem.error.code == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty,
+                !allowed.contains(request.method.rawValue)
+            {
+                problem = ProblemResponse(
+                    error: GalleyError(.methodNotAllowed, "\(request.method.rawValue) is not accepted at this address; it takes \(allowed.joined(separator: ", "))."),
+                    allow: allowed)
             }
             if let htmlPage, Self.isReader(request) {
                 var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
                 problem.addHeaders(to: &headers)
-                return Response(status: .init(code: problem.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: htmlPage(problem, request.uri.path))))
+                return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: htmlPage(problem.error, request.uri.path))))
             }
             return try problem.response(from: request, context: context)
         }
@@ -43,40 +44,37 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         return request.headers[values: .accept].contains { $0.contains("text/html") }
     }
 
-    static func problem(for error: any Error, logger: Logger) -> Problem {
+    static func problem(for error: any Error, logger: Logger) -> GalleyError {
         switch error {
-        case let problem as Problem:
-            return problem
         case let error as GalleyError:
-            return Problem(error)
+            return error
         case let error as DecodingError:
-            return Problem(.badRequest, code: "malformed", detail: Self.describe(error), field: Self.field(of: error))
+            return GalleyError(.malformed, Self.describe(error), field: Self.field(of: error))
         case let error as any HTTPResponseError:
             // Hummingbird's own errors (and NIO's, such as a body over the size limit).
             let detail = (error as? HTTPError)?.body
             switch error.status {
-            case .contentTooLarge:
-                return Problem(.contentTooLarge, code: "too_large", detail: "The request body is larger than this server accepts.")
-            case .notFound:
-                return Problem(.notFound, code: "not_found", detail: detail ?? "There is nothing at this address.")
-            case .methodNotAllowed:
-                return Problem(.methodNotAllowed, code: "method_not_allowed", detail: "This address does not accept that method.")
+            case .contentTooLarge: return GalleyError(.tooLarge, "The request body is larger than this server accepts.")
+            case .notFound: return GalleyError(.notFound, detail ?? "There is nothing at this address.")
+            case .methodNotAllowed: return GalleyError(.methodNotAllowed, "This address does not accept that method.")
             default:
-                return Problem(error.status, code: error.status.code < 500 ? "bad_request" : "server_error", detail: detail ?? error.status.reasonPhrase)
+                logger.error("unexpected HTTP error", metadata: ["status": "\(error.status.code)"])
+                return GalleyError(error.status.code < 500 ? .badRequest : .serverError, detail ?? error.status.reasonPhrase)
             }
-        case let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_ABORT].contains(error.resultCode):
-            logger.error("archive unavailable for writing", metadata: ["sqlite": "\(error.resultCode)"])
-            return Problem(.serviceUnavailable, code: "storage_unavailable",
-                           detail: "The archive cannot be written right now (\(error.resultCode == .SQLITE_FULL ? "the disk is full" : "storage error")); nothing was changed. Try again later.",
-                           retryAfter: 30)
-        case let error as DatabaseError:
-            // The SQLite message names the failing statement; statement arguments (which may hold
+        case StoreError.unavailable(let why):
+            logger.error("archive unavailable for writing", metadata: ["storage": "\(why)"])
+            return GalleyError(
+                .storageUnavailable,
+                "The archive cannot be written right now (\(why == .diskFull ? "the disk is full" : "storage error")); nothing was changed. Try again later.",
+                retryAfter: 30)
+        case let error as StoreError:
+            // The store's message names the failing statement; statement arguments (which may hold
             // article text) are never in it, because GRDB keeps them out unless asked.
-            logger.error("unexpected database error", metadata: ["sqlite": "\(error.extendedResultCode)", "message": "\(error.message ?? "")"])
-            return Problem(.internalServerError, code: "server_error", detail: "Something went wrong on the server; nothing was changed. The error was logged.")
+            logger.error("unexpected storage error", metadata: ["storage": "\(error)"])
+            return GalleyError(.serverError, "Something went wrong on the server; nothing was changed. The error was logged.")
         default:
             logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            return Problem(.internalServerError, code: "server_error", detail: "Something went wrong on the server; nothing was changed. The error was logged.")
+            return GalleyError(.serverError, "Something went wrong on the server; nothing was changed. The error was logged.")
         }
     }
 

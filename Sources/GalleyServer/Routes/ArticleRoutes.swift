@@ -66,7 +66,7 @@ struct ArticleRoutes {
             guard let article = try await archive.article(id, viewer: actor), !article.deleted || actor.role.canReview,
                 actor.role.canReview || article.isAuthor(actor.name)
             else {
-                throw Problem(.notFound, code: "not_found", detail: "There is no article \(id.short) that you can see.")
+                throw GalleyError(.notFound, "There is no article \(id.short) that you can see.")
             }
             return (article, actor)
         }
@@ -77,7 +77,7 @@ struct ArticleRoutes {
             var query = ArticleQuery(viewer: actor, limit: try uri.intQuery("limit", default: 50, range: 1...200))
             if let s = try uri.form("state") {
                 guard let state = ArticleState(rawValue: s) else {
-                    throw Problem(.badRequest, code: "malformed", detail: "state must be one of \(ArticleState.allCases.map(\.rawValue).joined(separator: ", ")); got '\(s)'.", field: "state")
+                    throw GalleyError(.malformed, "state must be one of \(ArticleState.allCases.map(\.rawValue).joined(separator: ", ")); got '\(s)'.", field: "state")
                 }
                 query.state = state
             }
@@ -93,7 +93,7 @@ struct ArticleRoutes {
             let actor = try context.requireActor()
             let id = try context.parameters.articleID()
             guard let article = try await archive.article(id, viewer: actor) else {
-                throw Problem(.notFound, code: "not_found", detail: "There is no article \(id.short) that you can see.")
+                throw GalleyError(.notFound, "There is no article \(id.short) that you can see.")
             }
             let full = actor.role.canReview || article.isAuthor(actor.name)
             return JSONResponse(ArticleDetail(
@@ -114,7 +114,7 @@ struct ArticleRoutes {
             let (article, _) = try await fullArticle(context)
             let raw = try context.parameters.text("revision")
             guard let id = RevisionID(raw), let revision = try await archive.revision(id), revision.articleID == article.id else {
-                throw Problem(.notFound, code: "not_found", detail: "Article \(article.id.short) has no revision '\(raw)'.")
+                throw GalleyError(.notFound, "Article \(article.id.short) has no revision '\(raw)'.")
             }
             return JSONResponse(revision)
         }
@@ -126,12 +126,12 @@ struct ArticleRoutes {
                     return try await fallback.asyncFlatMap { try await archive.revision($0) }
                 }
                 guard let id = RevisionID(raw), let r = try await archive.revision(id), r.articleID == article.id else {
-                    throw Problem(.notFound, code: "not_found", detail: "Article \(article.id.short) has no revision '\(raw)'.", field: name)
+                    throw GalleyError(.notFound, "Article \(article.id.short) has no revision '\(raw)'.", field: name)
                 }
                 return r
             }
             guard let to = try await revision("to", article.headRevision) else {
-                throw Problem(.notFound, code: "not_found", detail: "The head revision is missing.")
+                throw GalleyError(.notFound, "The head revision is missing.")
             }
             // By default: what changed since the text an editor last approved or published.
             let fallback = article.approvedRevision ?? article.publishedRevision ?? to.parents.first ?? to.id
@@ -173,7 +173,7 @@ struct ArticleRoutes {
         routes.add(.get, "/v1/review-queue") { _, context in
             let actor = try context.requireActor()
             guard actor.role.canReview else {
-                throw Problem(.forbidden, code: "not_allowed", detail: "The review queue is for editors.")
+                throw GalleyError(.notAllowed, "The review queue is for editors.")
             }
             let waiting = try await archive.articles(ArticleQuery(state: .submitted, viewer: actor, limit: 200)).articles
             return JSONResponse(ArticleList(articles: waiting.reversed().map(ArticleSummary.init), next: nil))
@@ -182,7 +182,7 @@ struct ArticleRoutes {
         routes.add(.get, "/v1/search") { request, context in
             let actor = try context.requireActor()
             guard let q = try request.uri.form("q") else {
-                throw Problem(.badRequest, code: "malformed", detail: "Give the words to search for as ?q=…", field: "q")
+                throw GalleyError(.malformed, "Give the words to search for as ?q=…", field: "q")
             }
             let limit = try request.uri.intQuery("limit", default: 20, range: 1...100)
             let found = try await archive.search(q, limit: limit, viewer: actor)
@@ -194,10 +194,10 @@ struct ArticleRoutes {
             let actor = try context.requireActor()
             let id = try context.parameters.articleID()
             guard let article = try await archive.article(id, viewer: actor) else {
-                throw Problem(.notFound, code: "not_found", detail: "There is no article \(id.short) that you can see.")
+                throw GalleyError(.notFound, "There is no article \(id.short) that you can see.")
             }
             // A non-author analyst's view has the published revision as its head; act on the real one.
-            guard let real = try await archive.article(id) else { throw Problem(.notFound, code: "not_found", detail: "No article \(id.short).") }
+            guard let real = try await archive.article(id) else { throw GalleyError(.notFound, "No article \(id.short).") }
             _ = article
             return (real, actor)
         }
@@ -205,13 +205,13 @@ struct ArticleRoutes {
         @Sendable func apply(_ change: Change, _ actor: ChangeApplier.Actor) async throws {
             let result = try await archive.apply([change], by: actor, at: environment.now)[0]
             if result.status == .rejected, let error = result.error {
-                throw Problem(GalleyError(GalleyError.Code(rawValue: error.code), error.message, field: error.field))
+                throw error
             }
         }
 
         @Sendable func detail(_ id: ArticleID, _ actor: ChangeApplier.Actor) async throws -> ArticleDetail {
             guard let article = try await archive.article(id, viewer: actor) else {
-                throw Problem(.notFound, code: "not_found", detail: "There is no article \(id.short) that you can see.")
+                throw GalleyError(.notFound, "There is no article \(id.short) that you can see.")
             }
             let full = actor.role.canReview || article.isAuthor(actor.name)
             return ArticleDetail(
@@ -228,7 +228,7 @@ struct ArticleRoutes {
     static func changeID(_ request: Request) throws -> ChangeID {
         guard let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value else { return ChangeID() }
         guard let uuid = UUID(uuidString: key) else {
-            throw Problem(.badRequest, code: "malformed", detail: "The Idempotency-Key header must be a UUID (such as \(UUID().uuidString.lowercased())); got '\(key.prefix(60))'.", field: "Idempotency-Key")
+            throw GalleyError(.malformed, "The Idempotency-Key header must be a UUID (such as \(UUID().uuidString.lowercased())); got '\(key.prefix(60))'.", field: "Idempotency-Key")
         }
         return ChangeID(uuid)
     }

@@ -24,7 +24,7 @@ struct MediaRoutes {
             let buffer = try await request.collectBody(upTo: Self.maxBytes)
             let bytes = Array(buffer.readableBytesView)
             guard let kind = ImageKind(sniffing: bytes) else {
-                throw Problem(.unsupportedMediaType, code: "not_an_image", detail: "The upload is not a JPEG, PNG, WebP or GIF image (checked by its first bytes).")
+                throw GalleyError(.notAnImage, "The upload is not a JPEG, PNG, WebP or GIF image (checked by its first bytes).")
             }
             let name = ImageKind.mediaName(for: bytes, kind: kind)
             let hash = String(name.prefix(64))

@@ -9,38 +9,6 @@ struct SessionRoutes {
     let environment: ServerEnvironment
     let throttle: LoginThrottle
 
-    struct Login: Decodable {
-        var name: String
-        var password: String
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case name, password }
-        init(from decoder: any Decoder) throws {
-            try decoder.refuseUnknownKeys(CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
-            password = try c.decode(String.self, forKey: .password)
-        }
-    }
-
-    struct SessionReply: Encodable, Sendable {
-        var token: String
-        var expiresAt: Date
-        var user: UserReply
-    }
-
-    struct UserReply: Encodable, Sendable {
-        var name: String
-        var role: Role
-        var disabled: Bool
-        var createdAt: Date
-        init(_ u: StoredUser) {
-            name = u.name
-            role = u.role
-            disabled = u.disabled
-            createdAt = u.createdAt
-        }
-    }
-
     struct NewUser: Decodable {
         var name: String
         var role: Role
@@ -61,7 +29,7 @@ struct SessionRoutes {
         let throttle = throttle
         routes.add(.post, "/v1/sessions") { request, context in
             var request = request
-            var login = try await request.decodeJSON(Login.self, limit: 64 * 1024)
+            var login = try await request.decodeJSON(LoginRequest.self, limit: 64 * 1024)
             login.name = AccountRules.canonicalUserName(login.name)
             let now = environment.now
             // Only a well-formed name can be a user's; any other is refused before it could be
@@ -72,7 +40,7 @@ struct SessionRoutes {
             // concurrent guesses, and guesses spread over several servers, all count.
             let limit = environment.configuration.loginAttemptsPerMinute
             if let wait = try await environment.archive.reserveLoginAttempt(login.name, limit: limit, window: 60, now: now) {
-                throw Problem(.tooManyRequests, code: "too_many_attempts", detail: "Too many login attempts for '\(login.name)'; try again in \(wait) seconds.", retryAfter: wait)
+                throw GalleyError(.tooManyAttempts, "Too many login attempts for '\(login.name)'; try again in \(wait) seconds.", retryAfter: wait)
             }
             let user = try await environment.archive.user(named: login.name)
             // An unknown name is checked against a decoy hash, so it takes as long as a wrong password.
@@ -81,16 +49,16 @@ struct SessionRoutes {
             let ok = await Passwords.verify(login.password, hash: hash) && login.password.utf8.count <= AccountRules.passwordBytes.upperBound
             guard let user, ok else {
                 context.logger.notice("failed login", metadata: ["name": "\(login.name)"])
-                throw Problem(.unauthorized, code: "wrong_credentials", detail: "Wrong user name or password.")
+                throw GalleyError(.wrongCredentials, "Wrong user name or password.")
             }
             guard !user.disabled else {
-                throw Problem(.unauthorized, code: "user_disabled", detail: "The account '\(user.name)' is disabled; ask an admin.")
+                throw GalleyError(.userDisabled, "The account '\(user.name)' is disabled; ask an admin.")
             }
             try await environment.archive.clearLoginAttempts(login.name)
             let token = Passwords.newToken()
             let expires = now.addingTimeInterval(TimeInterval(environment.configuration.tokenTTLDays) * 86_400)
             try await environment.archive.createSession(StoredSession(tokenHash: Passwords.tokenHash(token), userName: user.name, createdAt: now, expiresAt: expires))
-            return JSONResponse(SessionReply(token: token, expiresAt: expires, user: UserReply(user)), status: .created)
+            return JSONResponse(SessionReply(token: token, expiresAt: expires, user: user.info), status: .created)
         }
         routes.add(.delete, "/v1/sessions/current") { _, context in
             _ = try context.requireUser()
@@ -98,11 +66,11 @@ struct SessionRoutes {
             return Response(status: .noContent)
         }
         routes.add(.get, "/v1/me") { _, context in
-            JSONResponse(UserReply(try context.requireUser()))
+            JSONResponse(try context.requireUser().info)
         }
         routes.add(.get, "/v1/users") { _, context in
             _ = try context.requireRole(.admin)
-            return JSONResponse(try await environment.archive.users().map(UserReply.init))
+            return JSONResponse(try await environment.archive.users().map(\.info))
         }
         routes.add(.post, "/v1/users") { request, context in
             let admin = try context.requireRole(.admin)
@@ -115,20 +83,20 @@ struct SessionRoutes {
             let user = StoredUser(name: new.name, role: new.role, passwordHash: hash, createdAt: environment.now)
             try await environment.archive.createUser(user)
             context.logger.info("user created", metadata: ["by": "\(admin.name)", "name": "\(user.name)"])
-            return JSONResponse(UserReply(user), status: .created)
+            return JSONResponse(user.info, status: .created)
         }
         for (verb, disabled) in [("disable", true), ("enable", false)] {
             routes.add(.post, "/v1/users/:name/\(verb)") { _, context in
                 let admin = try context.requireRole(.admin)
                 let name = try context.parameters.text("name")
                 guard name != admin.name || !disabled else {
-                    throw Problem(.conflict, code: "invalid_transition", detail: "You cannot disable your own account.")
+                    throw GalleyError(.invalidTransition, "You cannot disable your own account.")
                 }
                 try await environment.archive.setDisabled(name, disabled, by: admin.name, at: environment.now)
                 guard let user = try await environment.archive.user(named: name) else {
-                    throw Problem(.notFound, code: "not_found", detail: "There is no user named '\(name)'.")
+                    throw GalleyError(.notFound, "There is no user named '\(name)'.")
                 }
-                return JSONResponse(UserReply(user))
+                return JSONResponse(user.info)
             }
         }
     }

@@ -11,28 +11,14 @@ struct SyncRoutes {
     static let maxPushBytes = 8 << 20
     static let maxPullBytes = 4 << 20
 
-    struct Push: Decodable {
-        var changes: [Change]
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case changes }
-        init(from decoder: any Decoder) throws {
-            try decoder.refuseUnknownKeys(CodingKeys.self)
-            changes = try decoder.container(keyedBy: CodingKeys.self).decode([Change].self, forKey: .changes)
-        }
-    }
-
-    struct PushReply: Encodable, Sendable {
-        var results: [PushResult]
-    }
-
     func register(_ routes: inout RouteList) {
         let environment = environment
         routes.add(.post, "/v1/sync/push") { request, context in
             let actor = try context.requireActor()
             var request = request
-            let push = try await request.decodeJSON(Push.self, limit: min(Self.maxPushBytes, environment.configuration.maxBodyBytes))
+            let push = try await request.decodeJSON(PushRequest.self, limit: min(Self.maxPushBytes, environment.configuration.maxBodyBytes))
             guard push.changes.count <= Self.maxChanges else {
-                throw Problem(.contentTooLarge, code: "too_many_changes", detail: "A push carries at most \(Self.maxChanges) changes; this one has \(push.changes.count). Send the rest in another push.")
+                throw GalleyError(.tooManyChanges, "A push carries at most \(Self.maxChanges) changes; this one has \(push.changes.count). Send the rest in another push.")
             }
             Recorder(label: "galley_push_batch_size").record(push.changes.count)
             let results = try await environment.archive.apply(push.changes, by: actor, at: environment.now)

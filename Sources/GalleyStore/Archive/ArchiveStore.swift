@@ -109,6 +109,11 @@ public struct StoredUser: Hashable, Sendable, Codable {
     }
 }
 
+extension StoredUser {
+    /// The user as the API shows them.
+    public var info: UserInfo { UserInfo(name: name, role: role, disabled: disabled, createdAt: createdAt) }
+}
+
 /// A login session. The archive keeps only the SHA-256 of the bearer token.
 public struct StoredSession: Hashable, Sendable {
     public var tokenHash: String
@@ -121,116 +126,6 @@ public struct StoredSession: Hashable, Sendable {
         self.userName = userName
         self.createdAt = createdAt
         self.expiresAt = expiresAt
-    }
-}
-
-/// The server's answer for one pushed change.
-public struct PushResult: Hashable, Sendable, Codable {
-    public var changeID: ChangeID
-    public var status: ChangeApplier.Status
-    /// The article's head after the change (absent when rejected).
-    public var headRevision: RevisionID?
-    public var conflicts: [ConflictID]
-    /// Why it was rejected.
-    public var error: Problem?
-
-    public struct Problem: Hashable, Sendable, Codable {
-        public var code: String
-        public var message: String
-        /// The field of the change the problem is about, as on the wire (`title`, `note.text`, …).
-        public var field: String?
-        public init(code: String, message: String, field: String? = nil) {
-            self.code = code
-            self.message = message
-            self.field = field
-        }
-    }
-
-    public init(changeID: ChangeID, status: ChangeApplier.Status, headRevision: RevisionID?, conflicts: [ConflictID], error: Problem?) {
-        self.changeID = changeID
-        self.status = status
-        self.headRevision = headRevision
-        self.conflicts = conflicts
-        self.error = error
-    }
-
-    enum CodingKeys: String, CodingKey { case changeID = "changeId", status, headRevision, conflicts, error }
-}
-
-/// One page of a pull: the next stretch of one stream, in sequence order, of articles (their
-/// newest state), conflicts (newest state) and notes. Each row carries the sequence number of
-/// its latest event, so a row seen at or below the cursor has been delivered in its newest form,
-/// and a page never ends inside one sequence number.
-public struct PullPage: Sendable, Codable {
-    public var epoch: String
-    public var articles: [PulledArticle]
-    public var conflicts: [Conflict]
-    public var notes: [ReviewNote]
-    /// Workflow steps of the articles the viewer sees in full (their own; all, for editors).
-    public var events: [ArticleEvent]
-    /// Pass this as `since` for the next page.
-    public var nextCursor: Int64
-    public var hasMore: Bool
-
-    public init(
-        epoch: String, articles: [PulledArticle], conflicts: [Conflict], notes: [ReviewNote], events: [ArticleEvent] = [],
-        nextCursor: Int64, hasMore: Bool
-    ) {
-        self.epoch = epoch
-        self.articles = articles
-        self.conflicts = conflicts
-        self.notes = notes
-        self.events = events
-        self.nextCursor = nextCursor
-        self.hasMore = hasMore
-    }
-}
-
-/// The newest state of one article that changed, with the revisions a replica needs.
-public struct PulledArticle: Sendable, Codable {
-    public var article: Article
-    /// The head revision (its content is the article's).
-    public var head: Revision
-    /// The published revision, when it is not the head (for rendering the public view offline).
-    public var published: Revision?
-    /// The sequence number of the article's latest event.
-    public var seq: Int64
-
-    public init(article: Article, head: Revision, published: Revision?, seq: Int64) {
-        self.article = article
-        self.head = head
-        self.published = published
-        self.seq = seq
-    }
-
-    // On the wire the head's content is not repeated: it is the article's. The receiver
-    // rebuilds the revision and checks that it hashes to the head id.
-    enum CodingKeys: String, CodingKey { case article, head, published, seq }
-    struct HeadMeta: Codable {
-        var parents: [RevisionID]
-        var author: String
-        var createdAt: Date
-        var changeId: ChangeID?
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        article = try c.decode(Article.self, forKey: .article)
-        let meta = try c.decode(HeadMeta.self, forKey: .head)
-        head = Revision(articleID: article.id, parents: meta.parents, content: article.content, author: meta.author, createdAt: meta.createdAt, changeID: meta.changeId)
-        guard head.id == article.headRevision else {
-            throw DecodingError.dataCorruptedError(forKey: .head, in: c, debugDescription: "the head of article \(article.id.short) does not hash to \(article.headRevision.short)")
-        }
-        published = try c.decodeIfPresent(Revision.self, forKey: .published)
-        seq = try c.decode(Int64.self, forKey: .seq)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(article, forKey: .article)
-        try c.encode(HeadMeta(parents: head.parents, author: head.author, createdAt: head.createdAt, changeId: head.changeID), forKey: .head)
-        try c.encodeIfPresent(published, forKey: .published)
-        try c.encode(seq, forKey: .seq)
     }
 }
 
@@ -272,25 +167,3 @@ public struct ArticleList: Sendable {
     }
 }
 
-/// One line of the audit log: who did what to which article, when.
-public struct AuditEntry: Hashable, Sendable, Codable {
-    public var id: Int64
-    public var at: Date
-    public var actor: String
-    public var action: String
-    public var articleID: ArticleID?
-    public var revision: RevisionID?
-    public var detail: String?
-
-    public init(id: Int64, at: Date, actor: String, action: String, articleID: ArticleID?, revision: RevisionID?, detail: String?) {
-        self.id = id
-        self.at = at
-        self.actor = actor
-        self.action = action
-        self.articleID = articleID
-        self.revision = revision
-        self.detail = detail
-    }
-
-    enum CodingKeys: String, CodingKey { case id, at, actor, action, articleID = "articleId", revision, detail }
-}

@@ -7,7 +7,7 @@ import GalleyCore
 /// instead of paying for one each. A change is still all or nothing, and one that fails leaves
 /// the others alone: then the batch is applied again with a savepoint per change.
 actor GroupCommit {
-    private let writer: any DatabaseWriter
+    private let writer: Storage
     private var pending: [Item] = []
     private var draining = false
 
@@ -18,7 +18,7 @@ actor GroupCommit {
         let continuation: CheckedContinuation<[PushResult], any Error>
     }
 
-    init(writer: any DatabaseWriter) {
+    init(writer: Storage) {
         self.writer = writer
     }
 
@@ -39,7 +39,7 @@ actor GroupCommit {
             pending.removeAll()
             do {
                 let outcomes = try await applyTogether(batch)
-                for (item, outcome) in zip(batch, outcomes) { item.continuation.resume(with: outcome) }
+                for (item, outcome) in zip(batch, outcomes) { item.continuation.resume(with: outcome.mapError(StoreError.from)) }
             } catch {
                 // The commit itself failed: nothing of the batch is stored.
                 for item in batch { item.continuation.resume(throwing: error) }

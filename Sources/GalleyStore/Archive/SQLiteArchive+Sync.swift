@@ -25,9 +25,9 @@ extension SQLiteArchive {
             guard stored["user_name"] as String == actor.name, (stored["digest"] as String?).map({ $0 == digest }) ?? true else {
                 return PushResult(
                     changeID: pushed.id, status: .rejected, headRevision: nil, conflicts: [],
-                    error: .init(
-                        code: GalleyError.Code.changeIDReused.rawValue,
-                        message: "The change id \(pushed.id) was already used for another change, so this one was not applied. Each change needs a new id; a Galley client makes one for every edit.",
+                    error: GalleyError(
+                        .changeIDReused,
+                        "The change id \(pushed.id) was already used for another change, so this one was not applied. Each change needs a new id; a Galley client makes one for every edit.",
                         field: "id"))
             }
             return try ContentRows.decode(PushResult.self, stored["result"])
@@ -69,7 +69,7 @@ extension SQLiteArchive {
             }
             return try record(db, change, digest: digest, actor: actor, at: time, result: PushResult(
                 changeID: change.id, status: .rejected, headRevision: nil, conflicts: [],
-                error: .init(code: error.code.rawValue, message: error.message, field: error.field)))
+                error: error))
         }
 
         var seq: Int64 = 0

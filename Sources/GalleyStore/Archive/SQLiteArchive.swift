@@ -5,12 +5,14 @@ import GalleyCore
 /// The archive in one SQLite file (WAL mode, foreign keys on), through GRDB. It owns its database
 /// connection; every write is one transaction.
 public final class SQLiteArchive: ArchiveStore {
-    let writer: any DatabaseWriter
+    let writer: Storage
     let commits: GroupCommit
 
     /// Opens (creating if needed) the archive at `path` and brings its schema up to date.
     public convenience init(path: String) throws {
-        try self.init(writer: DatabasePool(path: path, configuration: Self.configuration()))
+        let pool: DatabasePool
+        do { pool = try DatabasePool(path: path, configuration: Self.configuration()) } catch { throw StoreError.from(error) }
+        try self.init(writer: pool)
     }
 
     /// A private archive in memory, for tests.
@@ -19,9 +21,9 @@ public final class SQLiteArchive: ArchiveStore {
     }
 
     init(writer: any DatabaseWriter) throws {
-        self.writer = writer
-        commits = GroupCommit(writer: writer)
-        try ArchiveSchema.migrator.migrate(writer)
+        self.writer = Storage(writer)
+        commits = GroupCommit(writer: self.writer)
+        do { try ArchiveSchema.migrator.migrate(writer) } catch { throw StoreError.from(error) }
     }
 
     static func configuration() -> Configuration {
@@ -156,13 +158,17 @@ public final class SQLiteArchive: ArchiveStore {
     // MARK: - Backup
 
     public func backup(to path: String) async throws {
-        let destination = try DatabaseQueue(path: path)
-        try writer.backup(to: destination)
-        // A restored archive is a different history from the one clients last saw: a new epoch
-        // makes them pull it from the start instead of trusting their cursors.
-        try await destination.write { db in
-            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'epoch'", arguments: [UUID().uuidString.lowercased()])
+        do {
+            let destination = try DatabaseQueue(path: path)
+            try writer.database.backup(to: destination)
+            // A restored archive is a different history from the one clients last saw: a new epoch
+            // makes them pull it from the start instead of trusting their cursors.
+            try await destination.write { db in
+                try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'epoch'", arguments: [UUID().uuidString.lowercased()])
+            }
+            try destination.close()
+        } catch {
+            throw StoreError.from(error)
         }
-        try destination.close()
     }
 }

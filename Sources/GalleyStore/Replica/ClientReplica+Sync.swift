@@ -224,7 +224,7 @@ extension ClientReplica {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO rejected_changes (change_id, article_id, change, code, message, at, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         arguments: [
-                            change.id.description, change.articleID.description, row["change"] as String, result.error?.code ?? "rejected",
+                            change.id.description, change.articleID.description, row["change"] as String, result.error?.code.rawValue ?? "rejected",
                             result.error?.message ?? "The server refused the change.", Timestamp.milliseconds(now), seq,
                         ])
                     try db.execute(sql: "DELETE FROM outbox WHERE change_id = ?", arguments: [change.id.description])

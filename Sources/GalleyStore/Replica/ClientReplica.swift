@@ -6,7 +6,7 @@ import GalleyCore
 /// they were made from, the outbox of local changes, conflicts, notes and the sync cursor. Every
 /// command works on it offline; each step is one transaction, so a crash leaves it consistent.
 public final class ClientReplica: Sendable {
-    let writer: any DatabaseWriter
+    let writer: Storage
 
     public convenience init(path: String) throws {
         var config = Configuration()
@@ -17,7 +17,9 @@ public final class ClientReplica: Sendable {
             // default cache the transaction spills pages to the WAL before it commits.
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }
-        try self.init(writer: DatabasePool(path: path, configuration: config))
+        let pool: DatabasePool
+        do { pool = try DatabasePool(path: path, configuration: config) } catch { throw StoreError.from(error) }
+        try self.init(writer: pool)
     }
 
     public static func inMemory() throws -> ClientReplica {
@@ -27,8 +29,8 @@ public final class ClientReplica: Sendable {
     }
 
     init(writer: any DatabaseWriter) throws {
-        self.writer = writer
-        try ReplicaSchema.migrator.migrate(writer)
+        self.writer = Storage(writer)
+        do { try ReplicaSchema.migrator.migrate(writer) } catch { throw StoreError.from(error) }
     }
 
     /// Where this replica syncs, and how far it has got.

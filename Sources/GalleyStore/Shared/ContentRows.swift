@@ -352,14 +352,3 @@ enum ContentRows {
         }.joined(separator: " ")
     }
 }
-
-/// Something in a database file is not what Galley wrote.
-public enum StoreError: Error, CustomStringConvertible, Sendable {
-    case corrupt(String)
-
-    public var description: String {
-        switch self {
-        case .corrupt(let what): "The database is damaged: \(what). Restore it from a backup."
-        }
-    }
-}
