@@ -106,7 +106,6 @@ let package = Package(
                 "GalleyCore",
                 "GalleyStore",
                 "GalleySite",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,14 +118,21 @@ let package = Package(
         .executableTarget(
             name: "galley-server",
             dependencies: [
+                "GalleyCore",
+                "GalleyStore",
                 "GalleyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "galley",
             dependencies: [
+                "GalleyCore",
                 "GalleyClient",
                 "GalleySite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -183,20 +189,29 @@ let package = Package(
         .testTarget(
             name: "GalleyServerTests",
             dependencies: [
+                "GalleyCore",
+                "GalleyStore",
                 "GalleyServer",
                 "GalleyTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GalleyClientTests",
             dependencies: [
+                "GalleyCore",
+                "GalleyStore",
                 "GalleyClient",
                 "GalleySite",
                 "GalleyServer",
                 "GalleyTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

@@ -345,7 +345,7 @@ extension SQLiteArchive {
 
     /// Full-text search over published text only.
     public func searchPublished(_ text: String, limit: Int, offset: Int) async throws -> [PublishedArticle] {
-        let match = try Self.matchExpression(text)
+        let match = try ContentRows.matchExpression(text)
         return try await writer.read { db in
             do {
                 // bm25 counts every article that has a word before it ranks; for a word in

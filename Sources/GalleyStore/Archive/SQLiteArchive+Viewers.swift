@@ -193,7 +193,7 @@ extension SQLiteArchive {
     }
 
     public func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
-        let match = try Self.matchExpression(text)
+        let match = try ContentRows.matchExpression(text)
         return try await writer.read { db in
             do {
                 // As on the public site: relevance when it is cheap, the newest matches otherwise.

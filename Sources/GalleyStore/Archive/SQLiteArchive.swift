@@ -128,23 +128,6 @@ public final class SQLiteArchive: ArchiveStore {
         try await writer.read { db in try ContentRows.conflicts(db, article: id, openOnly: openOnly) }
     }
 
-    /// Plain words become a safe query (every word must occur; the last may be a prefix). Text
-    /// with FTS5 operators (quotes, AND/OR/NOT, `*`, parentheses, `column:`) is passed through, so
-    /// experts can use them; if FTS5 cannot parse it, the caller hears so.
-    static func matchExpression(_ text: String) throws -> String {
-        // In the form the index holds text in (NFC): "ў" typed as у and a combining breve matches.
-        let trimmed = text.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.allSatisfy({ $0 == "*" || $0 == "^" || $0.isWhitespace }) {
-            throw GalleyError(.badQuery, "Search for words; a * after the beginning of a word finds the words it begins.", field: "q")
-        }
-        let operators = ["\"", "*", "(", ")", ":", " AND ", " OR ", " NOT ", "^", "NEAR("]
-        if operators.contains(where: { trimmed.contains($0) }) { return trimmed }
-        guard let query = ContentRows.ftsQuery(trimmed) else {
-            throw GalleyError(.badQuery, "The search is empty; give at least one word.", field: "q")
-        }
-        return query
-    }
-
     /// Runs `PRAGMA integrity_check`; "ok" when the file is sound.
     public func integrityCheck() async throws -> String {
         try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }

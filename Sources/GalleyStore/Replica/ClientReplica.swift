@@ -108,7 +108,7 @@ public final class ClientReplica: Sendable {
     /// Full-text search over the local replica, offline: the best `limit` matches after
     /// `offset`, and how many match in all.
     public func search(_ text: String, limit: Int = 50, offset: Int = 0) throws -> (articles: [Article], total: Int) {
-        let match = try SQLiteArchive.matchExpression(text)
+        let match = try ContentRows.matchExpression(text)
         return try writer.read { db in
             do {
                 let articles = try Row.fetchAll(
