@@ -52,14 +52,14 @@ public struct SiteRenderer: Sendable {
     /// The lead, or where an article has none, the opening words of its body as a reader sees
     /// them (the same parse as the page, so a card never shows Markdown syntax or raw HTML tags
     /// the page does not).
-    func summary(_ a: SiteArticle) -> String {
+    func summary(_ a: PublishedArticle) -> String {
         a.content.lead.isEmpty ? SafeMarkdown.excerpt(a.content.body) : a.content.lead
     }
 
     /// What a template may say of one article. Every key a template reads is set, if only to
     /// `false`: Mustache looks a missing key up in the enclosing context, so a card without an
     /// image would otherwise show the image (and credit) of the article whose page it is on.
-    func card(_ a: SiteArticle, categories: [Category]) -> [String: Any] {
+    func card(_ a: PublishedArticle, categories: [Category]) -> [String: Any] {
         let hasCategory = !a.content.category.isEmpty
         let image: Any = !a.content.image.isEmpty && MarkdownPolicy.allowsImage(a.content.image) ? a.content.image : false
         return [
@@ -75,7 +75,7 @@ public struct SiteRenderer: Sendable {
 
     /// An article page: title, category, date and time, lead, (image), body; then similar
     /// articles and recent trends. A retracted article shows its notice instead of lead and body.
-    public func articlePage(_ a: SiteArticle, similar: [SiteArticle], trends: [TrendItem], categories: [Category]) -> String {
+    public func articlePage(_ a: PublishedArticle, similar: [PublishedArticle], trends: [TrendItem], categories: [Category]) -> String {
         var context = page(
             title: "\(a.content.title) — \(siteName)", canonical: links.article(a.content.slug), categories: categories,
             description: a.retracted ? nil : summary(a))
@@ -97,7 +97,7 @@ public struct SiteRenderer: Sendable {
 
     /// A list of articles: the home page, a category, a tag, search results.
     public func listPage(
-        heading: String, intro: String? = nil, path: String, articles: [SiteArticle], newer: String?, older: String?,
+        heading: String, intro: String? = nil, path: String, articles: [PublishedArticle], newer: String?, older: String?,
         categories: [Category], query: String = "", feed: String? = nil, empty: String = "Nothing published here yet.",
         homeLinks: Bool = false
     ) -> String {
@@ -122,7 +122,7 @@ public struct SiteRenderer: Sendable {
     }
 
     /// An Atom 1.0 feed (RFC 4287) of `articles`, newest first.
-    public func atom(title: String, selfPath: String, alternatePath: String, articles: [SiteArticle]) -> String {
+    public func atom(title: String, selfPath: String, alternatePath: String, articles: [PublishedArticle]) -> String {
         func x(_ s: String) -> String { HTMLSanitizer.escape(s) }
         // An empty feed was last updated now, not in 1970.
         let updated = articles.map(\.updatedAt).max() ?? Timestamp.canonical(Date())

@@ -5,7 +5,7 @@ import GalleyCore
 /// can be hosted without it. Pages are folders with an `index.html`, so addresses look alike.
 public struct StaticSite: Sendable {
     public var renderer: SiteRenderer
-    public var articles: [SiteArticle]
+    public var articles: [PublishedArticle]
     /// Editor-curated related articles, shown first under "Similar articles".
     public var related: [ArticleID: [ArticleID]]
     public var categories: [Category]
@@ -15,7 +15,7 @@ public struct StaticSite: Sendable {
     public var now: Date
 
     public init(
-        renderer: SiteRenderer, articles: [SiteArticle], related: [ArticleID: [ArticleID]], categories: [Category],
+        renderer: SiteRenderer, articles: [PublishedArticle], related: [ArticleID: [ArticleID]], categories: [Category],
         trendsCategory: String, mediaSource: URL?, now: Date
     ) {
         self.renderer = renderer
@@ -155,10 +155,10 @@ public struct StaticSite: Sendable {
 /// "Similar articles" computed in memory for a static build: tf-idf over the published text,
 /// lifted by shared tags and category (the server does the same with its search index).
 public struct SimilarArticles: Sendable {
-    let articles: [SiteArticle]
+    let articles: [PublishedArticle]
     let vectors: [[String: Double]]
 
-    public init(_ articles: [SiteArticle]) {
+    public init(_ articles: [PublishedArticle]) {
         self.articles = articles
         var df: [String: Int] = [:]
         let tfs = articles.map { a -> [String: Double] in
@@ -178,10 +178,10 @@ public struct SimilarArticles: Sendable {
         }
     }
 
-    public func rank(_ target: SiteArticle, count: Int) -> [SiteArticle] {
+    public func rank(_ target: PublishedArticle, count: Int) -> [PublishedArticle] {
         guard let index = articles.firstIndex(where: { $0.id == target.id }) else { return [] }
         let mine = vectors[index]
-        var scored: [(Double, SiteArticle)] = []
+        var scored: [(Double, PublishedArticle)] = []
         for (k, other) in articles.enumerated() where k != index {
             var score = 0.0
             let (small, large) = mine.count < vectors[k].count ? (mine, vectors[k]) : (vectors[k], mine)

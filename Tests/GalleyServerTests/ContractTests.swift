@@ -24,7 +24,7 @@ import Yams
             }
         }
         let fixture = try await ServerFixture()
-        let routed = Set(routes(fixture.environment).openAPIPaths.map { "\($0.method) \($0.path)" })
+        let routed = Set(try routeTable(fixture.environment).map { "\($0.method) \($0.path)" })
         #expect(routed.subtracting(documented).isEmpty, "routes missing from openapi.yaml: \(routed.subtracting(documented).sorted())")
         #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
     }

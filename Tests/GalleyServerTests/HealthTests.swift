@@ -14,7 +14,7 @@ import Testing
         var config = ServerConfiguration()
         config.bcryptCost = 4
         let environment = ServerEnvironment(archive: try SQLiteArchive.inMemory(), configuration: config)
-        let app = buildApplication(environment: environment, logger: Logger(label: "test"))
+        let app = try buildApplication(environment: environment, logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)

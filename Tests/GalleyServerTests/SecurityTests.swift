@@ -37,7 +37,7 @@ import Testing
         let fixture = try await ServerFixture()
         let store = LogStore()
         let logger = Logger(label: "test") { _ in CapturingHandler(store: store) }
-        let app = buildApplication(environment: fixture.environment, logger: logger)
+        let app = try buildApplication(environment: fixture.environment, logger: logger)
         let (replies, token) = try await app.test(.router) { client in
             var replies = ""
             let token = try await client.login("anna")

@@ -37,7 +37,7 @@ final class ServerFixture: Sendable {
 
     func advance(_ seconds: TimeInterval) { time.advance(seconds) }
 
-    func app() -> some ApplicationProtocol { buildApplication(environment: environment, logger: Logger(label: "test")) }
+    func app() throws -> some ApplicationProtocol { try buildApplication(environment: environment, logger: Logger(label: "test")) }
 
     /// What the archive holds that a failed request must not have changed.
     func footprint() async throws -> [Int64] {

@@ -11,8 +11,8 @@ import FoundationXML
 @Suite struct RenderingTests {
     static let t = Date(timeIntervalSince1970: 1_494_235_320)  // 2017-05-08 09:22 UTC
 
-    static func article(_ title: String, slug: String, body: String = "Body.\n", lead: String = "The lead.", credit: String = "", retracted: Bool = false) -> SiteArticle {
-        SiteArticle(
+    static func article(_ title: String, slug: String, body: String = "Body.\n", lead: String = "The lead.", credit: String = "", retracted: Bool = false) -> PublishedArticle {
+        PublishedArticle(
             id: ArticleID.generate(at: t),
             content: ArticleContent(
                 title: title, lead: lead, body: body, category: "status", tags: ["china"], slug: slug,

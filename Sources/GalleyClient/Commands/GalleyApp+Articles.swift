@@ -244,15 +244,8 @@ extension GalleyApp {
         } else {
             base = empty
         }
-        var out = ""
-        let from = chosen == nil ? "(none)" : "@" + base.id.short
-        for field in [ContentField.title, .lead, .body] {
-            out += UnifiedDiff.make(from: base.content[text: field], to: target.content[text: field],
-                                    oldLabel: "\(field.rawValue) \(from)", newLabel: "\(field.rawValue) @\(target.id.short)")
-        }
-        for field in [ContentField.category, .tags, .slug, .image, .imageCredit] where base.content[text: field] != target.content[text: field] {
-            out += "\(field.rawValue): \(base.content[text: field]) -> \(target.content[text: field])\n"
-        }
+        var out = RevisionDiff.text(
+            from: base, to: target, fromName: chosen == nil ? " (none)" : " @\(base.id.short)", toName: " @\(target.id.short)")
         if chosen == nil { out = "A new article: nothing of it was reviewed before, so all of it is shown as added.\n" + out }
         return out.isEmpty ? "No differences between \(base.id.short) and \(target.id.short).\n" : out
     }

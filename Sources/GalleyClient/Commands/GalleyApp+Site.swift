@@ -11,13 +11,13 @@ extension GalleyApp {
     /// ones still missing.
     public func buildSite(to directory: URL, siteName: String = "Galley", baseURL: String? = nil, trendsCategory: String = "trends",
                           timeZone: TimeZone = .current) async throws -> StaticSite.Report {
-        var articles: [SiteArticle] = []
+        var articles: [PublishedArticle] = []
         var related: [ArticleID: [ArticleID]] = [:]
         for view in try replica.list(limit: 1_000_000) where view.isPublic {
             // The server's state: local unpushed edits are not published.
             let server = try replica.serverArticle(view.id) ?? view
             guard server.isPublic, let publishedID = server.publishedRevision, let published = try replica.revision(publishedID),
-                let site = SiteArticle(article: server, published: published.content)
+                let site = PublishedArticle(article: server, published: published.content)
             else { continue }
             articles.append(site)
             related[server.id] = server.related
@@ -56,7 +56,7 @@ extension GalleyApp {
         article.state = .published
         article.publishedAt = article.publishedAt ?? now
         article.publishedRevision = article.headRevision
-        guard let site = SiteArticle(article: article, published: article.content) else {
+        guard let site = PublishedArticle(article: article, published: article.content) else {
             throw GalleyError(.notFound, "\(token) cannot be shown.")
         }
         let renderer = try SiteRenderer(siteName: siteName, links: SiteLinks(style: .staticFiles, baseURL: nil), timeZone: timeZone, hasSearch: false)

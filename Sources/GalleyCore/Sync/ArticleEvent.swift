@@ -7,19 +7,25 @@ public struct ArticleEvent: Hashable, Sendable, Codable {
         case created, submitted, approved, scheduled, published, retracted, archived, reopened, deleted, restored
         case changesRequested = "changes_requested"
 
-        /// The kind of an event as the archive records it (`state:approved`, `create`, …); nil
-        /// for events that are not workflow steps (revisions, notes, metadata).
-        public init?(recorded: String) {
-            switch recorded {
-            case "create": self = .created
-            case "delete": self = .deleted
-            case "undelete": self = .restored
-            case "state:draft": self = .reopened
-            case _ where recorded.hasPrefix("state:"):
-                guard let state = ArticleState(rawValue: String(recorded.dropFirst(6))), let kind = Kind(rawValue: state.rawValue) else { return nil }
+        /// The workflow step a change-log event is, or nil for events that are not steps
+        /// (revisions, notes, metadata).
+        public init?(_ event: ChangeApplier.Event) {
+            switch event {
+            case .created: self = .created
+            case .deleted: self = .deleted
+            case .restored: self = .restored
+            case .state(.draft): self = .reopened
+            case .state(let state):
+                guard let kind = Kind(rawValue: state.rawValue) else { return nil }
                 self = kind
-            default: return nil
+            case .revised, .metadata, .conflicts, .note, .noop: return nil
             }
+        }
+
+        /// The kind of an event as the archive records it (`state:approved`, `create`, …).
+        public init?(recorded: String) {
+            guard let event = ChangeApplier.Event(recorded: recorded) else { return nil }
+            self.init(event)
         }
     }
 

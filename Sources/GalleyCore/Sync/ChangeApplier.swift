@@ -89,8 +89,12 @@ public enum ChangeApplier {
         /// The note the change carries, and the message of a request for changes or a retraction
         /// (each a note of its own, so that neither is lost).
         public var notes: [ReviewNote] = []
-        /// The workflow command that was applied, for the audit log.
+        /// The workflow command that was applied.
         public var command: WorkflowCommand?
+        /// The change log's entries for this change, in order (none when rejected).
+        public var events: [Event] = []
+        /// The audit log's lines for this change (a refused workflow step has one too).
+        public var audit: [AuditRecord] = []
 
         static func rejected(_ error: GalleyError) -> Outcome {
             Outcome(status: .rejected, error: error, article: nil)
@@ -103,12 +107,42 @@ public enum ChangeApplier {
         change.authors = SetEdit(add: change.authors.add.map(AccountRules.canonicalUserName), remove: change.authors.remove.map(AccountRules.canonicalUserName))
         do throws(GalleyError) {
             try change.checkText()
-            if let article = state.article {
-                return try update(article, with: change, actor: actor, state: state, env: env)
+            var outcome = if let article = state.article {
+                try update(article, with: change, actor: actor, state: state, env: env)
+            } else {
+                try create(change, actor: actor, env: env)
             }
-            return try create(change, actor: actor, env: env)
+            record(&outcome, before: state.article, change: change)
+            return outcome
         } catch {
-            return .rejected(error)
+            var outcome = Outcome.rejected(error)
+            if let command = change.command {
+                outcome.audit = [AuditRecord(.refused(command), revision: state.article?.headRevision, detail: error.message)]
+            }
+            return outcome
+        }
+    }
+
+    /// The change log's events and the audit log's lines of an applied change.
+    private static func record(_ outcome: inout Outcome, before old: Article?, change: Change) {
+        guard let new = outcome.article else { return }
+        var events: [Event] = []
+        if new.headRevision != old?.headRevision { events.append(old == nil ? .created : .revised) }
+        if let old, new.state != old.state { events.append(.state(new.state)) }
+        if new.deleted != (old?.deleted ?? false) { events.append(new.deleted ? .deleted : .restored) }
+        if new.authors != old?.authors || new.related != old?.related { events.append(.metadata) }
+        if !outcome.newConflicts.isEmpty || !outcome.resolvedConflicts.isEmpty { events.append(.conflicts) }
+        if !outcome.notes.isEmpty { events.append(.note) }
+        outcome.events = events.isEmpty ? [.noop] : events
+
+        if let command = outcome.command {
+            outcome.audit.append(AuditRecord(.command(command), revision: new.headRevision, detail: AuditRecord.detail(of: command)))
+        }
+        if let approved = old?.approvedRevision, new.approvedRevision == nil, outcome.command == nil {
+            outcome.audit.append(AuditRecord(.approvalVoided, revision: new.headRevision, detail: "change \(change.id) edited approved revision \(approved.short)"))
+        }
+        if new.deleted && !(old?.deleted ?? false) {
+            outcome.audit.append(AuditRecord(.deleted, revision: new.headRevision))
         }
     }
 
@@ -153,10 +187,47 @@ public enum ChangeApplier {
     private static func update(
         _ current: Article, with change: Change, actor: Actor, state: State, env: Environment
     ) throws(GalleyError) -> Outcome {
-        var article = current
-        var outcome = Outcome(status: .applied, error: nil, article: nil)
-        var openConflicts = state.openConflicts.filter { $0.articleID == current.id && $0.isOpen }
+        let (baseID, head) = try checkUpdate(current, with: change, actor: actor, state: state)
+        var step = Step(article: current, openConflicts: state.openConflicts.filter { $0.articleID == current.id && $0.isOpen })
+        if change.editsContent {
+            try edit(&step, current: current, head: head, baseID: baseID, change: change, actor: actor, state: state, env: env)
+        }
+        if !change.resolves.isEmpty {
+            try settle(&step, baseID: baseID, change: change, actor: actor, state: state, env: env)
+        }
+        if !change.authors.isEmpty {
+            try changeAuthors(&step, current: current, change: change, actor: actor, env: env)
+        }
+        if !change.related.isEmpty {
+            try decide(.curateRelated, article: current, openConflicts: step.openConflicts.count, actor: actor, env: env)
+            step.article.related = change.related.applied(to: step.article.related).filter { $0 != current.id }
+        }
+        if change.delete {
+            try delete(&step, baseID: baseID, change: change, actor: actor, env: env)
+        }
+        if !step.outcome.newConflicts.isEmpty { step.outcome.status = .conflict }
+        try finish(&step.article, &step.outcome, change: change, actor: actor, openConflicts: step.openConflicts.count, env: env)
+        return step.outcome
+    }
 
+    /// An update in progress: the article as the change has left it so far, what to store, and
+    /// the conflicts open now.
+    private struct Step {
+        var article: Article
+        var outcome = Outcome(status: .applied, error: nil, article: nil)
+        var openConflicts: [Conflict]
+
+        mutating func add(_ conflict: Conflict) {
+            outcome.newConflicts.append(conflict)
+            openConflicts.append(conflict)
+        }
+    }
+
+    /// Who may change the article at all, and on which revision: the base the change names and
+    /// the head it lands on.
+    private static func checkUpdate(
+        _ current: Article, with change: Change, actor: Actor, state: State
+    ) throws(GalleyError) -> (base: RevisionID, head: Revision) {
         // Whoever may not see the article hears what they would hear of an article that does not
         // exist, whatever the change holds: no answer may tell them of a draft, or of its head.
         // Whoever sees it only as a reader (published, someone else's) may change nothing of it.
@@ -176,133 +247,131 @@ public enum ChangeApplier {
         guard let head = state.head, head.id == current.headRevision else {
             throw GalleyError(.unknownBase, "The head revision of article \(current.id.short) is missing from the archive.")
         }
+        return (baseID, head)
+    }
 
-        if change.editsContent {
-            try decide(.edit, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
-            let touched = ContentField.allCases.filter { change.set[$0] != nil }
-            if let field = touched.first(where: { change.previous[$0] == nil }) {
-                throw GalleyError(.malformed, "The change sets \(field.rawValue) but does not say what it was before (previous.\(field.rawValue)).", field: "previous.\(field.rawValue)")
+    /// The author's edit, field by field, merged into the head: a fast-forward when the head is
+    /// what the author saw, a three-way merge with the base revision as the common ancestor when
+    /// others wrote meanwhile, and a conflict where the merge cannot decide.
+    private static func edit(
+        _ step: inout Step, current: Article, head: Revision, baseID: RevisionID, change: Change, actor: Actor, state: State,
+        env: Environment
+    ) throws(GalleyError) {
+        try decide(.edit, article: current, openConflicts: step.openConflicts.count, actor: actor, env: env)
+        let touched = ContentField.allCases.filter { change.set[$0] != nil }
+        if let field = touched.first(where: { change.previous[$0] == nil }) {
+            throw GalleyError(.malformed, "The change sets \(field.rawValue) but does not say what it was before (previous.\(field.rawValue)).", field: "previous.\(field.rawValue)")
+        }
+        let intent = apply(change, to: head.content)
+        try validator(for: change, env: env).validate(intent)
+        // The common ancestor is the text of the revision the change was made on, when it is
+        // known here: `previous` is only the client's word for it, and a wrong one would let
+        // an edit remove words it never saw without a conflict.
+        let base = state.base.flatMap { $0.id == baseID && $0.articleID == current.id ? $0 : nil }
+        var merged = head.content
+        for field in touched {
+            let old = base?.content[text: field] ?? ArticleContent.normalizedField(field, change.previous[field] ?? "")
+            let new = intent[text: field]
+            let ours = head.content[text: field]
+            if new == old || new == ours { continue }
+            if ours == old {
+                merged[text: field] = new
+                continue
             }
-            // The author's edit, field by field, merged into the head: a fast-forward when the
-            // head is what the author saw, a three-way merge with the author's old values as the
-            // common ancestor when others wrote meanwhile.
-            let intent = apply(change, to: head.content)
-            try validator(for: change, env: env).validate(intent)
-            // The common ancestor is the text of the revision the change was made on, when it is
-            // known here: `previous` is only the client's word for it, and a wrong one would let
-            // an edit remove words it never saw without a conflict.
-            let base = state.base.flatMap { $0.id == baseID && $0.articleID == current.id ? $0 : nil }
-            var merged = head.content
-            for field in touched {
-                let old = base?.content[text: field] ?? ArticleContent.normalizedField(field, change.previous[field] ?? "")
-                let new = intent[text: field]
-                let ours = head.content[text: field]
-                if new == old || new == ours { continue }
-                if ours == old {
-                    merged[text: field] = new
+            if field.isText {
+                let result = TextMerge.merge(base: old, ours: ours, theirs: new)
+                if result.isClean {
+                    merged[text: field] = result.text()
                     continue
                 }
-                if field.isText {
-                    let result = TextMerge.merge(base: old, ours: ours, theirs: new)
-                    if result.isClean {
-                        merged[text: field] = result.text()
-                        continue
-                    }
-                }
-                outcome.newConflicts.append(Conflict(
-                    id: ConflictID(change: change.id, field: field), articleID: current.id, field: field,
-                    base: old, ours: ours, theirs: new, changeIDs: [head.changeID, change.id].compactMap { $0 },
-                    author: actor.name, revision: head.id, createdAt: env.now))
             }
-            merged.tags = intent.tags
-            if merged.slug != head.content.slug {
-                if merged.slug.isEmpty {
-                    merged.slug = Slug.unique(Slug.make(from: merged.title)) { env.slugTaken($0, current.id) }
-                } else {
-                    try checkChosenSlug(merged.slug, of: current.id, env: env)
-                }
-            }
-            if merged != head.content {
-                try ArticleValidator(categories: nil).validate(merged)
-                let parents = baseID == head.id ? [head.id] : [head.id, baseID]
-                let revision = Revision(
-                    articleID: current.id, parents: parents, content: merged, author: actor.name,
-                    createdAt: env.now, changeID: change.id)
-                outcome.newRevisions.append(revision)
-                article.workflowStatus = try decide(.edit, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
-                article.content = merged
-                article.headRevision = revision.id
-            }
-            if baseID != head.id { outcome.status = .merged }
-            if current.deleted {
-                // An edit that crossed a delete: keep the article and let a person decide.
-                article.deleted = false
-                outcome.newConflicts.append(deletionConflict(change: change, article: current, head: article.headRevision, pushed: "kept", actor: actor, env: env))
-            }
+            step.add(Conflict(
+                id: ConflictID(change: change.id, field: field), articleID: current.id, field: field,
+                base: old, ours: ours, theirs: new, changeIDs: [head.changeID, change.id].compactMap { $0 },
+                author: actor.name, revision: head.id, createdAt: env.now))
         }
-        openConflicts.append(contentsOf: outcome.newConflicts)
-
-        if !change.resolves.isEmpty {
-            try decide(.edit, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
-            let settled = Set(change.resolves)
-            let fresh = Set(outcome.newConflicts.map(\.id))
-            outcome.resolvedConflicts = openConflicts.filter { settled.contains($0.id) && !fresh.contains($0.id) }.map(\.id)
-            openConflicts.removeAll { outcome.resolvedConflicts.contains($0.id) }
-            // Someone else settled it first. A choice to keep the text the article had then,
-            // when the article has other text now, is a choice between two settlements: it is
-            // kept as a new conflict, not dropped. (A choice that sets text merges as any edit.)
-            if let base = state.base, base.id == baseID, base.articleID == current.id {
-                for earlier in state.settledConflicts where settled.contains(earlier.id) && earlier.field.isText && change.set[earlier.field] == nil {
-                    let kept = base.content[text: earlier.field]
-                    let now = article.content[text: earlier.field]
-                    guard kept != now else { continue }
-                    let conflict = Conflict(
-                        id: ConflictID(change: change.id, field: earlier.field), articleID: current.id, field: earlier.field,
-                        base: earlier.base, ours: now, theirs: kept, changeIDs: (earlier.resolvedBy.map { [$0] } ?? []) + [change.id],
-                        author: actor.name, revision: article.headRevision, createdAt: env.now)
-                    outcome.newConflicts.append(conflict)
-                    openConflicts.append(conflict)
-                }
-            }
-        }
-        if !change.authors.isEmpty {
-            let status = try decide(.changeAuthors, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
-            if !actor.role.canReview, change.authors.remove.contains(where: article.authors.contains) {
-                // Taking a name off a byline takes that person off their own words: an editor's call.
-                throw GalleyError(
-                    .notAllowed, "Only an editor can take an author off an article; you can add co-authors.", field: "authors.remove")
-            }
-            let authors = try checkedAuthors(change.authors.applied(to: article.authors), keeping: current.isAuthor(actor.name) ? actor : nil, env: env)
-            if authors != article.authors {
-                // The byline is part of what readers see: a new one goes through review like new text.
-                article.workflowStatus = status
-                article.authors = authors
-            }
-        }
-        if !change.related.isEmpty {
-            try decide(.curateRelated, article: current, openConflicts: openConflicts.count, actor: actor, env: env)
-            article.related = change.related.applied(to: article.related).filter { $0 != article.id }
-        }
-        if change.delete {
-            let status = try decide(.delete, article: article, openConflicts: openConflicts.count, actor: actor, env: env)
-            // The deleter saw the text the article has: by its revision, or (when their revision
-            // is one the server made differently, say with another slug) by its words.
-            let sawWords = [ContentField.title, .lead, .body].allSatisfy { field in
-                change.previous[field].map { ArticleContent.normalizedField(field, $0) == article.content[text: field] } ?? false
-            }
-            if (baseID == article.headRevision || sawWords) && !change.editsContent {
-                article.deleted = true
-                article.workflowStatus = status
+        merged.tags = intent.tags
+        if merged.slug != head.content.slug {
+            if merged.slug.isEmpty {
+                merged.slug = Slug.unique(Slug.make(from: merged.title)) { env.slugTaken($0, current.id) }
             } else {
-                // The deleter had not seen the latest text: deleting it would lose words.
-                let conflict = deletionConflict(change: change, article: article, head: article.headRevision, pushed: "deleted", actor: actor, env: env)
-                outcome.newConflicts.append(conflict)
-                openConflicts.append(conflict)
+                try checkChosenSlug(merged.slug, of: current.id, env: env)
             }
         }
-        if !outcome.newConflicts.isEmpty { outcome.status = .conflict }
-        try finish(&article, &outcome, change: change, actor: actor, openConflicts: openConflicts.count, env: env)
-        return outcome
+        if merged != head.content {
+            try ArticleValidator(categories: nil).validate(merged)
+            let parents = baseID == head.id ? [head.id] : [head.id, baseID]
+            let revision = Revision(
+                articleID: current.id, parents: parents, content: merged, author: actor.name,
+                createdAt: env.now, changeID: change.id)
+            step.outcome.newRevisions.append(revision)
+            // Conflicts found in this edit are not yet open when the edit itself is decided.
+            step.article.workflowStatus = try decide(
+                .edit, article: current, openConflicts: step.openConflicts.count - step.outcome.newConflicts.count, actor: actor, env: env)
+            step.article.content = merged
+            step.article.headRevision = revision.id
+        }
+        if baseID != head.id { step.outcome.status = .merged }
+        if current.deleted {
+            // An edit that crossed a delete: keep the article and let a person decide.
+            step.article.deleted = false
+            step.add(deletionConflict(change: change, article: current, head: step.article.headRevision, pushed: "kept", actor: actor, env: env))
+        }
+    }
+
+    /// Conflicts the change settles. One someone else settled first, when this change chose the
+    /// text the article had then and the article has other text now, is a choice between two
+    /// settlements: it is kept as a new conflict, not dropped. (A choice that sets text merges as
+    /// any edit.)
+    private static func settle(
+        _ step: inout Step, baseID: RevisionID, change: Change, actor: Actor, state: State, env: Environment
+    ) throws(GalleyError) {
+        try decide(.edit, article: step.article, openConflicts: step.openConflicts.count, actor: actor, env: env)
+        let settled = Set(change.resolves)
+        let fresh = Set(step.outcome.newConflicts.map(\.id))
+        step.outcome.resolvedConflicts = step.openConflicts.filter { settled.contains($0.id) && !fresh.contains($0.id) }.map(\.id)
+        step.openConflicts.removeAll { step.outcome.resolvedConflicts.contains($0.id) }
+        guard let base = state.base, base.id == baseID, base.articleID == step.article.id else { return }
+        for earlier in state.settledConflicts where settled.contains(earlier.id) && earlier.field.isText && change.set[earlier.field] == nil {
+            let kept = base.content[text: earlier.field]
+            let now = step.article.content[text: earlier.field]
+            guard kept != now else { continue }
+            step.add(Conflict(
+                id: ConflictID(change: change.id, field: earlier.field), articleID: step.article.id, field: earlier.field,
+                base: earlier.base, ours: now, theirs: kept, changeIDs: (earlier.resolvedBy.map { [$0] } ?? []) + [change.id],
+                author: actor.name, revision: step.article.headRevision, createdAt: env.now))
+        }
+    }
+
+    private static func changeAuthors(_ step: inout Step, current: Article, change: Change, actor: Actor, env: Environment) throws(GalleyError) {
+        let status = try decide(.changeAuthors, article: step.article, openConflicts: step.openConflicts.count, actor: actor, env: env)
+        if !actor.role.canReview, change.authors.remove.contains(where: step.article.authors.contains) {
+            // Taking a name off a byline takes that person off their own words: an editor's call.
+            throw GalleyError(
+                .notAllowed, "Only an editor can take an author off an article; you can add co-authors.", field: "authors.remove")
+        }
+        let authors = try checkedAuthors(change.authors.applied(to: step.article.authors), keeping: current.isAuthor(actor.name) ? actor : nil, env: env)
+        if authors != step.article.authors {
+            // The byline is part of what readers see: a new one goes through review like new text.
+            step.article.workflowStatus = status
+            step.article.authors = authors
+        }
+    }
+
+    private static func delete(_ step: inout Step, baseID: RevisionID, change: Change, actor: Actor, env: Environment) throws(GalleyError) {
+        let status = try decide(.delete, article: step.article, openConflicts: step.openConflicts.count, actor: actor, env: env)
+        // The deleter saw the text the article has: by its revision, or (when their revision
+        // is one the server made differently, say with another slug) by its words.
+        let sawWords = [ContentField.title, .lead, .body].allSatisfy { field in
+            change.previous[field].map { ArticleContent.normalizedField(field, $0) == step.article.content[text: field] } ?? false
+        }
+        if (baseID == step.article.headRevision || sawWords) && !change.editsContent {
+            step.article.deleted = true
+            step.article.workflowStatus = status
+        } else {
+            // The deleter had not seen the latest text: deleting it would lose words.
+            step.add(deletionConflict(change: change, article: step.article, head: step.article.headRevision, pushed: "deleted", actor: actor, env: env))
+        }
     }
 
     /// The note and the workflow command, which see the article as the change left it.

@@ -6,19 +6,22 @@ import Hummingbird
 import Logging
 import Prometheus
 
-/// What the routes share: the archive, the configuration and the clock.
+/// What the controllers share: the archive, where images are kept, the configuration and the clock.
 public struct ServerEnvironment: Sendable {
     public let archive: any ArchiveStore
+    public let media: any MediaStore
     public let configuration: ServerConfiguration
     public let clock: @Sendable () -> Date
     /// Where swift-metrics values are collected for `/metrics`, when the process bootstrapped it.
     public let metrics: PrometheusCollectorRegistry?
 
+    /// - Parameter media: by default, files in the configured media folder.
     public init(
-        archive: any ArchiveStore, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date = { Date() },
-        metrics: PrometheusCollectorRegistry? = nil
+        archive: any ArchiveStore, media: (any MediaStore)? = nil, configuration: ServerConfiguration,
+        clock: @escaping @Sendable () -> Date = { Date() }, metrics: PrometheusCollectorRegistry? = nil
     ) {
         self.archive = archive
+        self.media = media ?? FolderMediaStore(folder: URL(fileURLWithPath: configuration.mediaPath))
         self.configuration = configuration
         self.clock = clock
         self.metrics = metrics
@@ -40,7 +43,7 @@ public func buildApplication(
     let archive = try SQLiteArchive(path: configuration.archivePath)
     let environment = ServerEnvironment(archive: archive, configuration: configuration, metrics: metrics)
     try await bootstrapAdmin(environment, announce: announce)
-    return buildApplication(environment: environment, logger: logger)
+    return try buildApplication(environment: environment, logger: logger)
 }
 
 /// Why the server cannot start; printed as is.
@@ -63,8 +66,8 @@ func checkDataDir(_ path: String) throws {
 }
 
 /// The application over an archive the caller opened (tests use an in-memory one).
-public func buildApplication(environment: ServerEnvironment, logger: Logger) -> some ApplicationProtocol {
-    let router = buildRouter(environment)
+public func buildApplication(environment: ServerEnvironment, logger: Logger) throws -> some ApplicationProtocol {
+    let router = try buildRouter(environment)
     return Application(
         router: router,
         configuration: .init(
@@ -73,34 +76,35 @@ public func buildApplication(environment: ServerEnvironment, logger: Logger) -> 
         logger: logger)
 }
 
-public func buildRouter(_ environment: ServerEnvironment) -> Router<GalleyRequestContext> {
-    routes(environment).router
-}
-
-/// The router with every route, and the list of what was registered (for the contract test).
-func routes(_ environment: ServerEnvironment) -> RouteList {
+/// The router with every controller's routes.
+public func buildRouter(_ environment: ServerEnvironment) throws -> Router<GalleyRequestContext> {
     let router = Router(context: GalleyRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
-    // The templates are compiled into the binary; they cannot fail to load unless the build is broken.
-    let site = try? PublicSiteRoutes(environment: environment)
+    let site = try PublicSiteController(environment: environment)
     let templates = RouteTemplates()
     var problems = ProblemMiddleware<GalleyRequestContext>(routes: templates)
-    if let renderer = site?.renderer {
-        problems.htmlPage = { problem, path in renderer.errorPage(status: problem.code.status, detail: problem.message, path: path) }
-    }
+    let renderer = site.renderer
+    problems.htmlPage = { problem, path in renderer.errorPage(status: problem.code.status, detail: problem.message, path: path) }
     router.add(middleware: problems)
     router.add(middleware: AuthenticationMiddleware(environment: environment))
-    var list = RouteList(router: router, templates: templates)
-    OperationsRoutes(environment: environment).register(&list)
-    SessionRoutes(environment: environment, throttle: LoginThrottle()).register(&list)
-    SyncRoutes(environment: environment).register(&list)
-    ArticleRoutes(environment: environment).register(&list)
-    AdminRoutes(environment: environment).register(&list)
-    MediaRoutes(environment: environment).register(&list)
-    site?.register(&list)
-    return list
+    OperationsController(environment: environment).addRoutes(to: router)
+    SessionController(environment: environment, throttle: LoginThrottle()).addRoutes(to: router)
+    SyncController(environment: environment).addRoutes(to: router)
+    ArticleController(environment: environment).addRoutes(to: router)
+    AdminController(environment: environment).addRoutes(to: router)
+    MediaController(environment: environment).addRoutes(to: router)
+    site.addRoutes(to: router)
+    // The router's own list of what it routes: the 405 answers, the contract test and the
+    // authorization matrix all read it, so none can drift from the routes.
+    templates.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
+    return router
+}
+
+/// Every route as (method, OpenAPI path), as the router has them: `get /v1/articles/{id}`.
+func routeTable(_ environment: ServerEnvironment) throws -> [(method: String, path: String)] {
+    try buildRouter(environment).routes.map { ($0.method.rawValue.lowercased(), $0.path.description) }
 }
 
 /// On first start, an archive has no users: create `admin` with the password from

@@ -36,7 +36,6 @@ public struct ScheduledPublisher: Service {
     static let firstPause: TimeInterval = 60
     static let longestPause: TimeInterval = 3600
     static let actor = ChangeApplier.Actor(name: "scheduler", role: .admin)
-    static let replica = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1))
 
     public init(environment: ServerEnvironment, logger: Logger) {
         self.environment = environment
@@ -51,9 +50,7 @@ public struct ScheduledPublisher: Service {
         for (id, seq) in try await environment.archive.dueScheduled(now: now) {
             if let failure = failures.withLock({ $0[id] }), failure.seq == seq, failure.retryAt > now { continue }
             guard let article = try await environment.archive.article(id) else { continue }
-            let change = Change(
-                articleID: id, baseRevision: article.headRevision, command: .publish(at: nil), author: Self.actor.name,
-                replicaID: Self.replica, createdAt: now)
+            let change = ServerRequest.transition(.publish(at: nil)).change(on: article, by: Self.actor.name, from: .scheduler, at: now)
             let result = try await environment.archive.apply([change], by: Self.actor, at: now)[0]
             if result.status != .rejected {
                 failures.withLock { _ = $0.removeValue(forKey: id) }
@@ -73,9 +70,7 @@ public struct ScheduledPublisher: Service {
         let text = "Publishing on schedule (\(scheduled)) did not happen: \(reason) It is tried again when the article changes."
         let last = try await environment.archive.notes(of: article.id).last { $0.author == Self.actor.name }
         if last?.text != text {
-            let note = Change(
-                articleID: article.id, baseRevision: article.headRevision, note: .init(text: text), author: Self.actor.name,
-                replicaID: Self.replica, createdAt: now)
+            let note = ServerRequest.note(text).change(on: article, by: Self.actor.name, from: .scheduler, at: now)
             _ = try await environment.archive.apply([note], by: Self.actor, at: now)
         }
         let seq = try await environment.archive.sequence(of: article.id) ?? 0

@@ -8,18 +8,6 @@ final class TermCounts {
     var counts: [String: Int] = [:]
 }
 
-/// An article as the public site shows it: the content of its published revision.
-public struct PublishedArticle: Sendable, Hashable {
-    public var id: ArticleID
-    public var content: ArticleContent
-    public var authors: [String]
-    public var related: [ArticleID]
-    public var publishedAt: Date
-    public var updatedAt: Date
-    public var retracted: Bool
-    public var retractionMessage: String?
-}
-
 extension SQLiteArchive {
     // MARK: Keeping the public rows in step
 

@@ -62,28 +62,17 @@ extension SQLiteArchive {
 
         guard outcome.status != .rejected, let updated = outcome.article else {
             let error = outcome.error ?? GalleyError(.malformed, "The change was not applied.")
-            if let command = change.command {
-                // Refused workflow steps are part of the record: who tried what.
-                try audit(db, actor: actor.name, action: "rejected_\(command.name)", article: change.articleID,
-                          revision: article?.headRevision, detail: error.message, at: time)
-            }
+            for line in outcome.audit { try audit(db, line, actor: actor.name, article: change.articleID, at: time) }
             return try record(db, change, digest: digest, actor: actor, at: time, result: PushResult(
                 changeID: change.id, status: .rejected, headRevision: nil, conflicts: [],
                 error: error))
         }
 
-        var seq: Int64 = 0
-        func event(_ kind: String, _ revision: RevisionID?) throws {
-            seq = try Self.event(db, kind: kind, article: change.articleID, revision: revision, actor: actor.name, at: time)
-        }
         for revision in outcome.newRevisions { try ContentRows.insert(db, revision) }
-        if updated.headRevision != article?.headRevision { try event(article == nil ? "create" : "revision", updated.headRevision) }
-        if let article, updated.state != article.state { try event("state:\(updated.state.rawValue)", updated.headRevision) }
-        if updated.deleted != (article?.deleted ?? false) { try event(updated.deleted ? "delete" : "undelete", updated.headRevision) }
-        if updated.authors != article?.authors || updated.related != article?.related { try event("metadata", updated.headRevision) }
-        if !outcome.newConflicts.isEmpty || !outcome.resolvedConflicts.isEmpty { try event("conflicts", updated.headRevision) }
-        if !outcome.notes.isEmpty { try event("note", updated.headRevision) }
-        if seq == 0 { try event("noop", updated.headRevision) }
+        var seq: Int64 = 0
+        for event in outcome.events {
+            seq = try Self.event(db, kind: event.recorded, article: change.articleID, revision: updated.headRevision, actor: actor.name, at: time)
+        }
 
         for conflict in outcome.newConflicts { try ContentRows.save(db, conflict, seq: seq) }
         for id in outcome.resolvedConflicts {
@@ -95,29 +84,10 @@ extension SQLiteArchive {
         let num = try ContentRows.save(db, updated, seq: seq)
         try refreshPublished(db, updated, num: num, seq: seq, publishing: updated.state == .published && article?.state != .published)
 
-        if let command = outcome.command {
-            try audit(db, actor: actor.name, action: command.name, article: updated.id, revision: updated.headRevision,
-                      detail: Self.auditDetail(command), at: time)
-        }
-        if let article, article.approvedRevision != nil, updated.approvedRevision == nil, outcome.command == nil {
-            try audit(db, actor: actor.name, action: "approval_voided", article: updated.id, revision: updated.headRevision,
-                      detail: "change \(change.id) edited approved revision \(article.approvedRevision!.short)", at: time)
-        }
-        if updated.deleted && !(article?.deleted ?? false) {
-            try audit(db, actor: actor.name, action: "delete", article: updated.id, revision: updated.headRevision, at: time)
-        }
+        for line in outcome.audit { try audit(db, line, actor: actor.name, article: updated.id, at: time) }
         return try record(db, change, digest: digest, actor: actor, at: time, result: PushResult(
             changeID: change.id, status: outcome.status, headRevision: updated.headRevision,
             conflicts: outcome.newConflicts.map(\.id), error: nil))
-    }
-
-    private static func auditDetail(_ command: WorkflowCommand) -> String? {
-        switch command {
-        case .approve(let revision): "approved revision \(revision.short)"
-        case .requestChanges(let message), .retract(let message): message
-        case .publish(let at): at.map { "scheduled for \(Timestamp.format($0))" }
-        case .submit, .archive, .reopen: nil
-        }
     }
 
     private static func record(_ db: Database, _ change: Change, digest: String, actor: ChangeApplier.Actor, at time: Date, result: PushResult) throws -> PushResult {

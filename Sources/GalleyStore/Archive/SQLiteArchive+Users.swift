@@ -18,7 +18,7 @@ extension SQLiteArchive {
             try db.execute(
                 sql: "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [user.name, user.role.rawValue, user.passwordHash, user.disabled, Timestamp.milliseconds(user.createdAt)])
-            try Self.audit(db, actor: "system", action: "user_add", detail: "\(user.name) (\(user.role.rawValue))", at: user.createdAt)
+            try Self.audit(db, AuditRecord(.userAdded, detail: "\(user.name) (\(user.role.rawValue))"), actor: "system", at: user.createdAt)
         }
     }
 
@@ -54,7 +54,7 @@ extension SQLiteArchive {
                     sql: "UPDATE sessions SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
                     arguments: [Timestamp.milliseconds(time), name])
             }
-            try Self.audit(db, actor: actor, action: disabled ? "user_disable" : "user_enable", detail: name, at: time)
+            try Self.audit(db, AuditRecord(disabled ? .userDisabled : .userEnabled, detail: name), actor: actor, at: time)
         }
     }
 

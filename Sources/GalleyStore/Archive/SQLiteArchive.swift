@@ -62,12 +62,9 @@ public final class SQLiteArchive: ArchiveStore {
         return db.lastInsertedRowID
     }
 
-    static func audit(
-        _ db: Database, actor: String, action: String, article: ArticleID? = nil, revision: RevisionID? = nil,
-        detail: String? = nil, at: Date
-    ) throws {
+    static func audit(_ db: Database, _ line: AuditRecord, actor: String, article: ArticleID? = nil, at: Date) throws {
         try db.cachedStatement(sql: "INSERT INTO audit_log (at, actor, action, article_id, revision, detail) VALUES (?, ?, ?, ?, ?, ?)").execute(
-            arguments: [Timestamp.milliseconds(at), actor, action, article?.description, revision?.hex, detail])
+            arguments: [Timestamp.milliseconds(at), actor, line.action.recorded, article?.description, line.revision?.hex, line.detail])
     }
 
     public func audit(limit: Int, before: Int64?) async throws -> [AuditEntry] {
@@ -102,7 +99,7 @@ public final class SQLiteArchive: ArchiveStore {
                 throw GalleyError(.alreadyExists, "The category '\(category.slug)' already exists.", field: "slug")
             }
             try db.execute(sql: "INSERT INTO categories (slug, name) VALUES (?, ?)", arguments: [category.slug, name])
-            try Self.audit(db, actor: actor, action: "category_add", detail: category.slug, at: time)
+            try Self.audit(db, AuditRecord(.categoryAdded, detail: category.slug), actor: actor, at: time)
         }
     }
 

@@ -1,0 +1,39 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Hummingbird
+import Prometheus
+
+/// Health, metrics and the API contract.
+struct OperationsController {
+    let environment: ServerEnvironment
+
+    func addRoutes(to router: some RouterMethods<GalleyRequestContext>) {
+        router.get("/healthz", use: health)
+        router.get("/metrics", use: metrics)
+        router.get("/openapi.yaml", use: contract)
+    }
+
+    /// No sequence number: anyone may ask, and its movement would tell them when someone edits a draft.
+    struct Health: Encodable, Sendable {
+        var status: String
+        var epoch: String
+    }
+
+    @Sendable func health(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<Health> {
+        JSONResponse(Health(status: "ok", epoch: try await environment.archive.epoch()))
+    }
+
+    @Sendable func metrics(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        let text = environment.metrics?.emitToBuffer() ?? Array("# metrics are not enabled in this process\n".utf8)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: text)))
+    }
+
+    @Sendable func contract(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+    }
+}

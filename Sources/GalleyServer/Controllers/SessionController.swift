@@ -1,0 +1,112 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Hummingbird
+import Logging
+
+/// Logging in and out, and the admin's user management.
+struct SessionController {
+    let environment: ServerEnvironment
+    let throttle: LoginThrottle
+
+    func addRoutes(to router: some RouterMethods<GalleyRequestContext>) {
+        router.post("/v1/sessions", use: login)
+        router.delete("/v1/sessions/current", use: logout)
+        router.get("/v1/me", use: me)
+        router.get("/v1/users", use: users)
+        router.post("/v1/users", use: addUser)
+        router.post("/v1/users/:name/disable") { request, context in try await setDisabled(true, context) }
+        router.post("/v1/users/:name/enable") { request, context in try await setDisabled(false, context) }
+    }
+
+    struct NewUser: Decodable {
+        var name: String
+        var role: Role
+        var password: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, role, password }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            role = try c.decode(Role.self, forKey: .role)
+            password = try c.decode(String.self, forKey: .password)
+        }
+    }
+
+    @Sendable func login(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<SessionReply> {
+        var request = request
+        var login = try await request.decodeJSON(LoginRequest.self, limit: 64 * 1024)
+        login.name = AccountRules.canonicalUserName(login.name)
+        let now = environment.now
+        // Only a well-formed name can be a user's; any other is refused before it could be
+        // counted under a key of its own ("anna\0x" is not anna, and never logs in as her).
+        try AccountRules.checkUserName(login.name)
+        try TextRules.check(login.password, field: "password", kind: .secret)
+        // The attempt is counted before the password is checked, in the archive, so that
+        // concurrent guesses, and guesses spread over several servers, all count.
+        let limit = environment.configuration.loginAttemptsPerMinute
+        if let wait = try await environment.archive.reserveLoginAttempt(login.name, limit: limit, window: 60, now: now) {
+            throw GalleyError(.tooManyAttempts, "Too many login attempts for '\(login.name)'; try again in \(wait) seconds.", retryAfter: wait)
+        }
+        let user = try await environment.archive.user(named: login.name)
+        // An unknown name is checked against a decoy hash, so it takes as long as a wrong password.
+        let hash = if let user { user.passwordHash } else { await throttle.decoyHash(cost: environment.configuration.bcryptCost) }
+        // bcrypt reads 72 bytes: a longer password would be checked as its beginning.
+        let ok = await Passwords.verify(login.password, hash: hash) && login.password.utf8.count <= AccountRules.passwordBytes.upperBound
+        guard let user, ok else {
+            context.logger.notice("failed login", metadata: ["name": "\(login.name)"])
+            throw GalleyError(.wrongCredentials, "Wrong user name or password.")
+        }
+        guard !user.disabled else {
+            throw GalleyError(.userDisabled, "The account '\(user.name)' is disabled; ask an admin.")
+        }
+        try await environment.archive.clearLoginAttempts(login.name)
+        let token = Passwords.newToken()
+        let expires = now.addingTimeInterval(TimeInterval(environment.configuration.tokenTTLDays) * 86_400)
+        try await environment.archive.createSession(StoredSession(tokenHash: Passwords.tokenHash(token), userName: user.name, createdAt: now, expiresAt: expires))
+        return JSONResponse(SessionReply(token: token, expiresAt: expires, user: user.info), status: .created)
+    }
+
+    @Sendable func logout(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        _ = try context.requireUser()
+        if let hash = context.tokenHash { try await environment.archive.revokeSession(tokenHash: hash, at: environment.now) }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func me(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<UserInfo> {
+        JSONResponse(try context.requireUser().info)
+    }
+
+    @Sendable func users(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<[UserInfo]> {
+        _ = try context.requireRole(.admin)
+        return JSONResponse(try await environment.archive.users().map(\.info))
+    }
+
+    @Sendable func addUser(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<UserInfo> {
+        let admin = try context.requireRole(.admin)
+        var request = request
+        var new = try await request.decodeJSON(NewUser.self, limit: 64 * 1024)
+        new.name = AccountRules.canonicalUserName(new.name)
+        try AccountRules.checkNewUserName(new.name)
+        try AccountRules.checkPassword(new.password)
+        let hash = await Passwords.hash(new.password, cost: environment.configuration.bcryptCost)
+        let user = StoredUser(name: new.name, role: new.role, passwordHash: hash, createdAt: environment.now)
+        try await environment.archive.createUser(user)
+        context.logger.info("user created", metadata: ["by": "\(admin.name)", "name": "\(user.name)"])
+        return JSONResponse(user.info, status: .created)
+    }
+
+    func setDisabled(_ disabled: Bool, _ context: GalleyRequestContext) async throws -> JSONResponse<UserInfo> {
+        let admin = try context.requireRole(.admin)
+        let name = try context.parameters.text("name")
+        guard name != admin.name || !disabled else {
+            throw GalleyError(.invalidTransition, "You cannot disable your own account.")
+        }
+        try await environment.archive.setDisabled(name, disabled, by: admin.name, at: environment.now)
+        guard let user = try await environment.archive.user(named: name) else {
+            throw GalleyError(.notFound, "There is no user named '\(name)'.")
+        }
+        return JSONResponse(user.info)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GalleyCore
+
+/// Where uploaded images live, by content address (`<sha256>.<ext>`, see ``ImageKind``). It is
+/// part of the archive's seam: a deployment of several servers puts it where they all reach.
+public protocol MediaStore: Sendable {
+    /// Stores `bytes` under `name` (a name ``ImageKind/mediaName(for:kind:)`` gave them); storing
+    /// a name again is a no-op, since the name is the content.
+    func store(_ bytes: [UInt8], as name: String) async throws
+    /// The bytes stored under `name`, or nil.
+    func load(_ name: String) async throws -> Data?
+}
+
+/// Images as files in one folder (`<data-dir>/media/`).
+public struct FolderMediaStore: MediaStore {
+    public let folder: URL
+
+    public init(folder: URL) {
+        self.folder = folder
+    }
+
+    public func store(_ bytes: [UInt8], as name: String) async throws {
+        try check(name)
+        let file = folder.appendingPathComponent(name)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard !FileManager.default.fileExists(atPath: file.path) else { return }
+            // Write beside, then rename: a half-written image never has the final name.
+            let temp = folder.appendingPathComponent(".\(name).\(UUID().uuidString)")
+            try Data(bytes).write(to: temp)
+            try FileManager.default.moveItem(at: temp, to: file)
+        } catch let error as CocoaError where error.code == .fileWriteOutOfSpace {
+            throw StoreError.unavailable(.diskFull)
+        } catch let error as CocoaError where [.fileWriteNoPermission, .fileWriteVolumeReadOnly].contains(error.code) {
+            throw StoreError.unavailable(.readOnly)
+        } catch is CocoaError {
+            throw StoreError.unavailable(.ioError)
+        }
+    }
+
+    public func load(_ name: String) async throws -> Data? {
+        try check(name)
+        return FileManager.default.contents(atPath: folder.appendingPathComponent(name).path)
+    }
+
+    /// Only content addresses: no name can reach outside the folder.
+    private func check(_ name: String) throws {
+        guard ImageKind.isMediaName(name) else { throw GalleyError(.notFound, "There is no such image.") }
+    }
+}
