@@ -30,6 +30,23 @@ import Testing
         return (id, results[0])
     }
 
+    /// A lookup the engine makes while deciding (is the slug taken? is there such a user?) that
+    /// the storage cannot answer fails the change as the storage failed: it is not answered
+    /// "slug taken" or "no such user", and nothing of it is written.
+    @Test func aStorageFailureInALookupFailsTheChangeInsteadOfAnsweringIt() async throws {
+        // The table the lookups read goes missing; the rest of the archive still works.
+        try await archive.writer.write { db in try db.execute(sql: "ALTER TABLE published_articles RENAME TO published_gone") }
+        let before = try await archive.latestSequence()
+        let id = ArticleID.generate(at: t0)
+        let change = Change(
+            articleID: id, baseRevision: nil, set: .init(title: "Slug lookups", body: "Text.\n", category: "politics"),
+            author: "anna", replicaID: replica, createdAt: t0)
+        await #expect(throws: StoreError.self) { try await archive.apply([change], by: analyst, at: t0) }
+        #expect(try await archive.article(id) == nil)
+        #expect(try await archive.latestSequence() == before)
+        #expect(try await !archive.appliedChangeIDs().contains(change.id), "a failed change must not be remembered as answered")
+    }
+
     @Test func migratesFromEmpty() async throws {
         let tables = try await archive.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table') ORDER BY name")

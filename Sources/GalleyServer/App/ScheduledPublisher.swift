@@ -84,7 +84,12 @@ public struct ScheduledPublisher: Service {
     func pause() async -> Duration {
         let now = environment.now
         var wake = now.addingTimeInterval(TimeInterval(interval.components.seconds))
-        if let next = try? await environment.archive.nextScheduled(after: now) { wake = min(wake, next) }
+        do {
+            if let next = try await environment.archive.nextScheduled(after: now) { wake = min(wake, next) }
+        } catch {
+            // Waking at the interval is still right; the archive's trouble is the log's to tell.
+            logger.error("cannot read the next scheduled time", metadata: ["error": "\(error)"])
+        }
         if let retry = failures.withLock({ $0.values.map(\.retryAt).min() }) { wake = min(wake, retry) }
         return .milliseconds(Int64(max(200, wake.timeIntervalSince(now) * 1000)))
     }

@@ -43,22 +43,18 @@ extension SQLiteArchive {
         let settled = change.resolves.isEmpty || article == nil
             ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: false).filter { !$0.isOpen && change.resolves.contains($0.id) }
         let categories = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT slug FROM categories")))
+        // A lookup that fails fails the change (below): it never answers "taken" or "no such user".
+        let failures = LookupFailures()
         let environment = ChangeApplier.Environment(
             categories: categories,
-            slugTaken: { slug, id in (try? Self.slugTaken(db, slug, except: id, author: actor.name)) ?? true },
-            liveSlugOwner: { slug in
-                do {
-                    return try Self.liveSlugOwner(db, slug)
-                } catch {
-                    // Unreadable means owned: a storage error must not hand an address to another article.
-                    return ArticleID(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
-                }
-            },
-            userExists: { name in AccountRules.isUserName(name) && (try? Self.user(db, named: name)) != nil },
+            slugTaken: { slug, id in failures.guarding(false) { try Self.slugTaken(db, slug, except: id, author: actor.name) } },
+            liveSlugOwner: { slug in failures.guarding(nil) { try Self.liveSlugOwner(db, slug) } },
+            userExists: { name in failures.guarding(false) { try AccountRules.isUserName(name) && Self.user(db, named: name) != nil } },
             now: time)
         let outcome = ChangeApplier.apply(
             change, actor: actor, state: .init(article: article, head: head, openConflicts: open, base: base, settledConflicts: settled),
             environment: environment)
+        try failures.check()
 
         guard outcome.status != .rejected, let updated = outcome.article else {
             let error = outcome.error ?? GalleyError(.malformed, "The change was not applied.")

@@ -40,11 +40,13 @@ extension ClientReplica {
         return try writer.write { db in
             let before = try Self.view(db, change.articleID, actor: actor, now: now)
             let categories = try Self.categories(db)
-            let rules = try Self.rules(db, actor: actor)
+            let failures = LookupFailures()
+            let rules = try Self.rules(db, actor: actor, failures: failures)
             let check = Replay.view(
                 article: before.article, head: before.head, openConflicts: try Self.openConflicts(db, change.articleID),
                 outbox: [change], actor: actor, categories: categories.isEmpty ? nil : categories,
                 slugTaken: rules.slugTaken, userExists: rules.userExists, now: now)
+            try failures.check()
             if let (_, error) = check.refused.first { throw error }
             try db.execute(
                 sql: "INSERT INTO outbox (change_id, article_id, change, created_at) VALUES (?, ?, ?, ?)",
@@ -67,26 +69,31 @@ extension ClientReplica {
         let server = try serverArticle(db, id)
         let head = try server.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
         let outbox = try outboxEntries(db, article: id).map(\.change)
-        let rules = try rules(db, actor: actor)
-        return Replay.view(
+        let failures = LookupFailures()
+        let rules = try rules(db, actor: actor, failures: failures)
+        let view = Replay.view(
             article: server, head: head, openConflicts: try openConflicts(db, id), outbox: outbox, actor: actor,
             slugTaken: rules.slugTaken, userExists: rules.userExists, now: now)
+        try failures.check()
+        return view
     }
 
     /// The server's rules for slugs and co-authors, as far as this replica knows what they
     /// depend on. Its lookups run inside the caller's transaction.
-    static func rules(_ db: Database, actor: ChangeApplier.Actor) throws -> (slugTaken: (String, ArticleID) -> Bool, userExists: (String) -> Bool) {
+    static func rules(
+        _ db: Database, actor: ChangeApplier.Actor, failures: LookupFailures
+    ) throws -> (slugTaken: (String, ArticleID) -> Bool, userExists: (String) -> Bool) {
         let users = Set(try String.fetchAll(db, sql: "SELECT name FROM users"))
         let slugTaken: (String, ArticleID) -> Bool = { slug, id in
             // As on the server: a live address (the slug of a published revision), or another
             // article of this user's.
-            (try? Bool.fetchOne(
+            failures.guarding(false) { try Bool.fetchOne(
                 db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM articles a WHERE a.deleted = 0 AND a.id != ? AND (
                         (a.slug = ? AND EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = a.num AND au.name = ?))
                         OR (a.state != 'archived' AND EXISTS (SELECT 1 FROM revisions r WHERE r.id = a.published_revision AND r.slug = ?))))
                     """),
-                arguments: [id.description, slug, actor.name, slug])) ?? false
+                arguments: [id.description, slug, actor.name, slug]) ?? false }
         }
         return (slugTaken, { users.isEmpty || users.contains($0) })
     }
