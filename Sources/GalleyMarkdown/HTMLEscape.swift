@@ -1,10 +1,10 @@
 /// Escaping for text put into HTML and XML, text and attribute values alike: the one escape
 /// the renderer's own markup (heading ids) and the site's templates and feeds use.
-public enum HTMLEscape {
+package enum HTMLEscape {
     /// By UTF-8 byte, which is by scalar: `<` followed by a combining mark is one Swift
     /// `Character` but still a `<` to every HTML and XML parser, and the five characters are
     /// ASCII while no byte of a longer scalar is. One buffer, one pass.
-    public static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + text.utf8.count / 8)

@@ -6,11 +6,11 @@ import Foundation
 /// safety policy (``MarkdownPolicy``). The server's pages, `galley site build`, the Atom feed
 /// and every plain-text use (excerpts on cards, descriptions) go through here, so what a reader
 /// sees, what a feed carries and what an excerpt says come from one parse.
-public enum Markdown {
+package enum Markdown {
     /// Which Markdown to speak. The site always uses `.gfm`; `.commonMark` is the core language
     /// alone, which the spec's examples are written for (GFM's autolinks deliberately link bare
     /// URLs the core spec leaves as text).
-    public enum Dialect: Sendable {
+    package enum Dialect: Sendable {
         case gfm, commonMark
     }
 
@@ -19,19 +19,19 @@ public enum Markdown {
     ///
     /// - Parameter linkBase: where the body is shown (`/articles/`): relative addresses in it
     ///   are resolved against it, so they mean on a feed or a static page what they mean live.
-    public static func html(_ markdown: String, dialect: Dialect = .gfm, linkBase: String? = nil) -> String {
+    package static func html(_ markdown: String, dialect: Dialect = .gfm, linkBase: String? = nil) -> String {
         Document(markdown, dialect: dialect, linkBase: linkBase).html()
     }
 
     /// The words a reader sees, without markup: raw HTML shown as the text it is, link and
     /// image addresses dropped, alt text kept. Paragraphs are separated by blank lines.
-    public static func plainText(_ markdown: String, dialect: Dialect = .gfm) -> String {
+    package static func plainText(_ markdown: String, dialect: Dialect = .gfm) -> String {
         Document(markdown, dialect: dialect).plainText()
     }
 
     /// The first `words` words of ``plainText(_:dialect:)`` on one line, with "…" if there is
     /// more: for a card or a description when an article has no lead.
-    public static func excerpt(_ markdown: String, words: Int = 40) -> String {
+    package static func excerpt(_ markdown: String, words: Int = 40) -> String {
         // Split by scalar: a space followed by a combining mark is one Character, and
         // splitting by Character would drop the mark with the space.
         var all: [String] = []
@@ -51,14 +51,13 @@ public enum Markdown {
 
     /// cmark-gfm's own safe rendering of the same parse (raw HTML omitted, script addresses
     /// blanked) without Galley's policy: the reference the policy is measured against in tests.
-    @_spi(Reference)
-    public static func referenceHTML(_ markdown: String, dialect: Dialect = .gfm) -> String {
+    package static func referenceHTML(_ markdown: String, dialect: Dialect = .gfm) -> String {
         Document(markdown, dialect: dialect, applyPolicy: false).html()
     }
 
     /// The raw HTML the parser found (blocks and inline tags), as written: what the policy shows
     /// as text instead of markup. For tests and for telling an analyst what will not render.
-    public static func rawHTML(in markdown: String, dialect: Dialect = .gfm) -> [String] {
+    package static func rawHTML(in markdown: String, dialect: Dialect = .gfm) -> [String] {
         var found: [String] = []
         let document = Document(markdown, dialect: dialect, applyPolicy: false)
         document.walk { node in

@@ -20,16 +20,16 @@ import Foundation
 ///
 /// cmark-gfm writes the HTML itself, so it is well-formed and its text escaped; with raw HTML
 /// gone there is nothing in a body that could add an element, an attribute or an event handler.
-public enum MarkdownPolicy {
-    public static let externalLinkRel = "nofollow noopener"
+package enum MarkdownPolicy {
+    package static let externalLinkRel = "nofollow noopener"
 
-    public static func allowsLink(_ url: String) -> Bool {
+    package static func allowsLink(_ url: String) -> Bool {
         guard isWellFormed(url) else { return false }
         guard let scheme = scheme(of: url) else { return hasValidHostIfAny(url) }
         return scheme == "mailto" || ((scheme == "http" || scheme == "https") && hasValidHostIfAny(url))
     }
 
-    public static func allowsImage(_ url: String) -> Bool {
+    package static func allowsImage(_ url: String) -> Bool {
         guard isWellFormed(url) else { return false }
         guard let scheme = scheme(of: url) else { return !url.isEmpty && hasValidHostIfAny(url) }
         return (scheme == "http" || scheme == "https") && hasValidHostIfAny(url)
@@ -86,7 +86,7 @@ public enum MarkdownPolicy {
     }
 
     /// Whether a link leaves the site: an absolute http(s) address or a scheme-relative one.
-    public static func isExternal(_ url: String) -> Bool {
+    package static func isExternal(_ url: String) -> Bool {
         if let scheme = scheme(of: url) { return scheme == "http" || scheme == "https" }
         return squeezed(url).hasPrefix("//")
     }
@@ -257,7 +257,7 @@ public enum MarkdownPolicy {
 
     /// What a reader sees of a piece of raw HTML: the text it is, without comments; nothing of
     /// the few tags kept as elements (they show as what they mark up).
-    public static func shownText(ofRawHTML html: String) -> String {
+    package static func shownText(ofRawHTML html: String) -> String {
         let lower = html.lowercased().replacingOccurrences(of: " ", with: "")
         let kept = keptInlineTags.flatMap { ["<\($0)>", "</\($0)>"] } + ["<br>", "<br/>"]
         return kept.contains(lower) ? "" : withoutComments(html)

@@ -3,14 +3,14 @@ import Synchronization
 
 /// Markdown as the public site shows it: CommonMark + GFM under Galley's safety policy
 /// (``GalleyMarkdown/MarkdownPolicy``). Pages, `galley site build` and feeds all call this.
-public enum SafeMarkdown {
+package enum SafeMarkdown {
     /// Bodies are shown at `/articles/{slug}`: a relative link in one resolves from there.
-    public static func html(_ markdown: String) -> String {
+    package static func html(_ markdown: String) -> String {
         htmlCache.value(for: markdown) { Markdown.html($0, linkBase: "/articles/") }
     }
 
     /// The words of a body without markup, for a card or description when there is no lead.
-    public static func excerpt(_ markdown: String) -> String {
+    package static func excerpt(_ markdown: String) -> String {
         excerptCache.value(for: markdown) { Markdown.excerpt($0, words: 40) }
     }
 
@@ -60,6 +60,6 @@ final class RenderCache: Sendable {
 
 /// Escaping for text that Galley itself puts into HTML and XML (titles, leads, names, feeds):
 /// ``GalleyMarkdown/HTMLEscape``, under the name the site's code and tests know.
-public enum HTMLSanitizer {
-    public static func escape(_ text: String) -> String { HTMLEscape.escape(text) }
+package enum HTMLSanitizer {
+    package static func escape(_ text: String) -> String { HTMLEscape.escape(text) }
 }

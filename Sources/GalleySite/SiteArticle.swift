@@ -2,12 +2,12 @@ import Foundation
 import GalleyCore
 
 /// One line of "Recent trends": an article, or a tag people wrote about lately.
-public struct TrendItem: Sendable, Hashable {
-    public var title: String
-    public var url: String
-    public var date: Date?
+package struct TrendItem: Sendable, Hashable {
+    package var title: String
+    package var url: String
+    package var date: Date?
 
-    public init(title: String, url: String, date: Date?) {
+    package init(title: String, url: String, date: Date?) {
         self.title = title
         self.url = url
         self.date = date
@@ -16,13 +16,13 @@ public struct TrendItem: Sendable, Hashable {
 
 /// Where pages live: on the server (`/articles/slug`) or in a static folder
 /// (`/articles/slug/`, served from `articles/slug/index.html`).
-public struct SiteLinks: Sendable {
-    public enum Style: Sendable { case server, staticFiles }
-    public var style: Style
+package struct SiteLinks: Sendable {
+    package enum Style: Sendable { case server, staticFiles }
+    package var style: Style
     /// The public address (`https://analysis.example.org`) for canonical links and feeds.
-    public var baseURL: String?
+    package var baseURL: String?
 
-    public init(style: Style, baseURL: String? = nil) {
+    package init(style: Style, baseURL: String? = nil) {
         self.style = style
         var base = baseURL
         while base?.hasSuffix("/") == true { base?.removeLast() }
@@ -31,21 +31,21 @@ public struct SiteLinks: Sendable {
 
     var folder: String { style == .staticFiles ? "/" : "" }
 
-    public var root: String { "/" }
-    public func article(_ slug: String) -> String { "/articles/\(Self.segment(slug))\(folder)" }
-    public func category(_ slug: String) -> String { "/categories/\(Self.segment(slug))\(folder)" }
-    public func tag(_ tag: String) -> String { "/tags/\(Self.segment(tag))\(folder)" }
-    public var feed: String { "/feed.atom" }
-    public func categoryFeed(_ slug: String) -> String { "/categories/\(Self.segment(slug))/feed.atom" }
-    public func home(page: Int) -> String {
+    package var root: String { "/" }
+    package func article(_ slug: String) -> String { "/articles/\(Self.segment(slug))\(folder)" }
+    package func category(_ slug: String) -> String { "/categories/\(Self.segment(slug))\(folder)" }
+    package func tag(_ tag: String) -> String { "/tags/\(Self.segment(tag))\(folder)" }
+    package var feed: String { "/feed.atom" }
+    package func categoryFeed(_ slug: String) -> String { "/categories/\(Self.segment(slug))/feed.atom" }
+    package func home(page: Int) -> String {
         page <= 1 ? "/" : (style == .staticFiles ? "/page/\(page)/" : "/?page=\(page)")
     }
 
     /// An absolute address when the base URL is known, else the path.
-    public func absolute(_ path: String) -> String { (baseURL ?? "") + path }
+    package func absolute(_ path: String) -> String { (baseURL ?? "") + path }
 
     /// A value for a query string (`?q=…`), as a form would send it.
-    public static func queryValue(_ s: String) -> String {
+    package static func queryValue(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
     }
 

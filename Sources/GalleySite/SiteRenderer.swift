@@ -5,15 +5,15 @@ import Mustache
 
 /// Renders the public site's pages from Mustache templates (kept as resources). The server and
 /// `galley site build` both use it, so a static export looks like the live site.
-public struct SiteRenderer: Sendable {
-    public var siteName: String
-    public var links: SiteLinks
-    public var timeZone: TimeZone
+package struct SiteRenderer: Sendable {
+    package var siteName: String
+    package var links: SiteLinks
+    package var timeZone: TimeZone
     /// Only the server can answer searches.
-    public var hasSearch: Bool
+    package var hasSearch: Bool
     private let library: MustacheLibrary
 
-    public init(siteName: String = "Galley", links: SiteLinks, timeZone: TimeZone = .current, hasSearch: Bool) throws {
+    package init(siteName: String = "Galley", links: SiteLinks, timeZone: TimeZone = .current, hasSearch: Bool) throws {
         self.siteName = siteName
         self.links = links
         self.timeZone = timeZone
@@ -28,10 +28,10 @@ public struct SiteRenderer: Sendable {
         self.library = library
     }
 
-    public static var stylesheet: String { String(decoding: PackageResources.style_css, as: UTF8.self) }
+    package static var stylesheet: String { String(decoding: PackageResources.style_css, as: UTF8.self) }
 
     /// "May 08, 2017 9:22", in the site's time zone.
-    public func shown(_ date: Date) -> String {
+    package func shown(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = timeZone
@@ -75,7 +75,7 @@ public struct SiteRenderer: Sendable {
 
     /// An article page: title, category, date and time, lead, (image), body; then similar
     /// articles and recent trends. A retracted article shows its notice instead of lead and body.
-    public func articlePage(_ a: PublishedArticle, similar: [PublishedArticle], trends: [TrendItem], categories: [Category]) -> String {
+    package func articlePage(_ a: PublishedArticle, similar: [PublishedArticle], trends: [TrendItem], categories: [Category]) -> String {
         var context = page(
             title: "\(a.content.title) — \(siteName)", canonical: links.article(a.content.slug), categories: categories,
             description: a.retracted ? nil : summary(a))
@@ -96,7 +96,7 @@ public struct SiteRenderer: Sendable {
     }
 
     /// A list of articles: the home page, a category, a tag, search results.
-    public func listPage(
+    package func listPage(
         heading: String, intro: String? = nil, path: String, articles: [PublishedArticle], newer: String?, older: String?,
         categories: [Category], query: String = "", feed: String? = nil, empty: String = "Nothing published here yet.",
         homeLinks: Bool = false
@@ -114,7 +114,7 @@ public struct SiteRenderer: Sendable {
 
     /// The page a reader's browser gets instead of a problem document when something is not
     /// there or a link is malformed: the site's frame, the reason, and a way back.
-    public func errorPage(status: Int, detail: String, path: String) -> String {
+    package func errorPage(status: Int, detail: String, path: String) -> String {
         let heading = status == 404 ? "Not found" : status >= 500 ? "Something went wrong" : "This address cannot be shown"
         return listPage(
             heading: heading, intro: detail, path: path, articles: [], newer: nil, older: nil, categories: [],
@@ -122,7 +122,7 @@ public struct SiteRenderer: Sendable {
     }
 
     /// An Atom 1.0 feed (RFC 4287) of `articles`, newest first.
-    public func atom(title: String, selfPath: String, alternatePath: String, articles: [PublishedArticle]) -> String {
+    package func atom(title: String, selfPath: String, alternatePath: String, articles: [PublishedArticle]) -> String {
         func x(_ s: String) -> String { HTMLSanitizer.escape(s) }
         // An empty feed was last updated now, not in 1970.
         let updated = articles.map(\.updatedAt).max() ?? Timestamp.canonical(Date())

@@ -3,18 +3,18 @@ import GalleyCore
 
 /// Writes the public site as static files, with the same templates as the server: an archive
 /// can be hosted without it. Pages are folders with an `index.html`, so addresses look alike.
-public struct StaticSite: Sendable {
-    public var renderer: SiteRenderer
-    public var articles: [PublishedArticle]
+package struct StaticSite: Sendable {
+    package var renderer: SiteRenderer
+    package var articles: [PublishedArticle]
     /// Editor-curated related articles, shown first under "Similar articles".
-    public var related: [ArticleID: [ArticleID]]
-    public var categories: [Category]
-    public var trendsCategory: String
+    package var related: [ArticleID: [ArticleID]]
+    package var categories: [Category]
+    package var trendsCategory: String
     /// Where attached images are (`<name>` files), copied to `media/`.
-    public var mediaSource: URL?
-    public var now: Date
+    package var mediaSource: URL?
+    package var now: Date
 
-    public init(
+    package init(
         renderer: SiteRenderer, articles: [PublishedArticle], related: [ArticleID: [ArticleID]], categories: [Category],
         trendsCategory: String, mediaSource: URL?, now: Date
     ) {
@@ -27,15 +27,15 @@ public struct StaticSite: Sendable {
         self.now = now
     }
 
-    public struct Report: Encodable, Sendable {
-        public var pages: Int
-        public var articles: Int
-        public var images: Int
+    package struct Report: Encodable, Sendable {
+        package var pages: Int
+        package var articles: Int
+        package var images: Int
         /// Images articles show that could not be had (not attached here, server not reachable).
-        public var missingImages = 0
+        package var missingImages = 0
     }
 
-    public func write(to directory: URL, pageSize: Int = 20) throws -> Report {
+    package func write(to directory: URL, pageSize: Int = 20) throws -> Report {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         var pages = 0
@@ -154,11 +154,11 @@ public struct StaticSite: Sendable {
 
 /// "Similar articles" computed in memory for a static build: tf-idf over the published text,
 /// lifted by shared tags and category (the server does the same with its search index).
-public struct SimilarArticles: Sendable {
+package struct SimilarArticles: Sendable {
     let articles: [PublishedArticle]
     let vectors: [[String: Double]]
 
-    public init(_ articles: [PublishedArticle]) {
+    package init(_ articles: [PublishedArticle]) {
         self.articles = articles
         var df: [String: Int] = [:]
         let tfs = articles.map { a -> [String: Double] in
@@ -178,7 +178,7 @@ public struct SimilarArticles: Sendable {
         }
     }
 
-    public func rank(_ target: PublishedArticle, count: Int) -> [PublishedArticle] {
+    package func rank(_ target: PublishedArticle, count: Int) -> [PublishedArticle] {
         guard let index = articles.firstIndex(where: { $0.id == target.id }) else { return [] }
         let mine = vectors[index]
         var scored: [(Double, PublishedArticle)] = []

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Reference) import GalleyMarkdown
+import GalleyMarkdown
 import GalleyTestSupport
 import Testing
 

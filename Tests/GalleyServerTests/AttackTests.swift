@@ -322,8 +322,10 @@ import Testing
             let conflict = try #require(try await fixture.archive.conflicts(of: second.articleID, openOnly: true).first)
             let head = try await client.article(second.articleID, token: anna).headRevision
             let resolve = Change(articleID: second.articleID, baseRevision: head, resolves: [conflict.id], author: "anna", replicaID: UUID(), createdAt: fixture.environment.now)
-            _ = try await client.push([resolve], token: anna)
-            #expect(try await publisher.tick() == [second.articleID], "tried again as soon as the article changed")
+            let resolved = try await client.push([resolve], token: anna)[0]
+            #expect(resolved.status == .applied, "\(resolved)")
+            let retried = try await publisher.tick()
+            #expect(retried == [second.articleID], "tried again as soon as the article changed: \(retried), \(try await fixture.archive.notes(of: second.articleID).map(\.text))")
 
             // A deleted article is not published on schedule, and nothing waits for it.
             let third = Make.create("Deleted embargo", body: "x\n", by: "anna", at: fixture.environment.now)

@@ -1,9 +1,9 @@
 import GalleyStore
 
 /// How a failure reads to the person at the terminal.
-public enum ErrorExplanation {
+package enum ErrorExplanation {
     /// A sentence for errors that are not Galley's own (the replica's storage, mostly), or nil.
-    public static func message(for error: any Error) -> String? {
+    package static func message(for error: any Error) -> String? {
         guard let error = error as? StoreError else { return nil }
         switch error {
         case .unavailable(.diskFull), .unavailable(.readOnly), .unavailable(.ioError):

@@ -4,7 +4,7 @@ import GalleyStore
 
 extension GalleyApp {
     /// `galley new`: a draft made offline.
-    public func newArticle(title: String, lead: String = "", category: String = "", tags: [String] = [], body: String = "") throws -> Article {
+    package func newArticle(title: String, lead: String = "", category: String = "", tags: [String] = [], body: String = "") throws -> Article {
         var change = try change(for: nil)
         change.set = .init(title: title, lead: lead, body: body, category: category)
         change.tags = SetEdit(add: tags)
@@ -38,14 +38,14 @@ extension GalleyApp {
     /// `galley edit ID --title … --body-file …` and the editor's save: records what differs.
     /// Returns nil when the document matches the article.
     @discardableResult
-    public func save(_ document: ArticleDocument, to article: Article) throws -> Article? {
+    package func save(_ document: ArticleDocument, to article: Article) throws -> Article? {
         guard let change = try change(for: article, to: document) else { return nil }
         return try record(change)
     }
 
     /// `galley attach`: keeps the image in the workspace (uploaded on the next sync) and sets
     /// it, with its credit line, on the article.
-    public func attach(_ article: Article, imageAt path: String, credit: String) throws -> Article {
+    package func attach(_ article: Article, imageAt path: String, credit: String) throws -> Article {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")
         }
@@ -67,20 +67,20 @@ extension GalleyApp {
         return try save(doc, to: article) ?? article
     }
 
-    public func tag(_ article: Article, add: [String] = [], remove: [String] = []) throws -> Article {
+    package func tag(_ article: Article, add: [String] = [], remove: [String] = []) throws -> Article {
         for tag in add { try ArticleValidator.validateTag(tag) }
         var change = try change(for: article)
         change.tags = SetEdit(add: add, remove: remove)
         return try record(change)
     }
 
-    public func authors(_ article: Article, add: [String] = [], remove: [String] = []) throws -> Article {
+    package func authors(_ article: Article, add: [String] = [], remove: [String] = []) throws -> Article {
         var change = try change(for: article)
         change.authors = SetEdit(add: add, remove: remove)
         return try record(change)
     }
 
-    public func delete(_ article: Article) throws {
+    package func delete(_ article: Article) throws {
         var change = try change(for: article)
         change.delete = true
         // The words this workspace shows: the server deletes without a conflict when they are
@@ -89,16 +89,16 @@ extension GalleyApp {
         try replica.record(change, now: now)
     }
 
-    public func find(_ token: String) throws -> Article { try replica.find(token) }
+    package func find(_ token: String) throws -> Article { try replica.find(token) }
 
     /// An article with its open conflicts: what `show --json` prints.
-    public struct ArticleView: Encodable, Sendable {
-        public var article: Article
-        public var conflicts: [Conflict]
-        public var notes: [ReviewNote]
-        public var includeBody = true
+    package struct ArticleView: Encodable, Sendable {
+        package var article: Article
+        package var conflicts: [Conflict]
+        package var notes: [ReviewNote]
+        package var includeBody = true
 
-        public init(article: Article, conflicts: [Conflict], notes: [ReviewNote], includeBody: Bool = true) {
+        package init(article: Article, conflicts: [Conflict], notes: [ReviewNote], includeBody: Bool = true) {
             self.article = article
             self.conflicts = conflicts
             self.notes = notes
@@ -109,7 +109,7 @@ extension GalleyApp {
 
         enum NullableKeys: String, CodingKey { case publishedRevision }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             if includeBody { try article.encode(to: encoder) } else { try ArticleSummary(article).encode(to: encoder) }
             // Scripts read `publishedRevision` on every article: null until it is published.
             if article.publishedRevision == nil {
@@ -122,7 +122,7 @@ extension GalleyApp {
         }
     }
 
-    public func show(_ token: String, revision: String? = nil) throws -> ArticleView {
+    package func show(_ token: String, revision: String? = nil) throws -> ArticleView {
         var article = try find(token)
         if let revision {
             let all = try replica.revisions(of: article.id)
@@ -140,16 +140,16 @@ extension GalleyApp {
 
     /// A page of a listing: the articles shown, and how many there are in all, so that no
     /// listing is ever cut short without saying so.
-    public struct Listing: Sendable {
-        public var views: [ArticleView]
-        public var total: Int
-        public var offset: Int
+    package struct Listing: Sendable {
+        package var views: [ArticleView]
+        package var total: Int
+        package var offset: Int
         /// Whether articles after these exist.
-        public var hasMore: Bool { offset + views.count < total }
+        package var hasMore: Bool { offset + views.count < total }
     }
 
     /// `galley list`: newest change first, `limit` articles after `offset`.
-    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, mine: Bool = false, limit: Int = Int.max, offset: Int = 0) throws -> Listing {
+    package func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, mine: Bool = false, limit: Int = Int.max, offset: Int = 0) throws -> Listing {
         let filter = ClientReplica.Filter(state: state, tag: tag, category: category, author: mine ? try replica.actor().name : nil)
         let views = try replica.list(filter, limit: limit, offset: offset).map {
             ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false)
@@ -158,19 +158,19 @@ extension GalleyApp {
     }
 
     /// `galley search`: best matches first, `limit` after `offset`.
-    public func search(_ query: String, limit: Int = 50, offset: Int = 0) throws -> Listing {
+    package func search(_ query: String, limit: Int = 50, offset: Int = 0) throws -> Listing {
         let found = try replica.search(query, limit: limit, offset: offset)
         let views = try found.articles.map { ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false) }
         return Listing(views: views, total: found.total, offset: offset)
     }
 
     /// One line of `galley log`: a revision, a workflow step, or a note.
-    public enum LogEntry: Encodable, Sendable {
+    package enum LogEntry: Encodable, Sendable {
         case revision(Revision)
         case event(ArticleEvent)
         case note(ReviewNote)
 
-        public var at: Date {
+        package var at: Date {
             switch self {
             case .revision(let r): r.createdAt
             case .event(let e): e.at
@@ -180,7 +180,7 @@ extension GalleyApp {
 
         enum Keys: String, CodingKey { case type, revision, event, note }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: Keys.self)
             switch self {
             case .revision(let r):
@@ -198,7 +198,7 @@ extension GalleyApp {
 
     /// `galley log`: the revisions this replica knows, with the workflow steps and the notes
     /// between them, newest first.
-    public func log(_ article: Article) throws -> [LogEntry] {
+    package func log(_ article: Article) throws -> [LogEntry] {
         var entries: [LogEntry] = try replica.revisions(of: article.id).map { .revision($0) }
         entries += try replica.events(of: article.id).map { .event($0) }
         entries += try replica.notes(of: article.id).map { .note($0) }
@@ -221,7 +221,7 @@ extension GalleyApp {
 
     /// `galley diff`: by default the head against the last approved (or published) revision, or
     /// against what was last synced when there are local edits.
-    public func diff(_ article: Article, from: String? = nil, to: String? = nil) throws -> String {
+    package func diff(_ article: Article, from: String? = nil, to: String? = nil) throws -> String {
         let revisions = try replica.revisions(of: article.id)
         func pick(_ prefix: String) throws -> Revision {
             let matches = revisions.filter { $0.id.hex.hasPrefix(prefix.lowercased()) }

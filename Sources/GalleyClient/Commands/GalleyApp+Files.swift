@@ -3,12 +3,12 @@ import GalleyCore
 import GalleyStore
 
 extension GalleyApp {
-    public struct ExportReport: Encodable, Sendable {
-        public var written: [String]
+    package struct ExportReport: Encodable, Sendable {
+        package var written: [String]
     }
 
     /// `galley export DIR`: one Markdown file with front matter per article, named by slug.
-    public func export(to directory: URL) throws -> ExportReport {
+    package func export(to directory: URL) throws -> ExportReport {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var written: [String] = []
         for view in try list().views {
@@ -23,25 +23,25 @@ extension GalleyApp {
         return ExportReport(written: written)
     }
 
-    public struct ImportReport: Encodable, Sendable {
-        public var created: [Created]
-        public var failed: [Failure]
+    package struct ImportReport: Encodable, Sendable {
+        package var created: [Created]
+        package var failed: [Failure]
 
-        public struct Created: Encodable, Sendable {
-            public var file: String
-            public var id: String
-            public var title: String
+        package struct Created: Encodable, Sendable {
+            package var file: String
+            package var id: String
+            package var title: String
         }
 
-        public struct Failure: Encodable, Sendable {
-            public var file: String
-            public var reason: String
+        package struct Failure: Encodable, Sendable {
+            package var file: String
+            package var reason: String
         }
     }
 
     /// `galley import PATH…`: each Markdown file (or each `.md` in a folder) becomes a draft;
     /// a file that cannot be taken is reported with the reason, and the others still go in.
-    public func importFiles(_ paths: [String]) throws -> ImportReport {
+    package func importFiles(_ paths: [String]) throws -> ImportReport {
         var report = ImportReport(created: [], failed: [])
         var files: [URL] = []
         for path in paths {

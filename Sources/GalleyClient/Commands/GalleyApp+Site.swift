@@ -9,7 +9,7 @@ extension GalleyApp {
     /// Images that published articles show but that this workspace lacks (attached on another
     /// laptop) are fetched from the server first when it can be reached; the report counts the
     /// ones still missing.
-    public func buildSite(to directory: URL, siteName: String = "Galley", baseURL: String? = nil, trendsCategory: String = "trends",
+    package func buildSite(to directory: URL, siteName: String = "Galley", baseURL: String? = nil, trendsCategory: String = "trends",
                           timeZone: TimeZone = .current) async throws -> StaticSite.Report {
         var articles: [PublishedArticle] = []
         var related: [ArticleID: [ArticleID]] = [:]
@@ -51,7 +51,7 @@ extension GalleyApp {
     /// `galley site preview ID DIR`: the article as readers would see it if its current text
     /// (this workspace's, unsynced edits included) were published now, with the site's own
     /// templates and Markdown, offline. Returns the page to open.
-    public func previewArticle(_ token: String, to directory: URL, siteName: String = "Galley", timeZone: TimeZone = .current) throws -> URL {
+    package func previewArticle(_ token: String, to directory: URL, siteName: String = "Galley", timeZone: TimeZone = .current) throws -> URL {
         var article = try find(token)
         article.state = .published
         article.publishedAt = article.publishedAt ?? now

@@ -6,49 +6,49 @@ extension GalleyApp {
     /// A workflow step, recorded offline and sent on the next sync. The rules are checked here
     /// first (an analyst hears at once that only editors publish); the server checks again.
     @discardableResult
-    public func command(_ command: WorkflowCommand, on article: Article) throws -> Article {
+    package func command(_ command: WorkflowCommand, on article: Article) throws -> Article {
         var change = try change(for: article)
         change.command = command
         return try record(change)
     }
 
-    public func submit(_ article: Article) throws -> Article { try command(.submit, on: article) }
+    package func submit(_ article: Article) throws -> Article { try command(.submit, on: article) }
 
     /// Approves the revision the editor is looking at: the article's current head here.
-    public func approve(_ article: Article) throws -> Article { try command(.approve(revision: article.headRevision), on: article) }
+    package func approve(_ article: Article) throws -> Article { try command(.approve(revision: article.headRevision), on: article) }
 
-    public func requestChanges(_ article: Article, message: String) throws -> Article {
+    package func requestChanges(_ article: Article, message: String) throws -> Article {
         try command(.requestChanges(message: message), on: article)
     }
 
-    public func publish(_ article: Article, at: Date? = nil) throws -> Article { try command(.publish(at: at), on: article) }
+    package func publish(_ article: Article, at: Date? = nil) throws -> Article { try command(.publish(at: at), on: article) }
 
-    public func retract(_ article: Article, message: String) throws -> Article { try command(.retract(message: message), on: article) }
+    package func retract(_ article: Article, message: String) throws -> Article { try command(.retract(message: message), on: article) }
 
-    public func note(_ article: Article, text: String) throws {
+    package func note(_ article: Article, text: String) throws {
         var change = try change(for: article)
         change.note = .init(text: text)
         try record(change)
     }
 
     /// `galley review`: submitted articles, oldest first.
-    public func reviewQueue() throws -> [ArticleView] {
+    package func reviewQueue() throws -> [ArticleView] {
         try list(state: .submitted).views.reversed()
     }
 
     // MARK: Conflicts
 
-    public func conflicts() throws -> [Conflict] { try replica.openConflicts() }
+    package func conflicts() throws -> [Conflict] { try replica.openConflicts() }
 
-    public func conflicts(of article: Article) throws -> [Conflict] { try replica.conflicts(of: article.id) }
+    package func conflicts(of article: Article) throws -> [Conflict] { try replica.conflicts(of: article.id) }
 
-    public enum Side: String, Sendable, CaseIterable { case ours, theirs }
+    package enum Side: String, Sendable, CaseIterable { case ours, theirs }
 
     /// The marked text of a conflict as this workspace sees it (ours = this workspace's side).
-    public func marked(_ conflict: Conflict) throws -> String { conflict.marked(for: try replica.actor().name) }
+    package func marked(_ conflict: Conflict) throws -> String { conflict.marked(for: try replica.actor().name) }
 
     /// The sides of a conflict as this workspace sees them.
-    public func sides(_ conflict: Conflict) throws -> Conflict.Sides { conflict.sides(for: try replica.actor().name) }
+    package func sides(_ conflict: Conflict) throws -> Conflict.Sides { conflict.sides(for: try replica.actor().name) }
 
     /// Settles the open conflicts of an article: by taking a side, or with edited text.
     ///
@@ -57,7 +57,7 @@ extension GalleyApp {
     ///     your change, else what the article has; `theirs` is the other side
     ///     (``Conflict/sides(for:)``).
     ///   - text: the resolved text of the conflicted field (from a file or the editor).
-    public func resolve(_ article: Article, take: Side? = nil, text: String? = nil, field: ContentField? = nil) throws -> Article {
+    package func resolve(_ article: Article, take: Side? = nil, text: String? = nil, field: ContentField? = nil) throws -> Article {
         let open = try replica.conflicts(of: article.id).filter { field == nil || $0.field == field }
         guard !open.isEmpty else {
             throw GalleyError(.notFound, "Article \(article.id.short) has no open conflicts\(field.map { " in \($0.rawValue)" } ?? "").")
@@ -92,20 +92,20 @@ extension GalleyApp {
 
 extension GalleyApp {
     /// A change the server refused, kept with its text.
-    public struct Refusal: Sendable {
-        public var change: Change
-        public var code: String
-        public var message: String
-        public var at: Date
+    package struct Refusal: Sendable {
+        package var change: Change
+        package var code: String
+        package var message: String
+        package var at: Date
     }
 
     /// `galley refused`: the refused changes, oldest first.
-    public func refused() throws -> [Refusal] {
+    package func refused() throws -> [Refusal] {
         try replica.rejectedChanges().map { Refusal(change: $0.change, code: $0.code, message: $0.message, at: $0.at) }
     }
 
     /// A refused change, named by the start of its own id or of its article's.
-    public func refusal(_ token: String) throws -> Refusal {
+    package func refusal(_ token: String) throws -> Refusal {
         let t = token.lowercased()
         let all = try refused()
         var matches = all.filter { $0.change.id.description.hasPrefix(t) }
@@ -122,7 +122,7 @@ extension GalleyApp {
     /// sends them again: the article as this workspace has it with the refused edit on top, or,
     /// for a refused new article, the article it would have made. Nil when the change set no
     /// content (a note or a message: its text is then all there is).
-    public func document(of refusal: Refusal) throws -> (document: ArticleDocument, command: String)? {
+    package func document(of refusal: Refusal) throws -> (document: ArticleDocument, command: String)? {
         let change = refusal.change
         guard change.editsContent else { return nil }
         if let article = try? find(change.articleID.description) {
@@ -134,7 +134,7 @@ extension GalleyApp {
     }
 
     /// `galley refused ID --dismiss`.
-    public func dismissRefused(_ token: String) throws -> Refusal {
+    package func dismissRefused(_ token: String) throws -> Refusal {
         let gone = try replica.dismissRejected(try refusal(token).change.id.description)
         return Refusal(change: gone.change, code: gone.code, message: gone.message, at: gone.at)
     }

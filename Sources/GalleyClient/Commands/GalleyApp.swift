@@ -5,29 +5,29 @@ import GalleyStore
 
 /// Everything the `galley` command does, as a library: the CLI only parses arguments and prints.
 /// Every command but `login`, `logout` and `sync` works offline on the replica.
-public struct GalleyApp: Sendable {
-    public let workspace: Workspace
-    public let replica: ClientReplica
-    public var clock: @Sendable () -> Date = { Date() }
-    public var httpClient: HTTPClient = ServerAPI.sharedClient
+package struct GalleyApp: Sendable {
+    package let workspace: Workspace
+    package let replica: ClientReplica
+    package var clock: @Sendable () -> Date = { Date() }
+    package var httpClient: HTTPClient = ServerAPI.sharedClient
 
-    public init(workspace: Workspace) throws {
+    package init(workspace: Workspace) throws {
         self.workspace = workspace
         self.replica = try workspace.openReplica()
     }
 
     /// Opens the workspace found from `directory` (or named by `--workspace`/`GALLEY_WORKSPACE`).
-    public static func open(from directory: URL, workspace explicit: String? = nil) throws -> GalleyApp {
+    package static func open(from directory: URL, workspace explicit: String? = nil) throws -> GalleyApp {
         try GalleyApp(workspace: Workspace.find(from: directory, explicit: explicit))
     }
 
     /// `galley init`.
     @discardableResult
-    public static func initialize(at directory: URL, server: String) throws -> GalleyApp {
+    package static func initialize(at directory: URL, server: String) throws -> GalleyApp {
         try GalleyApp(workspace: Workspace.create(at: directory, server: server))
     }
 
-    public var now: Date { Timestamp.canonical(clock()) }
+    package var now: Date { Timestamp.canonical(clock()) }
 
     func api(authenticated: Bool = true) throws -> ServerAPI {
         let token = workspace.token()
@@ -38,7 +38,7 @@ public struct GalleyApp: Sendable {
     // MARK: Session
 
     /// `galley login`: exchanges a password for a token, kept in `.galley/token` (mode 0600).
-    public func login(user: String, password: String) async throws -> SessionReply {
+    package func login(user: String, password: String) async throws -> SessionReply {
         let session = try await api(authenticated: false).login(name: user, password: password)
         try workspace.saveToken(session.token)
         try replica.setUser(name: session.user.name, role: session.user.role)
@@ -46,7 +46,7 @@ public struct GalleyApp: Sendable {
     }
 
     /// `galley logout`: ends the session on the server when it can be reached, and forgets the token.
-    public func logout() async throws -> Bool {
+    package func logout() async throws -> Bool {
         defer { workspace.deleteToken() }
         guard workspace.token() != nil else { return false }
         do {
@@ -59,31 +59,31 @@ public struct GalleyApp: Sendable {
 
     // MARK: Sync and status
 
-    public func sync(progress: @Sendable (SyncEngine.Progress) -> Void = { _ in }) async throws -> SyncEngine.Report {
+    package func sync(progress: @Sendable (SyncEngine.Progress) -> Void = { _ in }) async throws -> SyncEngine.Report {
         var engine = SyncEngine(replica: replica, api: try api())
         engine.clock = clock
         engine.mediaDirectory = workspace.mediaDir
         return try await engine.run(progress: progress)
     }
 
-    public struct Status: Encodable, Sendable {
+    package struct Status: Encodable, Sendable {
         /// Changes not yet sent (or not yet answered).
-        public var outbox: Int
-        public var conflicts: Int
-        public var lastSync: Date?
-        public var server: String
-        public var user: String?
-        public var loggedIn: Bool
-        public var rejected: [Rejected]
-        public var pending: [Pending]
+        package var outbox: Int
+        package var conflicts: Int
+        package var lastSync: Date?
+        package var server: String
+        package var user: String?
+        package var loggedIn: Bool
+        package var rejected: [Rejected]
+        package var pending: [Pending]
         /// For editors: scheduled articles whose time has passed but which are not published
         /// (the scheduler's note says why).
-        public var overdue: [Overdue]
+        package var overdue: [Overdue]
 
         enum CodingKeys: String, CodingKey { case outbox, conflicts, lastSync, server, user, loggedIn, rejected, pending, overdue }
 
         /// `lastSync` and `user` are always present (null before the first sync or login).
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(outbox, forKey: .outbox)
             try c.encode(conflicts, forKey: .conflicts)
@@ -96,29 +96,29 @@ public struct GalleyApp: Sendable {
             try c.encode(overdue, forKey: .overdue)
         }
 
-        public struct Overdue: Encodable, Sendable {
-            public var article: String
-            public var title: String
-            public var scheduledAt: Date
-            public var reason: String?
+        package struct Overdue: Encodable, Sendable {
+            package var article: String
+            package var title: String
+            package var scheduledAt: Date
+            package var reason: String?
         }
 
-        public struct Pending: Encodable, Sendable {
-            public var article: String
-            public var title: String
-            public var what: String
+        package struct Pending: Encodable, Sendable {
+            package var article: String
+            package var title: String
+            package var what: String
         }
 
-        public struct Rejected: Encodable, Sendable {
-            public var change: String
-            public var article: String
-            public var code: String
-            public var message: String
-            public var what: String
+        package struct Rejected: Encodable, Sendable {
+            package var change: String
+            package var article: String
+            package var code: String
+            package var message: String
+            package var what: String
         }
     }
 
-    public func status() throws -> Status {
+    package func status() throws -> Status {
         let state = try replica.syncState()
         let counts = try replica.counts()
         let pending = try replica.pendingChanges().map { entry in
@@ -146,7 +146,7 @@ public struct GalleyApp: Sendable {
     }
 
     /// A few words for what a change does.
-    public static func describe(_ change: Change) -> String {
+    package static func describe(_ change: Change) -> String {
         var parts: [String] = []
         if change.baseRevision == nil { parts.append("create") } else if !change.set.isEmpty {
             parts.append("edit " + ContentField.allCases.filter { change.set[$0] != nil }.map(\.rawValue).joined(separator: ", "))

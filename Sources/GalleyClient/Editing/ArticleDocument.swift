@@ -17,22 +17,22 @@ import Yams
 /// ---
 /// The body, in Markdown.
 /// ```
-public struct ArticleDocument: Equatable, Sendable {
-    public var title: String
-    public var lead: String
-    public var category: String
-    public var tags: [String]
-    public var slug: String
-    public var image: String
-    public var credit: String
-    public var body: String
+package struct ArticleDocument: Equatable, Sendable {
+    package var title: String
+    package var lead: String
+    package var category: String
+    package var tags: [String]
+    package var slug: String
+    package var image: String
+    package var credit: String
+    package var body: String
     /// Extra keys written on export (id, state, dates); ignored on import.
-    public var extra: [(String, String)] = []
+    package var extra: [(String, String)] = []
 
-    public static let keys = ["title", "lead", "category", "tags", "slug", "image", "credit"]
+    package static let keys = ["title", "lead", "category", "tags", "slug", "image", "credit"]
     static let informational: Set<String> = ["id", "state", "authors", "published", "updated", "date"]
 
-    public init(_ content: ArticleContent) {
+    package init(_ content: ArticleContent) {
         title = content.title
         lead = content.lead
         category = content.category
@@ -43,16 +43,16 @@ public struct ArticleDocument: Equatable, Sendable {
         body = content.body
     }
 
-    public static func == (a: ArticleDocument, b: ArticleDocument) -> Bool {
+    package static func == (a: ArticleDocument, b: ArticleDocument) -> Bool {
         a.content == b.content
     }
 
-    public var content: ArticleContent {
+    package var content: ArticleContent {
         ArticleContent(title: title, lead: lead, body: body, category: category, tags: Set(tags), slug: slug, image: image, imageCredit: credit).normalized()
     }
 
     /// The file text.
-    public func render() -> String {
+    package func render() -> String {
         func scalar(_ s: String) -> String {
             // Yams quotes what YAML would otherwise misread (a colon, a leading dash, "yes", …).
             let dumped = (try? Yams.dump(object: s, width: -1, allowUnicode: true)) ?? "\"\(s)\"\n"
@@ -109,7 +109,7 @@ public struct ArticleDocument: Equatable, Sendable {
     }
 
     /// Reads a file's text. Every problem is a `GalleyError` that says where and what.
-    public static func parse(_ text: String, source: String = "the file") throws(GalleyError) -> ArticleDocument {
+    package static func parse(_ text: String, source: String = "the file") throws(GalleyError) -> ArticleDocument {
         let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
         guard normalized.hasPrefix("---\n") else {
             throw GalleyError(.frontMatter, "\(source) does not start with front matter: the first line must be '---', then 'title: …', then '---'.")

@@ -7,17 +7,17 @@ import Glibc
 /// Opens `$EDITOR` (then `$VISUAL`, then `vi`) on a file and gives back what was saved. A
 /// validation error never loses the text: it is kept in `.galley/rescue/` and, on a terminal,
 /// the editor can be reopened on it.
-public struct EditorSession: Sendable {
-    public let workspace: Workspace
-    public let editor: String
+package struct EditorSession: Sendable {
+    package let workspace: Workspace
+    package let editor: String
 
-    public init(workspace: Workspace, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(workspace: Workspace, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.workspace = workspace
         editor = [environment["EDITOR"], environment["VISUAL"]].compactMap { $0 }.first { !$0.isEmpty } ?? "vi"
     }
 
     /// Runs the editor on `text` and returns the saved text.
-    public func edit(_ text: String, name: String) throws -> String {
+    package func edit(_ text: String, name: String) throws -> String {
         let dir = workspace.galleyDir.appendingPathComponent("edit")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("\(name).md")
@@ -34,7 +34,7 @@ public struct EditorSession: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    public enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         case saved(Article)
         case unchanged
         /// The text could not be saved as a change; it is in the rescue file.
@@ -43,7 +43,7 @@ public struct EditorSession: Sendable {
 
     /// `galley edit ID`: the article as Markdown with front matter, validated on save.
     /// - Parameter reopen: asked whether to reopen the editor after an error (on a terminal).
-    public func editArticle(_ article: Article, app: GalleyApp, reopen: (GalleyError, URL) -> Bool) throws -> Outcome {
+    package func editArticle(_ article: Article, app: GalleyApp, reopen: (GalleyError, URL) -> Bool) throws -> Outcome {
         var text = ArticleDocument(article.content).render()
         let original = text
         while true {

@@ -3,12 +3,12 @@ import GalleyCore
 
 /// `galley merge-file`: the engine's text merge on three files, with `git merge-file`'s argument
 /// order, output and exit status, so that scripts and tools written for git work with it.
-public enum MergeFile {
-    public struct Outcome: Sendable {
+package enum MergeFile {
+    package struct Outcome: Sendable {
         /// The merged text, with conflict markers where the sides could not be merged.
-        public var merged: [UInt8]
+        package var merged: [UInt8]
         /// The exit status: the number of conflicts, at most 127.
-        public var status: Int32
+        package var status: Int32
     }
 
     /// Merges `theirs` into `ours` with `base` as the common ancestor.
@@ -16,7 +16,7 @@ public enum MergeFile {
     /// - Parameters:
     ///   - labels: up to three labels for ours, base and theirs (git's `-L`); the file names otherwise.
     ///   - toStandardOutput: return the result only (`-p`); otherwise it is also written to `ours`.
-    public static func run(ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool) throws -> Outcome {
+    package static func run(ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool) throws -> Outcome {
         func read(_ path: String) throws -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")

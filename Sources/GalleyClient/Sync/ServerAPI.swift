@@ -6,15 +6,15 @@ import NIOHTTP1
 import NIOPosix
 
 /// The client's view of galley-server's HTTP API (Schemas/openapi.yaml).
-public struct ServerAPI: Sendable {
-    public let baseURL: String
-    public var token: String?
+package struct ServerAPI: Sendable {
+    package let baseURL: String
+    package var token: String?
     let client: HTTPClient
 
     /// One client for the process, which gives up connecting after 10 seconds (or
     /// `GALLEY_CONNECT_TIMEOUT`): an offline laptop should hear "cannot reach the server" soon,
     /// not after minutes of retries; a slow train connection still gets its chance.
-    public static let sharedClient: HTTPClient = {
+    package static let sharedClient: HTTPClient = {
         let seconds = ProcessInfo.processInfo.environment["GALLEY_CONNECT_TIMEOUT"].flatMap(Int64.init) ?? 10
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(max(1, seconds)), read: .seconds(120))
@@ -22,7 +22,7 @@ public struct ServerAPI: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    public init(baseURL: String, token: String?, client: HTTPClient = ServerAPI.sharedClient) {
+    package init(baseURL: String, token: String?, client: HTTPClient = ServerAPI.sharedClient) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -30,56 +30,56 @@ public struct ServerAPI: Sendable {
         self.client = client
     }
 
-    public func login(name: String, password: String) async throws -> SessionReply {
+    package func login(name: String, password: String) async throws -> SessionReply {
         let data = try GalleyJSON.encoder().encode(LoginRequest(name: name, password: password))
         return try await send(.POST, "/v1/sessions", body: data, as: SessionReply.self, authenticated: false)
     }
 
-    public func logout() async throws {
+    package func logout() async throws {
         _ = try await raw(.DELETE, "/v1/sessions/current", body: nil)
     }
 
-    public func push(_ changes: [Change]) async throws -> [PushResult] {
+    package func push(_ changes: [Change]) async throws -> [PushResult] {
         let data = try GalleyJSON.encoder().encode(PushRequest(changes: changes))
         return try await send(.POST, "/v1/sync/push", body: data, as: PushReply.self).results
     }
 
-    public func pull(since cursor: Int64, limit: Int) async throws -> PullPage {
+    package func pull(since cursor: Int64, limit: Int) async throws -> PullPage {
         try await send(.GET, "/v1/sync/pull?since=\(cursor)&limit=\(limit)", body: nil, as: PullPage.self)
     }
 
     /// One article as the server has it.
-    public func article(_ id: ArticleID) async throws -> Article {
+    package func article(_ id: ArticleID) async throws -> Article {
         try await send(.GET, "/v1/articles/\(id)", body: nil, as: Article.self)
     }
 
     /// One revision of an article (it checks that its content hashes to its id on decoding).
-    public func revision(_ id: RevisionID, of article: ArticleID) async throws -> Revision {
+    package func revision(_ id: RevisionID, of article: ArticleID) async throws -> Revision {
         try await send(.GET, "/v1/articles/\(article)/revisions/\(id.hex)", body: nil, as: Revision.self)
     }
 
     /// An image the server holds (`/media/<name>`), as bytes.
-    public func media(_ name: String) async throws -> Data {
+    package func media(_ name: String) async throws -> Data {
         try await raw(.GET, "/media/\(name)", body: nil, authenticated: false)
     }
 
     /// Uploads an image; the server stores it under the same content address.
-    public func uploadMedia(_ bytes: [UInt8]) async throws {
+    package func uploadMedia(_ bytes: [UInt8]) async throws {
         _ = try await raw(.POST, "/v1/media", body: Data(bytes), contentType: "application/octet-stream")
     }
 
     /// The archive's epoch (from /healthz, which needs no login).
-    public func epoch() async throws -> String {
+    package func epoch() async throws -> String {
         struct Health: Decodable { let epoch: String }
         return try await send(.GET, "/healthz", body: nil, as: Health.self, authenticated: false).epoch
     }
 
     /// The names of the users who may be named as authors.
-    public func authors() async throws -> [String] {
+    package func authors() async throws -> [String] {
         try await send(.GET, "/v1/authors", body: nil, as: [String].self)
     }
 
-    public func categories() async throws -> [Category] {
+    package func categories() async throws -> [Category] {
         try await send(.GET, "/v1/categories", body: nil, as: [Category].self)
     }
 
@@ -161,7 +161,7 @@ public struct ServerAPI: Sendable {
 }
 
 /// Failures of the client itself, each with its exit status (documented in `galley --help`).
-public enum ClientError: Error, CustomStringConvertible, Sendable {
+package enum ClientError: Error, CustomStringConvertible, Sendable {
     /// Exit 4.
     case unreachable(String)
     /// Exit 4.
@@ -171,13 +171,13 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     case protocolMismatch(String)
     case usage(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreachable(let m), .notLoggedIn(let m), .noWorkspace(let m), .protocolMismatch(let m), .usage(let m): m
         }
     }
 
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .unreachable, .notLoggedIn: 4
         case .usage: 2

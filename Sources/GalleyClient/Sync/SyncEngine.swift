@@ -4,63 +4,63 @@ import GalleyStore
 
 /// One `galley sync`: push the outbox, then pull until up to date. Every step is stored before
 /// the next begins, so it is safe to interrupt at any point and run again.
-public struct SyncEngine: Sendable {
-    public let replica: ClientReplica
-    public let api: ServerAPI
-    public var pushBatch = 200
-    public var pullLimit = 500
-    public var clock: @Sendable () -> Date = { Date() }
+package struct SyncEngine: Sendable {
+    package let replica: ClientReplica
+    package let api: ServerAPI
+    package var pushBatch = 200
+    package var pullLimit = 500
+    package var clock: @Sendable () -> Date = { Date() }
     /// Where attached images wait to be uploaded (`.galley/media`).
-    public var mediaDirectory: URL?
+    package var mediaDirectory: URL?
 
-    public init(replica: ClientReplica, api: ServerAPI) {
+    package init(replica: ClientReplica, api: ServerAPI) {
         self.replica = replica
         self.api = api
     }
 
-    public struct Progress: Sendable {
-        public enum Phase: Sendable { case pushing, pulling }
-        public var phase: Phase
-        public var done: Int
-        public var total: Int?
-        public var elapsed: TimeInterval
+    package struct Progress: Sendable {
+        package enum Phase: Sendable { case pushing, pulling }
+        package var phase: Phase
+        package var done: Int
+        package var total: Int?
+        package var elapsed: TimeInterval
     }
 
-    public struct Report: Encodable, Sendable {
-        public var server: String
-        public var pushed = 0
-        public var applied = 0
-        public var merged = 0
+    package struct Report: Encodable, Sendable {
+        package var server: String
+        package var pushed = 0
+        package var applied = 0
+        package var merged = 0
         /// Changes of yours that the server kept with a conflict.
-        public var conflicted = 0
-        public var rejected: [Rejection] = []
-        public var uploadedImages = 0
-        public var pulledArticles = 0
-        public var pulledPages = 0
-        public var openConflicts = 0
+        package var conflicted = 0
+        package var rejected: [Rejection] = []
+        package var uploadedImages = 0
+        package var pulledArticles = 0
+        package var pulledPages = 0
+        package var openConflicts = 0
         /// The server's archive was restored from a backup and was pulled again from the start.
-        public var epochReset = false
+        package var epochReset = false
         /// What others did to your articles since the last sync: notes, requests, approvals, publications.
-        public var news: [News] = []
+        package var news: [News] = []
 
-        public struct News: Encodable, Sendable {
-            public var article: String
-            public var title: String
-            public var actor: String
+        package struct News: Encodable, Sendable {
+            package var article: String
+            package var title: String
+            package var actor: String
             /// `note`, or a workflow step (`changes_requested`, `approved`, `published`, …).
-            public var what: String
-            public var text: String?
+            package var what: String
+            package var text: String?
         }
 
-        public struct Rejection: Encodable, Sendable {
-            public var change: String
-            public var article: String
-            public var code: String
-            public var message: String
+        package struct Rejection: Encodable, Sendable {
+            package var change: String
+            package var article: String
+            package var code: String
+            package var message: String
         }
     }
 
-    public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
+    package func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
         let start = clock()
         var report = Report(server: api.baseURL)
 

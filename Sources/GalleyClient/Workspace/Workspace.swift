@@ -5,16 +5,16 @@ import GalleyStore
 /// A folder an analyst works in: `.galley/replica.sqlite` (the local archive), `.galley/config.json`
 /// (the server's address), `.galley/token` (the login, readable by its owner only) and
 /// `.galley/rescue/` (text that could not be saved as a change is kept here).
-public struct Workspace: Sendable {
-    public let root: URL
+package struct Workspace: Sendable {
+    package let root: URL
 
-    public var galleyDir: URL { root.appendingPathComponent(".galley") }
-    public var replicaPath: String { galleyDir.appendingPathComponent("replica.sqlite").path }
+    package var galleyDir: URL { root.appendingPathComponent(".galley") }
+    package var replicaPath: String { galleyDir.appendingPathComponent("replica.sqlite").path }
     var configURL: URL { galleyDir.appendingPathComponent("config.json") }
     var tokenURL: URL { galleyDir.appendingPathComponent("token") }
-    public var rescueDir: URL { galleyDir.appendingPathComponent("rescue") }
+    package var rescueDir: URL { galleyDir.appendingPathComponent("rescue") }
     /// Images attached here, by content address, kept for upload and for `galley site build`.
-    public var mediaDir: URL { galleyDir.appendingPathComponent("media") }
+    package var mediaDir: URL { galleyDir.appendingPathComponent("media") }
 
     struct Config: Codable {
         var server: String
@@ -22,7 +22,7 @@ public struct Workspace: Sendable {
 
     /// The workspace named by `explicit` (`--workspace`), else `GALLEY_WORKSPACE`, else the
     /// nearest folder upwards from `directory` that has a `.galley`.
-    public static func find(from directory: URL, explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Workspace {
+    package static func find(from directory: URL, explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Workspace {
         if let path = explicit ?? environment["GALLEY_WORKSPACE"].flatMap({ $0.isEmpty ? nil : $0 }) {
             let ws = Workspace(root: URL(fileURLWithPath: path, relativeTo: directory).standardizedFileURL)
             guard FileManager.default.fileExists(atPath: ws.replicaPath) else {
@@ -42,7 +42,7 @@ public struct Workspace: Sendable {
     }
 
     /// Creates a workspace in `directory` that syncs with `server`.
-    public static func create(at directory: URL, server: String) throws -> Workspace {
+    package static func create(at directory: URL, server: String) throws -> Workspace {
         guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()), url.host != nil else {
             throw ClientError.usage("'\(server)' is not a server address; give one like https://galley.example.org or http://127.0.0.1:8080.")
         }
@@ -56,9 +56,9 @@ public struct Workspace: Sendable {
         return ws
     }
 
-    public func openReplica() throws -> ClientReplica { try ClientReplica(path: replicaPath) }
+    package func openReplica() throws -> ClientReplica { try ClientReplica(path: replicaPath) }
 
-    public func serverURL() throws -> String {
+    package func serverURL() throws -> String {
         guard let data = FileManager.default.contents(atPath: configURL.path),
             let config = try? JSONDecoder().decode(Config.self, from: data)
         else { throw ClientError.noWorkspace("\(configURL.path) is missing or damaged; run `galley init --server URL` again in \(root.path).") }
@@ -71,16 +71,16 @@ public struct Workspace: Sendable {
         try encoder.encode(config).write(to: configURL, options: .atomic)
     }
 
-    public func setServerURL(_ server: String) throws { try writeConfig(Config(server: server)) }
+    package func setServerURL(_ server: String) throws { try writeConfig(Config(server: server)) }
 
-    public func token() -> String? {
+    package func token() -> String? {
         guard let data = FileManager.default.contents(atPath: tokenURL.path) else { return nil }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return token.isEmpty ? nil : token
     }
 
     /// Stores the token readable by its owner only (mode 0600), created so from the start.
-    public func saveToken(_ token: String) throws {
+    package func saveToken(_ token: String) throws {
         let temp = galleyDir.appendingPathComponent("token.tmp-\(getpid())").path
         let fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
         guard fd >= 0 else { throw GalleyError(.malformed, "Cannot write \(temp): \(String(cString: strerror(errno))).") }
@@ -95,10 +95,10 @@ public struct Workspace: Sendable {
         chmod(tokenURL.path, 0o600)
     }
 
-    public func deleteToken() { try? FileManager.default.removeItem(at: tokenURL) }
+    package func deleteToken() { try? FileManager.default.removeItem(at: tokenURL) }
 
     /// Keeps text that could not become a change, and returns where.
-    public func rescue(_ text: String, name: String) throws -> URL {
+    package func rescue(_ text: String, name: String) throws -> URL {
         try FileManager.default.createDirectory(at: rescueDir, withIntermediateDirectories: true)
         let stamp = Timestamp.format(Date()).replacingOccurrences(of: ":", with: "")
         let url = rescueDir.appendingPathComponent("\(name)-\(stamp).md")

@@ -15,17 +15,3 @@ public enum Role: String, Hashable, Sendable, Codable, CaseIterable, Comparable 
 
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
 }
-
-/// A person who uses Galley, as the model sees them (credentials live in the server's store).
-public struct User: Hashable, Sendable, Codable {
-    /// The login name; also how authors are named on articles.
-    public var name: String
-    public var role: Role
-    public var disabled: Bool
-
-    public init(name: String, role: Role, disabled: Bool = false) {
-        self.name = name
-        self.role = role
-        self.disabled = disabled
-    }
-}

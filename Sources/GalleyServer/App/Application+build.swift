@@ -7,16 +7,16 @@ import Logging
 import Prometheus
 
 /// What the controllers share: the archive, where images are kept, the configuration and the clock.
-public struct ServerEnvironment: Sendable {
-    public let archive: any ArchiveStore
-    public let media: any MediaStore
-    public let configuration: ServerConfiguration
-    public let clock: @Sendable () -> Date
+package struct ServerEnvironment: Sendable {
+    package let archive: any ArchiveStore
+    package let media: any MediaStore
+    package let configuration: ServerConfiguration
+    package let clock: @Sendable () -> Date
     /// Where swift-metrics values are collected for `/metrics`, when the process bootstrapped it.
-    public let metrics: PrometheusCollectorRegistry?
+    package let metrics: PrometheusCollectorRegistry?
 
     /// - Parameter media: by default, files in the configured media folder.
-    public init(
+    package init(
         archive: any ArchiveStore, media: (any MediaStore)? = nil, configuration: ServerConfiguration,
         clock: @escaping @Sendable () -> Date = { Date() }, metrics: PrometheusCollectorRegistry? = nil
     ) {
@@ -28,14 +28,14 @@ public struct ServerEnvironment: Sendable {
     }
 
     /// Now, rounded to the millisecond like every stored time.
-    public var now: Date { Timestamp.canonical(clock()) }
+    package var now: Date { Timestamp.canonical(clock()) }
 }
 
 /// Opens the archive under the data dir (creating both if needed), makes the first admin if the
 /// archive has no users, and builds the application.
 ///
 /// - Parameter announce: told the first admin's password, once; `galley-server` prints it.
-public func buildApplication(
+package func buildApplication(
     configuration: ServerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
     announce: @Sendable (String) -> Void = { print($0) }
 ) async throws -> some ApplicationProtocol {
@@ -47,8 +47,8 @@ public func buildApplication(
 }
 
 /// Why the server cannot start; printed as is.
-public struct StartupError: Error, CustomStringConvertible {
-    public let description: String
+package struct StartupError: Error, CustomStringConvertible {
+    package let description: String
 }
 
 /// Refuses, with a message that says what to do, a data dir the server could read but never
@@ -66,7 +66,7 @@ func checkDataDir(_ path: String) throws {
 }
 
 /// The application over an archive the caller opened (tests use an in-memory one).
-public func buildApplication(environment: ServerEnvironment, logger: Logger) throws -> some ApplicationProtocol {
+package func buildApplication(environment: ServerEnvironment, logger: Logger) throws -> some ApplicationProtocol {
     let router = try buildRouter(environment)
     return Application(
         router: router,
@@ -77,7 +77,7 @@ public func buildApplication(environment: ServerEnvironment, logger: Logger) thr
 }
 
 /// The router with every controller's routes.
-public func buildRouter(_ environment: ServerEnvironment) throws -> Router<GalleyRequestContext> {
+package func buildRouter(_ environment: ServerEnvironment) throws -> Router<GalleyRequestContext> {
     let router = Router(context: GalleyRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
@@ -109,7 +109,7 @@ func routeTable(_ environment: ServerEnvironment) throws -> [(method: String, pa
 
 /// On first start, an archive has no users: create `admin` with the password from
 /// `GALLEY_ADMIN_PASSWORD`, or a random one that is announced once and stored only as a hash.
-public func bootstrapAdmin(_ environment: ServerEnvironment, announce: @Sendable (String) -> Void) async throws {
+package func bootstrapAdmin(_ environment: ServerEnvironment, announce: @Sendable (String) -> Void) async throws {
     guard try await environment.archive.userCount() == 0 else { return }
     let chosen = environment.configuration.adminPassword
     let password = chosen ?? Passwords.newPassword()

@@ -3,14 +3,14 @@ import GalleyStore
 import Hummingbird
 
 /// The per-request context: Hummingbird's core storage plus the authenticated user, if any.
-public struct GalleyRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct GalleyRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// Set by the authentication middleware from the bearer token.
-    public var user: StoredUser?
+    package var user: StoredUser?
     /// The SHA-256 of the bearer token of this request's session (for logging out).
-    public var tokenHash: String?
+    package var tokenHash: String?
 
-    public init(source: Source) {
+    package init(source: Source) {
         coreContext = .init(source: source)
     }
 }

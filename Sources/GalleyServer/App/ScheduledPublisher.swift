@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// conflict, say) is written down where editors and authors see it, a note on the article and
 /// the audit log, and tried again when the article changes, or after a growing pause (one
 /// minute, doubling to an hour), never in a busy loop.
-public struct ScheduledPublisher: Service {
+package struct ScheduledPublisher: Service {
     let environment: ServerEnvironment
     let logger: Logger
     var interval: Duration = .seconds(30)
@@ -37,14 +37,14 @@ public struct ScheduledPublisher: Service {
     static let longestPause: TimeInterval = 3600
     static let actor = ChangeApplier.Actor(name: "scheduler", role: .admin)
 
-    public init(environment: ServerEnvironment, logger: Logger) {
+    package init(environment: ServerEnvironment, logger: Logger) {
         self.environment = environment
         self.logger = logger
     }
 
     /// One round: publish what is due now. Returns the ids published.
     @discardableResult
-    public func tick() async throws -> [ArticleID] {
+    package func tick() async throws -> [ArticleID] {
         let now = environment.now
         var published: [ArticleID] = []
         for (id, seq) in try await environment.archive.dueScheduled(now: now) {
@@ -94,7 +94,7 @@ public struct ScheduledPublisher: Service {
         return .milliseconds(Int64(max(200, wake.timeIntervalSince(now) * 1000)))
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {

@@ -4,23 +4,23 @@ import HummingbirdBcrypt
 
 /// Password hashing and token making. bcrypt is slow on purpose, so it runs on a Dispatch queue
 /// instead of holding one of the few cooperative threads that request handlers need.
-public enum Passwords {
+package enum Passwords {
     private static let queue = DispatchQueue(label: "galley.bcrypt", attributes: .concurrent)
 
-    public static func hash(_ password: String, cost: Int) async -> String {
+    package static func hash(_ password: String, cost: Int) async -> String {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: Bcrypt.hash(password, cost: UInt8(cost))) }
         }
     }
 
-    public static func verify(_ password: String, hash: String) async -> Bool {
+    package static func verify(_ password: String, hash: String) async -> Bool {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: Bcrypt.verify(password, hash: hash)) }
         }
     }
 
     /// A new bearer token: 256 random bits, URL-safe base64.
-    public static func newToken() -> String {
+    package static func newToken() -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
         return Data(bytes).base64EncodedString()
@@ -30,7 +30,7 @@ public enum Passwords {
 
     /// What the archive stores instead of the token. Tokens are looked up by this hash, so no
     /// comparison ever runs over the secret itself.
-    public static func tokenHash(_ token: String) -> String {
+    package static func tokenHash(_ token: String) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
@@ -42,7 +42,7 @@ public enum Passwords {
     }
 
     /// A password for the first admin: 20 characters from an alphabet without look-alikes.
-    public static func newPassword() -> String {
+    package static func newPassword() -> String {
         let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         var rng = SystemRandomNumberGenerator()
         return String((0..<20).map { _ in alphabet.randomElement(using: &rng)! })

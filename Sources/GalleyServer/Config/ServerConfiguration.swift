@@ -6,36 +6,36 @@ import Yams
 /// Everything `galley-server` can be told. Defaults are documented in
 /// `ServerConfig/galley-server.yaml`; a YAML file given with `--config` overrides them, and an
 /// environment variable (`GALLEY_PORT`, …) overrides both.
-public struct ServerConfiguration: Sendable, Equatable {
+package struct ServerConfiguration: Sendable, Equatable {
     /// The interface to listen on. Loopback by default: put a TLS-terminating proxy in front.
-    public var host = "127.0.0.1"
-    public var port = 8080
+    package var host = "127.0.0.1"
+    package var port = 8080
     /// Where the archive (`archive.sqlite`) and media live.
-    public var dataDir = "./galley-data"
+    package var dataDir = "./galley-data"
     /// How long a login lasts.
-    public var tokenTTLDays = 30
+    package var tokenTTLDays = 30
     /// The largest request body accepted (bytes).
-    public var maxBodyBytes = 16 << 20
+    package var maxBodyBytes = 16 << 20
     /// The category whose latest articles fill "Recent trends" on article pages.
-    public var trendsCategory = "trends"
+    package var trendsCategory = "trends"
     /// bcrypt cost for password hashes (each +1 doubles the work).
-    public var bcryptCost = 12
+    package var bcryptCost = 12
     /// Consecutive failed logins for one name within a minute before it is slowed down.
-    public var loginAttemptsPerMinute = 5
-    public var logLevel = Logger.Level.info
+    package var loginAttemptsPerMinute = 5
+    package var logLevel = Logger.Level.info
     /// The public URL of the site, for canonical links and the Atom feed (optional).
-    public var publicURL: String?
+    package var publicURL: String?
     /// The site's name, in page titles and feeds.
-    public var siteName = "Galley"
+    package var siteName = "Galley"
     /// The time zone dates are shown in on the site (they are stored in UTC).
-    public var timeZone = TimeZone.current.identifier
+    package var timeZone = TimeZone.current.identifier
     /// The admin's first password; read from `GALLEY_ADMIN_PASSWORD` only, never from a file.
-    public var adminPassword: String?
+    package var adminPassword: String?
 
-    public init() {}
+    package init() {}
 
     /// The keys of the YAML file, with the environment variable that overrides each.
-    public static let keys: [(yaml: String, env: String)] = [
+    package static let keys: [(yaml: String, env: String)] = [
         ("host", "GALLEY_HOST"), ("port", "GALLEY_PORT"), ("data_dir", "GALLEY_DATA_DIR"),
         ("token_ttl_days", "GALLEY_TOKEN_TTL_DAYS"), ("max_body_bytes", "GALLEY_MAX_BODY_BYTES"),
         ("trends_category", "GALLEY_TRENDS_CATEGORY"), ("bcrypt_cost", "GALLEY_BCRYPT_COST"),
@@ -44,7 +44,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     ]
 
     /// Defaults, then `file` (if given), then the environment.
-    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
+    package static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var values: [String: String] = [:]
         if let file {
             let text: String
@@ -113,11 +113,11 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
     }
 
-    public var archivePath: String { URL(fileURLWithPath: dataDir).appendingPathComponent("archive.sqlite").path }
-    public var mediaPath: String { URL(fileURLWithPath: dataDir).appendingPathComponent("media").path }
+    package var archivePath: String { URL(fileURLWithPath: dataDir).appendingPathComponent("archive.sqlite").path }
+    package var mediaPath: String { URL(fileURLWithPath: dataDir).appendingPathComponent("media").path }
 }
 
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ConfigurationError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -8,7 +8,7 @@ import GalleyCore
 /// protocol for deployments with several stateless servers, without the HTTP layer changing.
 /// The sync rules themselves live in `GalleyCore` (``ChangeApplier``), so a second backend only
 /// loads and stores.
-public protocol ArchiveStore: Sendable {
+package protocol ArchiveStore: Sendable {
     /// The archive's epoch: made with the archive, renewed when it is restored from a backup.
     func epoch() async throws -> String
 
@@ -78,29 +78,29 @@ public protocol ArchiveStore: Sendable {
 }
 
 extension ArchiveStore {
-    public func latestPublished(limit: Int, offset: Int = 0, category: String? = nil, tag: String? = nil) async throws -> [PublishedArticle] {
+    package func latestPublished(limit: Int, offset: Int = 0, category: String? = nil, tag: String? = nil) async throws -> [PublishedArticle] {
         try await latestPublished(limit: limit, offset: offset, category: category, tag: tag)
     }
 
-    public func similarArticles(of id: ArticleID) async throws -> [PublishedArticle] {
+    package func similarArticles(of id: ArticleID) async throws -> [PublishedArticle] {
         try await similarArticles(of: id, count: 3)
     }
 
-    public func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle] {
+    package func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle] {
         try await searchPublished(text, limit: limit, offset: 0)
     }
 }
 
 /// A user as the archive stores it.
-public struct StoredUser: Hashable, Sendable, Codable {
-    public var name: String
-    public var role: Role
+package struct StoredUser: Hashable, Sendable, Codable {
+    package var name: String
+    package var role: Role
     /// A bcrypt hash; never the password.
-    public var passwordHash: String
-    public var disabled: Bool
-    public var createdAt: Date
+    package var passwordHash: String
+    package var disabled: Bool
+    package var createdAt: Date
 
-    public init(name: String, role: Role, passwordHash: String, disabled: Bool = false, createdAt: Date) {
+    package init(name: String, role: Role, passwordHash: String, disabled: Bool = false, createdAt: Date) {
         self.name = name
         self.role = role
         self.passwordHash = passwordHash
@@ -111,17 +111,17 @@ public struct StoredUser: Hashable, Sendable, Codable {
 
 extension StoredUser {
     /// The user as the API shows them.
-    public var info: UserInfo { UserInfo(name: name, role: role, disabled: disabled, createdAt: createdAt) }
+    package var info: UserInfo { UserInfo(name: name, role: role, disabled: disabled, createdAt: createdAt) }
 }
 
 /// A login session. The archive keeps only the SHA-256 of the bearer token.
-public struct StoredSession: Hashable, Sendable {
-    public var tokenHash: String
-    public var userName: String
-    public var createdAt: Date
-    public var expiresAt: Date
+package struct StoredSession: Hashable, Sendable {
+    package var tokenHash: String
+    package var userName: String
+    package var createdAt: Date
+    package var expiresAt: Date
 
-    public init(tokenHash: String, userName: String, createdAt: Date, expiresAt: Date) {
+    package init(tokenHash: String, userName: String, createdAt: Date, expiresAt: Date) {
         self.tokenHash = tokenHash
         self.userName = userName
         self.createdAt = createdAt
@@ -130,18 +130,18 @@ public struct StoredSession: Hashable, Sendable {
 }
 
 /// A filter for listing articles.
-public struct ArticleQuery: Sendable, Hashable {
-    public var state: ArticleState?
-    public var category: String?
-    public var tag: String?
-    public var author: String?
+package struct ArticleQuery: Sendable, Hashable {
+    package var state: ArticleState?
+    package var category: String?
+    package var tag: String?
+    package var author: String?
     /// The viewer; analysts see published articles and their own. Nil: everything (the server itself).
-    public var viewer: ChangeApplier.Actor?
+    package var viewer: ChangeApplier.Actor?
     /// Page by the latest change the viewer can see, newest first: pass ``ArticleList/next``.
-    public var beforeSeq: Int64?
-    public var limit: Int
+    package var beforeSeq: Int64?
+    package var limit: Int
 
-    public init(
+    package init(
         state: ArticleState? = nil, category: String? = nil, tag: String? = nil, author: String? = nil,
         viewer: ChangeApplier.Actor? = nil, beforeSeq: Int64? = nil, limit: Int = 50
     ) {
@@ -156,12 +156,12 @@ public struct ArticleQuery: Sendable, Hashable {
 }
 
 /// One page of a listing.
-public struct ArticleList: Sendable {
-    public var articles: [Article]
+package struct ArticleList: Sendable {
+    package var articles: [Article]
     /// Pass as ``ArticleQuery/beforeSeq`` for the next page; nil on the last page.
-    public var next: Int64?
+    package var next: Int64?
 
-    public init(articles: [Article], next: Int64?) {
+    package init(articles: [Article], next: Int64?) {
         self.articles = articles
         self.next = next
     }

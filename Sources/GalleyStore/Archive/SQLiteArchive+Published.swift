@@ -278,7 +278,7 @@ extension SQLiteArchive {
     }
 
     /// The public article at `slug` (the most recently published one, if two ever shared it).
-    public func publishedArticle(slug: String) async throws -> PublishedArticle? {
+    package func publishedArticle(slug: String) async throws -> PublishedArticle? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.slug = ? ORDER BY p.published_at DESC LIMIT 1", arguments: [slug])
                 .map { try Self.published($0) }
@@ -286,7 +286,7 @@ extension SQLiteArchive {
     }
 
     /// Public articles, newest first; `category` or `tag` narrow them.
-    public func latestPublished(limit: Int, offset: Int, category: String?, tag: String?) async throws -> [PublishedArticle] {
+    package func latestPublished(limit: Int, offset: Int, category: String?, tag: String?) async throws -> [PublishedArticle] {
         try await writer.read { db in
             if let tag {
                 return try Row.fetchAll(
@@ -311,7 +311,7 @@ extension SQLiteArchive {
 
     /// "Similar articles" for a public article: the editors' related articles first, then the
     /// stored similar ones; only articles that are public now.
-    public func similarArticles(of id: ArticleID, count: Int) async throws -> [PublishedArticle] {
+    package func similarArticles(of id: ArticleID, count: Int) async throws -> [PublishedArticle] {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.publishedColumns) FROM published_articles p WHERE p.id = ?", arguments: [id.description]) else { return [] }
             let article = try Self.published(row)
@@ -332,7 +332,7 @@ extension SQLiteArchive {
     }
 
     /// Full-text search over published text only.
-    public func searchPublished(_ text: String, limit: Int, offset: Int) async throws -> [PublishedArticle] {
+    package func searchPublished(_ text: String, limit: Int, offset: Int) async throws -> [PublishedArticle] {
         let match = try ContentRows.matchExpression(text)
         return try await writer.read { db in
             do {
@@ -352,7 +352,7 @@ extension SQLiteArchive {
                     arguments: [match, limit, offset]
                 ).map { try Self.published($0) }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
-                throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
+                throw ContentRows.badQuery(text, error)
             }
         }
     }
@@ -372,7 +372,7 @@ extension SQLiteArchive {
     }
 
     /// The most used tags of articles published since `since`, most used first.
-    public func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)] {
+    package func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -382,7 +382,7 @@ extension SQLiteArchive {
         }
     }
 
-    public func publishedCount() async throws -> Int {
+    package func publishedCount() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM published_articles") ?? 0 }
     }
 
@@ -391,7 +391,7 @@ extension SQLiteArchive {
     /// Loads articles that were already published elsewhere (an import of an existing archive,
     /// or a benchmark's): each change creates an article, which is stored as published at once,
     /// all in one transaction. Similar articles are left for ``recomputeSimilar(limit:)``.
-    public func loadPublished(_ creates: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws {
+    package func loadPublished(_ creates: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws {
         try await writer.write { db in
             let counts = TermCounts()
             for change in creates {
@@ -411,7 +411,7 @@ extension SQLiteArchive {
     }
 
     /// Computes "similar articles" for one published article again; returns the time it took.
-    public func recomputeSimilar(for id: ArticleID) async throws -> Duration {
+    package func recomputeSimilar(for id: ArticleID) async throws -> Duration {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT article_num, title, lead, body_text AS body, tags, category FROM published_articles WHERE id = ?", arguments: [id.description]) else {
                 return .zero
@@ -428,7 +428,7 @@ extension SQLiteArchive {
 
     // MARK: Scheduled publishing
 
-    public func dueScheduled(now: Date) async throws -> [(id: ArticleID, seq: Int64)] {
+    package func dueScheduled(now: Date) async throws -> [(id: ArticleID, seq: Int64)] {
         try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT id, seq FROM articles WHERE state = 'scheduled' AND deleted = 0 AND scheduled_at <= ? ORDER BY scheduled_at",
@@ -437,7 +437,7 @@ extension SQLiteArchive {
         }
     }
 
-    public func nextScheduled(after now: Date) async throws -> Date? {
+    package func nextScheduled(after now: Date) async throws -> Date? {
         try await writer.read { db in
             try Int64.fetchOne(
                 db, sql: "SELECT MIN(scheduled_at) FROM articles WHERE state = 'scheduled' AND deleted = 0 AND scheduled_at > ?",

@@ -3,14 +3,14 @@ import GRDB
 import GalleyCore
 
 extension SQLiteArchive {
-    public func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
+    package func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
         // Each change is all or nothing (a savepoint); pushes that arrive together share a commit.
         try await commits.apply(changes, by: actor, at: time)
     }
 
     /// Applies many changes in one transaction: a bulk load (imports, benchmark archives), where
     /// all or nothing is wanted and per-change commits would only cost time.
-    public func applyInOneTransaction(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
+    package func applyInOneTransaction(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
         try await writer.write { db in try changes.map { try Self.apply(db, $0, by: actor, at: time) } }
     }
 
@@ -114,7 +114,7 @@ extension SQLiteArchive {
             .flatMap(ArticleID.init)
     }
 
-    public func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage {
+    package func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage {
         try await writer.read { db in
             // Three ordered streams, each read at most `limit + 1` deep, merged by sequence number.
             let articleRows = try Self.changedArticles(db, since: cursor, limit: limit + 1, viewer: viewer)

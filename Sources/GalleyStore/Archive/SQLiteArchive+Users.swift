@@ -3,17 +3,17 @@ import GRDB
 import GalleyCore
 
 extension SQLiteArchive {
-    public func userCount() async throws -> Int {
+    package func userCount() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0 }
     }
 
-    public func createUser(_ user: StoredUser) async throws {
+    package func createUser(_ user: StoredUser) async throws {
         try AccountRules.checkNewUserName(user.name)
         try await writer.write { db in
             // Names differing only in case would be told apart by the server but not by people.
             let folded = user.name.lowercased()
             if let existing = try String.fetchAll(db, sql: "SELECT name FROM users").first(where: { $0.lowercased() == folded }) {
-                throw GalleyError(.alreadyExists, "There is already a user named '\(existing)'\(existing == user.name ? "" : " (names differ in more than case)").", field: "name")
+                throw GalleyError(.alreadyExists, "There is already a user named '\(existing)'\(existing == user.name ? "" : " (names that differ only in case are one name)").", field: "name")
             }
             try db.execute(
                 sql: "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -22,7 +22,7 @@ extension SQLiteArchive {
         }
     }
 
-    public func user(named name: String) async throws -> StoredUser? {
+    package func user(named name: String) async throws -> StoredUser? {
         try await writer.read { db in try Self.user(db, named: name) }
     }
 
@@ -39,11 +39,11 @@ extension SQLiteArchive {
             createdAt: Timestamp.date(milliseconds: row["created_at"]))
     }
 
-    public func users() async throws -> [StoredUser] {
+    package func users() async throws -> [StoredUser] {
         try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.user) }
     }
 
-    public func setDisabled(_ name: String, _ disabled: Bool, by actor: String, at time: Date) async throws {
+    package func setDisabled(_ name: String, _ disabled: Bool, by actor: String, at time: Date) async throws {
         try await writer.write { db in
             guard try Self.user(db, named: name) != nil else {
                 throw GalleyError(.notFound, "There is no user named '\(name)'.")
@@ -58,14 +58,14 @@ extension SQLiteArchive {
         }
     }
 
-    public func setPassword(_ name: String, hash: String) async throws {
+    package func setPassword(_ name: String, hash: String) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE name = ?", arguments: [hash, name])
             guard db.changesCount == 1 else { throw GalleyError(.notFound, "There is no user named '\(name)'.") }
         }
     }
 
-    public func createSession(_ session: StoredSession) async throws {
+    package func createSession(_ session: StoredSession) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: "INSERT INTO sessions (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -76,7 +76,7 @@ extension SQLiteArchive {
         }
     }
 
-    public func session(tokenHash: String) async throws -> (StoredSession, StoredUser)? {
+    package func session(tokenHash: String) async throws -> (StoredSession, StoredUser)? {
         try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
@@ -90,7 +90,7 @@ extension SQLiteArchive {
         }
     }
 
-    public func revokeSession(tokenHash: String, at time: Date) async throws {
+    package func revokeSession(tokenHash: String, at time: Date) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
@@ -100,7 +100,7 @@ extension SQLiteArchive {
 
     // MARK: Login attempts
 
-    public func reserveLoginAttempt(_ name: String, limit: Int, window: TimeInterval, now: Date) async throws -> Int? {
+    package func reserveLoginAttempt(_ name: String, limit: Int, window: TimeInterval, now: Date) async throws -> Int? {
         let nowMS = Timestamp.milliseconds(now)
         let since = nowMS - Int64(window * 1000)
         return try await writer.write { db in
@@ -116,7 +116,7 @@ extension SQLiteArchive {
         }
     }
 
-    public func clearLoginAttempts(_ name: String) async throws {
+    package func clearLoginAttempts(_ name: String) async throws {
         try await writer.write { db in
             try db.cachedStatement(sql: "DELETE FROM login_attempts WHERE name = ?").execute(arguments: [name])
         }

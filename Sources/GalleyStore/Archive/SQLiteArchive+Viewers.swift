@@ -50,7 +50,7 @@ extension SQLiteArchive {
             retractionMessage: p.retractionMessage, createdAt: article.createdAt, updatedAt: p.updatedAt)
     }
 
-    public func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article? {
+    package func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article? {
         try await writer.read { db in
             guard let article = try ContentRows.article(db, id: id) else { return nil }
             return try Self.view(db, article, for: viewer)
@@ -68,7 +68,7 @@ extension SQLiteArchive {
         .map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     /// Articles for `query.viewer`, newest change first, filtered on what that viewer sees.
-    public func articles(_ query: ArticleQuery) async throws -> ArticleList {
+    package func articles(_ query: ArticleQuery) async throws -> ArticleList {
         try await writer.read { db in
             let before = query.beforeSeq ?? Int64.max
             var seen: [Seen] = []
@@ -192,7 +192,7 @@ extension SQLiteArchive {
         }
     }
 
-    public func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
+    package func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
         let match = try ContentRows.matchExpression(text)
         return try await writer.read { db in
             do {
@@ -237,7 +237,7 @@ extension SQLiteArchive {
                 ).map { try Self.publicSeen($0).article }
                 return try (own + others).prefix(limit).map { try Self.withVisibleRelated(db, $0, for: viewer) }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
-                throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
+                throw ContentRows.badQuery(text, error)
             }
         }
     }

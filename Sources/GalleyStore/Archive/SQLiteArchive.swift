@@ -4,19 +4,19 @@ import GalleyCore
 
 /// The archive in one SQLite file (WAL mode, foreign keys on), through GRDB. It owns its database
 /// connection; every write is one transaction.
-public final class SQLiteArchive: ArchiveStore {
+package final class SQLiteArchive: ArchiveStore {
     let writer: Storage
     let commits: GroupCommit
 
     /// Opens (creating if needed) the archive at `path` and brings its schema up to date.
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         let pool: DatabasePool
         do { pool = try DatabasePool(path: path, configuration: Self.configuration()) } catch { throw StoreError.from(error) }
         try self.init(writer: pool)
     }
 
     /// A private archive in memory, for tests.
-    public static func inMemory() throws -> SQLiteArchive {
+    package static func inMemory() throws -> SQLiteArchive {
         try SQLiteArchive(writer: DatabaseQueue(configuration: configuration()))
     }
 
@@ -37,7 +37,7 @@ public final class SQLiteArchive: ArchiveStore {
         return config
     }
 
-    public func epoch() async throws -> String {
+    package func epoch() async throws -> String {
         try await writer.read { db in try Self.epoch(db) }
     }
 
@@ -45,11 +45,11 @@ public final class SQLiteArchive: ArchiveStore {
         try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
     }
 
-    public func latestSequence() async throws -> Int64 {
+    package func latestSequence() async throws -> Int64 {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
     }
 
-    public func sequence(of id: ArticleID) async throws -> Int64? {
+    package func sequence(of id: ArticleID) async throws -> Int64? {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM articles WHERE id = ?", arguments: [id.description]) }
     }
 
@@ -67,7 +67,7 @@ public final class SQLiteArchive: ArchiveStore {
             arguments: [Timestamp.milliseconds(at), actor, line.action.recorded, article?.description, line.revision?.hex, line.detail])
     }
 
-    public func audit(limit: Int, before: Int64?) async throws -> [AuditEntry] {
+    package func audit(limit: Int, before: Int64?) async throws -> [AuditEntry] {
         try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
@@ -83,7 +83,7 @@ public final class SQLiteArchive: ArchiveStore {
 
     // MARK: - Categories
 
-    public func categories() async throws -> [Category] {
+    package func categories() async throws -> [Category] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT slug, name FROM categories ORDER BY slug").map {
                 Category(slug: $0["slug"], name: $0["name"])
@@ -91,7 +91,7 @@ public final class SQLiteArchive: ArchiveStore {
         }
     }
 
-    public func addCategory(_ category: Category, by actor: String, at time: Date) async throws {
+    package func addCategory(_ category: Category, by actor: String, at time: Date) async throws {
         try AccountRules.checkCategory(category)
         let name = category.name.trimmingCharacters(in: .whitespacesAndNewlines)
         try await writer.write { db in
@@ -105,39 +105,39 @@ public final class SQLiteArchive: ArchiveStore {
 
     // MARK: - Reading articles
 
-    public func article(_ id: ArticleID) async throws -> Article? {
+    package func article(_ id: ArticleID) async throws -> Article? {
         try await writer.read { db in try ContentRows.article(db, id: id) }
     }
 
-    public func revisions(of id: ArticleID) async throws -> [Revision] {
+    package func revisions(of id: ArticleID) async throws -> [Revision] {
         try await writer.read { db in try ContentRows.revisions(db, article: id) }
     }
 
-    public func revision(_ id: RevisionID) async throws -> Revision? {
+    package func revision(_ id: RevisionID) async throws -> Revision? {
         try await writer.read { db in try ContentRows.revision(db, id: id) }
     }
 
-    public func notes(of id: ArticleID) async throws -> [ReviewNote] {
+    package func notes(of id: ArticleID) async throws -> [ReviewNote] {
         try await writer.read { db in try ContentRows.notes(db, article: id) }
     }
 
-    public func conflicts(of id: ArticleID, openOnly: Bool) async throws -> [Conflict] {
+    package func conflicts(of id: ArticleID, openOnly: Bool) async throws -> [Conflict] {
         try await writer.read { db in try ContentRows.conflicts(db, article: id, openOnly: openOnly) }
     }
 
     /// Runs `PRAGMA integrity_check`; "ok" when the file is sound.
-    public func integrityCheck() async throws -> String {
+    package func integrityCheck() async throws -> String {
         try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
     }
 
     /// Every change id the archive has answered (for checks after crashes and restores).
-    public func appliedChangeIDs() async throws -> Set<ChangeID> {
+    package func appliedChangeIDs() async throws -> Set<ChangeID> {
         try await writer.read { db in Set(try String.fetchAll(db, sql: "SELECT change_id FROM applied_changes").compactMap(ChangeID.init)) }
     }
 
     // MARK: - Backup
 
-    public func backup(to path: String) async throws {
+    package func backup(to path: String) async throws {
         do {
             let destination = try DatabaseQueue(path: path)
             try writer.database.backup(to: destination)

@@ -3,7 +3,7 @@ import GalleyCore
 
 /// Where uploaded images live, by content address (`<sha256>.<ext>`, see ``ImageKind``). It is
 /// part of the archive's seam: a deployment of several servers puts it where they all reach.
-public protocol MediaStore: Sendable {
+package protocol MediaStore: Sendable {
     /// Stores `bytes` under `name` (a name ``ImageKind/mediaName(for:kind:)`` gave them); storing
     /// a name again is a no-op, since the name is the content.
     func store(_ bytes: [UInt8], as name: String) async throws
@@ -12,14 +12,14 @@ public protocol MediaStore: Sendable {
 }
 
 /// Images as files in one folder (`<data-dir>/media/`).
-public struct FolderMediaStore: MediaStore {
-    public let folder: URL
+package struct FolderMediaStore: MediaStore {
+    package let folder: URL
 
-    public init(folder: URL) {
+    package init(folder: URL) {
         self.folder = folder
     }
 
-    public func store(_ bytes: [UInt8], as name: String) async throws {
+    package func store(_ bytes: [UInt8], as name: String) async throws {
         try check(name)
         let file = folder.appendingPathComponent(name)
         do {
@@ -38,7 +38,7 @@ public struct FolderMediaStore: MediaStore {
         }
     }
 
-    public func load(_ name: String) async throws -> Data? {
+    package func load(_ name: String) async throws -> Data? {
         try check(name)
         return FileManager.default.contents(atPath: folder.appendingPathComponent(name).path)
     }

@@ -6,25 +6,25 @@ import GalleyCore
 /// answers and sends. Every method is one transaction.
 extension ClientReplica {
     /// A change waiting in the outbox.
-    public struct OutboxEntry: Sendable {
-        public var seq: Int64
-        public var change: Change
+    package struct OutboxEntry: Sendable {
+        package var seq: Int64
+        package var change: Change
         /// The server answered it; it is shown until a pull brings the article's server state.
-        public var acknowledged: Bool
-        public var result: PushResult?
+        package var acknowledged: Bool
+        package var result: PushResult?
     }
 
     /// A change the server refused, kept with its text.
-    public struct RejectedChange: Sendable {
-        public var change: Change
-        public var code: String
-        public var message: String
-        public var at: Date
+    package struct RejectedChange: Sendable {
+        package var change: Change
+        package var code: String
+        package var message: String
+        package var at: Date
     }
 
     /// Who this replica acts as: the logged-in user, or (before the first login) the local user
     /// as an analyst. The server sets the author from the token anyway.
-    public func actor() throws -> ChangeApplier.Actor {
+    package func actor() throws -> ChangeApplier.Actor {
         let state = try syncState()
         let fallback = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "me"
         return ChangeApplier.Actor(name: state.userName ?? fallback, role: state.role ?? .analyst)
@@ -35,7 +35,7 @@ extension ClientReplica {
     /// Records a change made offline: checks it against the local view by the server's rules,
     /// stores it in the outbox and updates the view. Refused changes are not stored.
     @discardableResult
-    public func record(_ change: Change, now: Date) throws -> Replay.View {
+    package func record(_ change: Change, now: Date) throws -> Replay.View {
         let actor = try actor()
         return try writer.write { db in
             let before = try Self.view(db, change.articleID, actor: actor, now: now)
@@ -60,7 +60,7 @@ extension ClientReplica {
     }
 
     /// The article as this replica shows it: the server's state with the outbox on top.
-    public func view(_ id: ArticleID, now: Date = Date()) throws -> Replay.View {
+    package func view(_ id: ArticleID, now: Date = Date()) throws -> Replay.View {
         let actor = try actor()
         return try writer.read { db in try Self.view(db, id, actor: actor, now: now) }
     }
@@ -151,17 +151,17 @@ extension ClientReplica {
     }
 
     /// The article as the server last sent it (without local changes).
-    public func serverArticle(_ id: ArticleID) throws -> Article? {
+    package func serverArticle(_ id: ArticleID) throws -> Article? {
         try writer.read { db in try Self.serverArticle(db, id) }
     }
 
     /// The head revision the server last sent for an article.
-    public func serverHead(_ id: ArticleID) throws -> RevisionID? {
+    package func serverHead(_ id: ArticleID) throws -> RevisionID? {
         try writer.read { db in try Self.serverArticle(db, id)?.headRevision }
     }
 
     /// Changes not yet answered by the server, oldest first.
-    public func pendingChanges() throws -> [OutboxEntry] {
+    package func pendingChanges() throws -> [OutboxEntry] {
         try writer.read { db in try Self.outboxEntries(db, unacknowledgedOnly: true) }
     }
 
@@ -177,7 +177,7 @@ extension ClientReplica {
     }
 
     /// Forgets a refused change, named by its id or the start of it; returns it.
-    public func dismissRejected(_ prefix: String) throws -> RejectedChange {
+    package func dismissRejected(_ prefix: String) throws -> RejectedChange {
         try writer.write { db in
             let matches = try Self.rejected(db).filter { $0.change.id.description.hasPrefix(prefix.lowercased()) }
             guard matches.count == 1, let match = matches.first else {
@@ -199,7 +199,7 @@ extension ClientReplica {
     }
 
     /// The workflow steps of an article, oldest first.
-    public func events(of id: ArticleID) throws -> [ArticleEvent] {
+    package func events(of id: ArticleID) throws -> [ArticleEvent] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events WHERE article_id = ? ORDER BY seq", arguments: [id.description]).compactMap { row in
                 guard let kind = ArticleEvent.Kind(rawValue: row["kind"]) else { return nil }
@@ -210,7 +210,7 @@ extension ClientReplica {
         }
     }
 
-    public func rejectedChanges() throws -> [RejectedChange] {
+    package func rejectedChanges() throws -> [RejectedChange] {
         try writer.read { db in try Self.rejected(db) }
     }
 
@@ -218,7 +218,7 @@ extension ClientReplica {
 
     /// Records the server's answers to pushed changes. Refused changes move to
     /// `rejected_changes` with their text; the others stay (acknowledged) until the next pull.
-    public func acknowledge(_ results: [PushResult], now: Date) throws {
+    package func acknowledge(_ results: [PushResult], now: Date) throws {
         let actor = try actor()
         try writer.write { db in
             var touched: Set<ArticleID> = []
@@ -247,7 +247,7 @@ extension ClientReplica {
 
     /// Stores one pulled page and moves the cursor past it, in one transaction: a crash before
     /// the commit leaves the cursor where it was, so the page is simply fetched again.
-    public func apply(_ page: PullPage, now: Date) throws {
+    package func apply(_ page: PullPage, now: Date) throws {
         let actor = try actor()
         try writer.write { db in
             var touched: Set<ArticleID> = []
@@ -284,7 +284,7 @@ extension ClientReplica {
 
     /// The server's archive was restored (a new epoch): forget what was pulled, keep the outbox,
     /// and start again from the beginning.
-    public func resetForNewEpoch(now: Date) throws {
+    package func resetForNewEpoch(now: Date) throws {
         let actor = try actor()
         try writer.write { db in
             // Answers the old archive gave mean nothing now: send those changes again.
@@ -300,7 +300,7 @@ extension ClientReplica {
         }
     }
 
-    public func setLastSync(_ date: Date) throws {
+    package func setLastSync(_ date: Date) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE sync_state SET last_sync = ? WHERE id = 1", arguments: [Timestamp.milliseconds(date)])
         }
@@ -308,16 +308,16 @@ extension ClientReplica {
 
     // MARK: Media
 
-    public func addMedia(_ name: String) throws {
+    package func addMedia(_ name: String) throws {
         try writer.write { db in try db.execute(sql: "INSERT OR IGNORE INTO media (name) VALUES (?)", arguments: [name]) }
     }
 
     /// Images attached here that the server does not have yet.
-    public func mediaToUpload() throws -> [String] {
+    package func mediaToUpload() throws -> [String] {
         try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM media WHERE uploaded = 0 ORDER BY name") }
     }
 
-    public func markUploaded(_ name: String) throws {
+    package func markUploaded(_ name: String) throws {
         try writer.write { db in try db.execute(sql: "UPDATE media SET uploaded = 1 WHERE name = ?", arguments: [name]) }
     }
 
@@ -327,13 +327,13 @@ extension ClientReplica {
         Set(try String.fetchAll(db, sql: "SELECT slug FROM categories"))
     }
 
-    public func categories() throws -> [Category] {
+    package func categories() throws -> [Category] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT slug, name FROM categories ORDER BY slug").map { Category(slug: $0["slug"], name: $0["name"]) }
         }
     }
 
-    public func setCategories(_ categories: [Category]) throws {
+    package func setCategories(_ categories: [Category]) throws {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM categories")
             for c in categories {
@@ -346,7 +346,7 @@ extension ClientReplica {
 
     /// Resolves what a person typed: a full id, a prefix of the 8-digit short id (at least 4
     /// digits), or a slug. An ambiguous prefix lists the candidates.
-    public func find(_ token: String) throws -> Article {
+    package func find(_ token: String) throws -> Article {
         // Slugs are stored composed (NFC); what a keyboard or a paste gives may not be.
         let token = token.precomposedStringWithCanonicalMapping
         return try writer.read { db in
@@ -387,12 +387,12 @@ extension ClientReplica {
     }
 
     /// A filter on the replica's articles (all of them by default).
-    public struct Filter: Sendable {
-        public var state: ArticleState?
-        public var tag: String?
-        public var category: String?
-        public var author: String?
-        public init(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil) {
+    package struct Filter: Sendable {
+        package var state: ArticleState?
+        package var tag: String?
+        package var category: String?
+        package var author: String?
+        package init(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil) {
             self.state = state
             self.tag = tag
             self.category = category
@@ -423,7 +423,7 @@ extension ClientReplica {
     }
 
     /// Articles as the replica shows them, newest change first: `limit` of them after `offset`.
-    public func list(_ filter: Filter = Filter(), limit: Int = Int.max, offset: Int = 0) throws -> [Article] {
+    package func list(_ filter: Filter = Filter(), limit: Int = Int.max, offset: Int = 0) throws -> [Article] {
         try writer.read { db in
             let (sql, arguments) = filter.sql
             var all = arguments
@@ -434,12 +434,12 @@ extension ClientReplica {
         }
     }
 
-    public func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil, limit: Int = Int.max) throws -> [Article] {
+    package func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil, limit: Int = Int.max) throws -> [Article] {
         try list(Filter(state: state, tag: tag, category: category, author: author), limit: limit)
     }
 
     /// How many articles `filter` lets through.
-    public func count(_ filter: Filter = Filter()) throws -> Int {
+    package func count(_ filter: Filter = Filter()) throws -> Int {
         try writer.read { db in
             let (sql, arguments) = filter.sql
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles a WHERE \(sql)", arguments: arguments) ?? 0
@@ -450,19 +450,19 @@ extension ClientReplica {
     static let stillOpen = "resolved_by IS NULL AND id NOT IN (SELECT conflict_id FROM outbox_resolves)"
 
     /// Every open conflict in the replica.
-    public func openConflicts() throws -> [Conflict] {
+    package func openConflicts() throws -> [Conflict] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM conflicts WHERE \(Self.stillOpen) ORDER BY created_at, id").map(ContentRows.conflict)
         }
     }
 
     /// Open conflicts (indexed; cheap whatever the replica's size).
-    public func openConflictCount() throws -> Int {
+    package func openConflictCount() throws -> Int {
         try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE \(Self.stillOpen)") ?? 0 }
     }
 
     /// The server's user names (for co-authors offline).
-    public func setUsers(_ names: [String]) throws {
+    package func setUsers(_ names: [String]) throws {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM users")
             for name in names { try db.execute(sql: "INSERT OR IGNORE INTO users (name) VALUES (?)", arguments: [name]) }
@@ -470,7 +470,7 @@ extension ClientReplica {
     }
 
     /// Counts for `galley status`.
-    public func counts() throws -> (outbox: Int, acknowledged: Int, conflicts: Int, rejected: Int, articles: Int) {
+    package func counts() throws -> (outbox: Int, acknowledged: Int, conflicts: Int, rejected: Int, articles: Int) {
         try writer.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acknowledged = 0") ?? 0,

@@ -5,10 +5,10 @@ import GalleyCore
 /// A client's local replica (`.galley/replica.sqlite`): the articles it knows, the revisions
 /// they were made from, the outbox of local changes, conflicts, notes and the sync cursor. Every
 /// command works on it offline; each step is one transaction, so a crash leaves it consistent.
-public final class ClientReplica: Sendable {
+package final class ClientReplica: Sendable {
     let writer: Storage
 
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -22,7 +22,7 @@ public final class ClientReplica: Sendable {
         try self.init(writer: pool)
     }
 
-    public static func inMemory() throws -> ClientReplica {
+    package static func inMemory() throws -> ClientReplica {
         var config = Configuration()
         config.foreignKeysEnabled = true
         return try ClientReplica(writer: DatabaseQueue(configuration: config))
@@ -34,17 +34,17 @@ public final class ClientReplica: Sendable {
     }
 
     /// Where this replica syncs, and how far it has got.
-    public struct SyncState: Hashable, Sendable {
-        public var replicaID: UUID
-        public var serverURL: String?
-        public var userName: String?
-        public var role: Role?
-        public var epoch: String?
-        public var cursor: Int64
-        public var lastSync: Date?
+    package struct SyncState: Hashable, Sendable {
+        package var replicaID: UUID
+        package var serverURL: String?
+        package var userName: String?
+        package var role: Role?
+        package var epoch: String?
+        package var cursor: Int64
+        package var lastSync: Date?
     }
 
-    public func syncState() throws -> SyncState {
+    package func syncState() throws -> SyncState {
         try writer.read { db in try Self.syncState(db) }
     }
 
@@ -58,13 +58,13 @@ public final class ClientReplica: Sendable {
             lastSync: (row["last_sync"] as Int64?).map(Timestamp.date(milliseconds:)))
     }
 
-    public func setServer(url: String?) throws {
+    package func setServer(url: String?) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE sync_state SET server_url = ? WHERE id = 1", arguments: [url])
         }
     }
 
-    public func setUser(name: String?, role: Role?) throws {
+    package func setUser(name: String?, role: Role?) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE sync_state SET user_name = ?, role = ? WHERE id = 1", arguments: [name, role?.rawValue])
         }
@@ -72,25 +72,25 @@ public final class ClientReplica: Sendable {
 
     // MARK: Reading
 
-    public func article(_ id: ArticleID) throws -> Article? {
+    package func article(_ id: ArticleID) throws -> Article? {
         try writer.read { db in try ContentRows.article(db, id: id) }
     }
 
-    public func revision(_ id: RevisionID) throws -> Revision? {
+    package func revision(_ id: RevisionID) throws -> Revision? {
         try writer.read { db in try ContentRows.revision(db, id: id) }
     }
 
     /// Keeps a revision fetched from the server (one a review is read against, say).
-    public func store(_ revision: Revision) throws {
+    package func store(_ revision: Revision) throws {
         try writer.write { db in try ContentRows.insert(db, revision) }
     }
 
-    public func revisions(of id: ArticleID) throws -> [Revision] {
+    package func revisions(of id: ArticleID) throws -> [Revision] {
         try writer.read { db in try ContentRows.revisions(db, article: id) }
     }
 
     /// An article's conflicts; open ones are those neither the server nor the outbox settled.
-    public func conflicts(of id: ArticleID, openOnly: Bool = true) throws -> [Conflict] {
+    package func conflicts(of id: ArticleID, openOnly: Bool = true) throws -> [Conflict] {
         try writer.read { db in
             let all = try ContentRows.conflicts(db, article: id, openOnly: openOnly)
             guard openOnly else { return all }
@@ -101,13 +101,13 @@ public final class ClientReplica: Sendable {
         }
     }
 
-    public func notes(of id: ArticleID) throws -> [ReviewNote] {
+    package func notes(of id: ArticleID) throws -> [ReviewNote] {
         try writer.read { db in try ContentRows.notes(db, article: id) }
     }
 
     /// Full-text search over the local replica, offline: the best `limit` matches after
     /// `offset`, and how many match in all.
-    public func search(_ text: String, limit: Int = 50, offset: Int = 0) throws -> (articles: [Article], total: Int) {
+    package func search(_ text: String, limit: Int = 50, offset: Int = 0) throws -> (articles: [Article], total: Int) {
         let match = try ContentRows.matchExpression(text)
         return try writer.read { db in
             do {
@@ -124,13 +124,13 @@ public final class ClientReplica: Sendable {
                     arguments: [match]) ?? 0
                 return (articles, total)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
-                throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
+                throw ContentRows.badQuery(text, error)
             }
         }
     }
 
     /// Runs `PRAGMA integrity_check`; "ok" when the file is sound.
-    public func integrityCheck() throws -> String {
+    package func integrityCheck() throws -> String {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
     }
 }

@@ -351,6 +351,11 @@ enum ContentRows {
         return query
     }
 
+    /// What a reader hears of a query FTS5 could not parse (operators typed by an expert).
+    static func badQuery(_ text: String, _ error: DatabaseError) -> GalleyError {
+        GalleyError(.badQuery, "The search '\(text)' is not a valid query: \(error.message ?? "syntax error"). Search for plain words, or quote a phrase.")
+    }
+
     /// An FTS5 query built from what a person typed: each word must occur (prefix match on the
     /// last one), and nothing they type is taken as FTS5 syntax, so no input can make it fail.
     static func ftsQuery(_ text: String) -> String? {

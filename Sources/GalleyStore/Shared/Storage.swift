@@ -31,7 +31,7 @@ struct Storage: Sendable {
 }
 
 /// Why the store failed, in words that do not depend on the database underneath.
-public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The storage cannot be written now; nothing was changed, and trying later may work.
     case unavailable(Unavailable)
     /// The stored data is damaged.
@@ -39,11 +39,11 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Anything else the database refused (a bug, not the input): its message, never its arguments.
     case failed(String)
 
-    public enum Unavailable: Sendable, Equatable {
+    package enum Unavailable: Sendable, Equatable {
         case diskFull, readOnly, busy, ioError, rolledBack
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unavailable(.diskFull): "The disk is full."
         case .unavailable(.readOnly): "The storage is read-only."
