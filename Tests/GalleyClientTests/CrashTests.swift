@@ -25,7 +25,7 @@ import Testing
         // Clients push until every change is acknowledged, retrying whatever failed.
         let clients = 4
         let perClient = 12 + Self.kills
-        let acknowledged = Locked<[ChangeID: Int]>([:])
+        let acknowledged = Locked<[ChangeID: ChangeApplier.Status]>([:])
         let made = Locked<[ChangeID]>([])
         let workers = (0..<clients).map { c in
             Task {
@@ -39,7 +39,7 @@ import Testing
                     made.withLock { $0.append(change.id) }
                     while true {
                         if let result = try? await api.push([change]).first {
-                            acknowledged.withLock { $0[result.changeID, default: 0] += 1 }
+                            acknowledged.withLock { $0[result.changeID] = result.status }
                             break
                         }
                         try await Task.sleep(for: .milliseconds(20))
@@ -66,6 +66,11 @@ import Testing
         let all = made.withLock { $0 }
         #expect(all.count == clients * perClient)
         #expect(Set(all).isSubset(of: applied), "every change the clients made reached the archive")
+        // Every change was acknowledged as applied, also when the answer came to a retry after a
+        // crash (a replay gets the first answer, never "rejected" or a second application).
+        let answers = acknowledged.withLock { $0 }
+        #expect(Set(answers.keys) == Set(all), "every change heard an answer")
+        #expect(answers.values.allSatisfy { $0 == .applied }, "\(answers.values.filter { $0 != .applied })")
         // Applied once each: one article per create, never two.
         let articles = try await archive.articles(ArticleQuery(limit: 10_000)).articles
         #expect(articles.count == all.count, "\(articles.count) articles for \(all.count) creates")

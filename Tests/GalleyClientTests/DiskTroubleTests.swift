@@ -6,8 +6,14 @@ import GalleyTestSupport
 import Testing
 
 /// A data dir that cannot be written: read-only, or full. Writes get a clear 503 and store
-/// nothing partial; reads go on. Needs root to mount a small tmpfs; skips (saying so) otherwise.
-@Suite(.serialized) struct DiskTroubleTests {
+/// nothing partial; reads go on. Needs root to mount a small tmpfs; shows as skipped otherwise.
+@Suite(.serialized, .enabled(if: Tmpfs.canMount, "mounting a tmpfs needs root"))
+struct DiskTroubleTests {
+    /// A tmpfs, or the test fails: the suite runs only where mounting works.
+    static func mounted(megabytes: Int) throws -> URL {
+        try #require(mount(megabytes: megabytes), "could not mount a tmpfs of \(megabytes) MiB")
+    }
+
     /// A tmpfs of `megabytes` at a fresh folder, or nil when mounting is not possible here.
     static func mount(megabytes: Int) -> URL? {
         let dir = Scratch.path("galley-disk")
@@ -28,10 +34,7 @@ import Testing
     }
 
     @Test func theServerAnswers503AndStoresNothingWhenItsDiskIsFull() async throws {
-        guard let disk = Self.mount(megabytes: 24) else {
-            print("skipping: cannot mount a tmpfs here (needs root)")
-            return
-        }
+        let disk = try Self.mounted(megabytes: 24)
         defer { Self.shell("umount", "-l", disk.path) }
         let server = try ServerProcess.start(dataDir: disk.appendingPathComponent("data"), environment: ["GALLEY_ADMIN_PASSWORD": "disk-password-1"])
         defer { server.stop() }
@@ -65,10 +68,7 @@ import Testing
     /// A mount cannot turn read-only under a server holding files open for writing, so the
     /// read-only case is a server started on a read-only data dir: it refuses, saying why.
     @Test func theServerRefusesToStartOnAReadOnlyDataDirAndSaysWhy() async throws {
-        guard let disk = Self.mount(megabytes: 8) else {
-            print("skipping: cannot mount a tmpfs here (needs root)")
-            return
-        }
+        let disk = try Self.mounted(megabytes: 8)
         defer { Self.shell("umount", "-l", disk.path) }
         let data = disk.appendingPathComponent("data")
         let first = try ServerProcess.start(dataDir: data, environment: ["GALLEY_ADMIN_PASSWORD": "disk-password-1"])
@@ -86,10 +86,7 @@ import Testing
     }
 
     @Test func theClientSaysSoAndKeepsTheTextWhenItsReplicaCannotBeWritten() async throws {
-        guard let disk = Self.mount(megabytes: 8) else {
-            print("skipping: cannot mount a tmpfs here (needs root)")
-            return
-        }
+        let disk = try Self.mounted(megabytes: 8)
         defer { Self.shell("umount", "-l", disk.path) }
         let ws = disk.appendingPathComponent("desk")
         _ = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:9"], in: disk)
@@ -102,4 +99,13 @@ import Testing
         #expect(Self.shell("mount", "-o", "remount,rw", disk.path) == 0)
         #expect(try ClientReplica(path: ws.appendingPathComponent(".galley/replica.sqlite").path).integrityCheck() == "ok")
     }
+}
+
+enum Tmpfs {
+    /// Whether this process may mount a tmpfs (tried once, on a scratch folder).
+    static let canMount: Bool = {
+        guard let disk = DiskTroubleTests.mount(megabytes: 1) else { return false }
+        DiskTroubleTests.shell("umount", "-l", disk.path)
+        return true
+    }()
 }

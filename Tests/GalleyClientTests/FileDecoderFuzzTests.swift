@@ -53,14 +53,15 @@ import Testing
         #expect(report.failed.allSatisfy { !$0.reason.isEmpty })
     }
 
-    @Test func pullPagesDecodeOrThrow() async {
+    @Test func pullPagesDecodeOrThrow() async throws {
         let article = Article(
             id: ArticleID("0193a5f2-7c4e-7a10-9b3d-5e6f70812345")!, content: ArticleContent(title: "t", body: "b"), authors: ["a"],
             headRevision: RevisionID(article: ArticleID("0193a5f2-7c4e-7a10-9b3d-5e6f70812345")!, parents: [], content: ArticleContent(title: "t", body: "b")),
             createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0))
         let head = Revision(articleID: article.id, parents: [], content: article.content, author: "a", createdAt: Date(timeIntervalSince1970: 0))
         let page = PullPage(epoch: "e", articles: [PulledArticle(article: article, head: head, published: nil, seq: 1)], conflicts: [], notes: [], nextCursor: 1, hasMore: false)
-        let valid = String(decoding: (try? GalleyJSON.encoder().encode(page)) ?? Data(), as: UTF8.self)
+        let valid = String(decoding: try GalleyJSON.encoder().encode(page), as: UTF8.self)
+        #expect(try GalleyJSON.decoder().decode(PullPage.self, from: Data(valid.utf8)).articles.count == 1, "the seed is a real page")
         await propertyCheck(count: 2000, input: Gen.int(in: 0...1_000_000).array(of: 1...5)) { ops in
             do {
                 _ = try GalleyJSON.decoder().decode(PullPage.self, from: Data(Self.mutate(valid, ops).utf8))

@@ -325,7 +325,8 @@ import Testing
             let resolved = try await client.push([resolve], token: anna)[0]
             #expect(resolved.status == .applied, "\(resolved)")
             let retried = try await publisher.tick()
-            #expect(retried == [second.articleID], "tried again as soon as the article changed: \(retried), \(try await fixture.archive.notes(of: second.articleID).map(\.text))")
+            let said = try await fixture.archive.notes(of: second.articleID).map(\.text)
+            #expect(retried == [second.articleID], "tried again as soon as the article changed: \(retried), \(said)")
 
             // A deleted article is not published on schedule, and nothing waits for it.
             let third = Make.create("Deleted embargo", body: "x\n", by: "anna", at: fixture.environment.now)
