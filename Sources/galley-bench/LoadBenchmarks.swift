@@ -308,11 +308,11 @@ struct SearchBenchmark: AsyncParsableCommand {
         for _ in 0..<queries {
             let q1 = term()
             var start = Bench.now()
-            _ = try await archive.searchPublished(q1, limit: 20)
+            _ = try await archive.searchPublished(q1, limit: 20, offset: 0)
             one.append(Double(Bench.now() - start) / 1e6)
             let q3 = [term(), term(), term()].joined(separator: " ")
             start = Bench.now()
-            _ = try await archive.searchPublished(q3, limit: 20)
+            _ = try await archive.searchPublished(q3, limit: 20, offset: 0)
             three.append(Double(Bench.now() - start) / 1e6)
         }
         var similar: [Double] = []

@@ -189,7 +189,7 @@ import Testing
             try await step(.approve(revision: head), by: editor)
             try await step(.publish(at: nil), by: editor)
         }
-        func found(_ word: String) async throws -> [ArticleID] { try await archive.searchPublished(word, limit: 10).map(\.id) }
+        func found(_ word: String) async throws -> [ArticleID] { try await archive.searchPublished(word, limit: 10, offset: 0).map(\.id) }
         func check() async throws {
             try await archive.writer.write { db in try db.execute(sql: "INSERT INTO published_fts(published_fts) VALUES ('integrity-check')") }
         }
@@ -226,7 +226,7 @@ import Testing
             let result = try await archive.apply([Change(articleID: id, baseRevision: head, command: command, author: editor.name, replicaID: replica, createdAt: t0)], by: editor, at: t0)[0]
             #expect(result.status != .rejected, "\(result.error?.message ?? "")")
         }
-        func found(_ word: String) async throws -> Bool { try await archive.searchPublished(word, limit: 10).map(\.id) == [id] }
+        func found(_ word: String) async throws -> Bool { try await archive.searchPublished(word, limit: 10, offset: 0).map(\.id) == [id] }
         #expect(try await found("sharply"))
         #expect(try await found("codeword"))
         #expect(try await found("tablecellword"))
@@ -262,7 +262,7 @@ import Testing
         }
         let upgraded = try SQLiteArchive(writer: queue)
         #expect(try await upgraded.search("wordgamma", limit: 10, viewer: editor).map(\.id) == [id])
-        #expect(try await upgraded.searchPublished("wordgamma", limit: 10).map(\.id) == [id])
+        #expect(try await upgraded.searchPublished("wordgamma", limit: 10, offset: 0).map(\.id) == [id])
 
         article.content.body = "Body wordbeta.\n"
         article.content.title = "New wordbeta"

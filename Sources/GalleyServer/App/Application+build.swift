@@ -110,7 +110,7 @@ func routeTable(_ environment: ServerEnvironment) throws -> [(method: String, pa
 /// On first start, an archive has no users: create `admin` with the password from
 /// `GALLEY_ADMIN_PASSWORD`, or a random one that is announced once and stored only as a hash.
 package func bootstrapAdmin(_ environment: ServerEnvironment, announce: @Sendable (String) -> Void) async throws {
-    guard try await environment.archive.userCount() == 0 else { return }
+    guard try await environment.archive.users().isEmpty else { return }
     let chosen = environment.configuration.adminPassword
     let password = chosen ?? Passwords.newPassword()
     let hash = await Passwords.hash(password, cost: environment.configuration.bcryptCost)

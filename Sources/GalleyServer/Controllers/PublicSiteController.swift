@@ -79,7 +79,7 @@ struct PublicSiteController {
 
     @Sendable func home(_ request: Request, context: GalleyRequestContext) async throws -> HTML {
         let page = try ListPage(request)
-        let articles = try page.found(try await archive.latestPublished(limit: page.fetchLimit, offset: page.offset), "The archive")
+        let articles = try page.found(try await archive.latestPublished(.init(limit: page.fetchLimit, offset: page.offset)), "The archive")
         return list(heading: renderer.siteName, base: links.root, page: page, fetched: articles, categories: try await archive.categories())
     }
 
@@ -88,7 +88,7 @@ struct PublicSiteController {
         guard let article = try await archive.publishedArticle(slug: slug) else {
             throw HTTPError(.notFound, message: "There is no published article at this address.")
         }
-        let similar = try await archive.similarArticles(of: article.id)
+        let similar = try await archive.similarArticles(of: article.id, count: 3)
         return HTML(renderer.articlePage(
             article, similar: similar, trends: try await trends(excluding: article.id), categories: try await archive.categories()))
     }
@@ -99,7 +99,7 @@ struct PublicSiteController {
         guard let category = all.first(where: { $0.slug == slug }) else { throw HTTPError(.notFound, message: "There is no category '\(slug)'.") }
         let page = try ListPage(request)
         let articles = try page.found(
-            try await archive.latestPublished(limit: page.fetchLimit, offset: page.offset, category: slug), "This category")
+            try await archive.latestPublished(.init(limit: page.fetchLimit, offset: page.offset, category: slug)), "This category")
         return list(heading: category.name, base: links.category(slug), page: page, fetched: articles, categories: all, feed: links.categoryFeed(slug))
     }
 
@@ -108,7 +108,7 @@ struct PublicSiteController {
         guard let category = try await archive.categories().first(where: { $0.slug == slug }) else {
             throw HTTPError(.notFound, message: "There is no category '\(slug)'.")
         }
-        let articles = try await archive.latestPublished(limit: 50, category: slug)
+        let articles = try await archive.latestPublished(.init(limit: 50, category: slug))
         return Atom(renderer.atom(
             title: "\(renderer.siteName): \(category.name)", selfPath: links.categoryFeed(slug), alternatePath: links.category(slug), articles: articles))
     }
@@ -118,10 +118,10 @@ struct PublicSiteController {
         let page = try ListPage(request)
         // Tags are stored lowercase without '#'; one stored before that keeps its own address.
         var tag = asked
-        var articles = try await archive.latestPublished(limit: page.fetchLimit, offset: page.offset, tag: tag)
+        var articles = try await archive.latestPublished(.init(limit: page.fetchLimit, offset: page.offset, tag: tag))
         if articles.isEmpty, ArticleContent.tag(asked) != asked {
             tag = ArticleContent.tag(asked)
-            articles = try await archive.latestPublished(limit: page.fetchLimit, offset: page.offset, tag: tag)
+            articles = try await archive.latestPublished(.init(limit: page.fetchLimit, offset: page.offset, tag: tag))
         }
         // A tag exists while something published carries it: /tags/anything is not a page.
         guard !articles.isEmpty else {
@@ -151,7 +151,7 @@ struct PublicSiteController {
     }
 
     @Sendable func feed(_ request: Request, context: GalleyRequestContext) async throws -> Atom {
-        let articles = try await archive.latestPublished(limit: 50)
+        let articles = try await archive.latestPublished(.init(limit: 50))
         return Atom(renderer.atom(title: renderer.siteName, selfPath: links.feed, alternatePath: links.root, articles: articles))
     }
 
@@ -165,7 +165,7 @@ struct PublicSiteController {
     /// the most used tags of the last 30 days.
     func trends(excluding id: ArticleID) async throws -> [TrendItem] {
         let category = environment.configuration.trendsCategory
-        let latest = try await archive.latestPublished(limit: 6, category: category).filter { $0.id != id && !$0.retracted }.prefix(5)
+        let latest = try await archive.latestPublished(.init(limit: 6, category: category)).filter { $0.id != id && !$0.retracted }.prefix(5)
         if !latest.isEmpty {
             return latest.map { TrendItem(title: $0.content.title, url: links.article($0.content.slug), date: $0.publishedAt) }
         }

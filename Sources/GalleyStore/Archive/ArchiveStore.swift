@@ -1,19 +1,28 @@
 import Foundation
 import GalleyCore
 
-/// The server's authoritative archive, as the HTTP layer sees it.
+/// The server's authoritative archive: the one seam a second storage backend implements.
 ///
-/// Every operation that writes is one transaction: it happens completely or not at all. The
-/// embedded SQLite implementation is ``SQLiteArchive``; a PostgreSQL one can implement the same
-/// protocol for deployments with several stateless servers, without the HTTP layer changing.
-/// The sync rules themselves live in `GalleyCore` (``ChangeApplier``), so a second backend only
-/// loads and stores.
+/// What is the same for every backend sits above it, in GalleyCore and in this module: the
+/// sync rules (``ChangeApplier``), the order in which an applied change is written down
+/// (``ChangeLog``, over a backend's ``ArchiveTransaction``), who may see what (the viewer
+/// passed to every read), and the HTTP layer. What a backend must do itself is below:
+///
+/// - **store**: apply pushed changes (through ``ChangeLog`` in its own transactions; the SQLite
+///   archive batches concurrent pushes into one commit, each change still all or nothing),
+///   users, sessions, login attempts, categories;
+/// - **load and query**: articles as a viewer may see them, their revisions, notes, conflicts,
+///   the change log after a cursor (pull), the audit log, scheduled work;
+/// - **index**: search over what a viewer may see, the public rows readers read (kept in step
+///   by every write), similar articles and tag counts;
+/// - **keep**: a consistent backup while serving. Images are kept by a ``MediaStore`` beside it.
+///
+/// ``SQLiteArchive`` is the embedded implementation.
 package protocol ArchiveStore: Sendable {
     /// The archive's epoch: made with the archive, renewed when it is restored from a backup.
     func epoch() async throws -> String
 
     // MARK: Users and sessions
-    func userCount() async throws -> Int
     func createUser(_ user: StoredUser) async throws
     func user(named name: String) async throws -> StoredUser?
     func users() async throws -> [StoredUser]
@@ -36,8 +45,8 @@ package protocol ArchiveStore: Sendable {
     func addCategory(_ category: Category, by actor: String, at time: Date) async throws
 
     // MARK: Sync
-    /// Applies each change in its own transaction, in order; a change applied before (same id)
-    /// returns its earlier result and writes nothing.
+    /// Applies each change, in order, all or nothing each (``ChangeLog/apply(_:by:at:in:)``); a
+    /// change applied before (same id) returns its earlier result and writes nothing.
     func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult]
     /// What changed after `cursor` that `viewer` may see, oldest first.
     func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage
@@ -55,7 +64,6 @@ package protocol ArchiveStore: Sendable {
     func conflicts(of id: ArticleID, openOnly: Bool) async throws -> [Conflict]
     func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article]
     func audit(limit: Int, before: Int64?) async throws -> [AuditEntry]
-    func latestSequence() async throws -> Int64
     /// The sequence number of the article's latest event (for paging lists).
     func sequence(of id: ArticleID) async throws -> Int64?
 
@@ -64,7 +72,7 @@ package protocol ArchiveStore: Sendable {
 
     // MARK: The public archive (published revisions only)
     func publishedArticle(slug: String) async throws -> PublishedArticle?
-    func latestPublished(limit: Int, offset: Int, category: String?, tag: String?) async throws -> [PublishedArticle]
+    func latestPublished(_ query: PublishedQuery) async throws -> [PublishedArticle]
     func similarArticles(of id: ArticleID, count: Int) async throws -> [PublishedArticle]
     func searchPublished(_ text: String, limit: Int, offset: Int) async throws -> [PublishedArticle]
     func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)]
@@ -77,17 +85,18 @@ package protocol ArchiveStore: Sendable {
     func nextScheduled(after now: Date) async throws -> Date?
 }
 
-extension ArchiveStore {
-    package func latestPublished(limit: Int, offset: Int = 0, category: String? = nil, tag: String? = nil) async throws -> [PublishedArticle] {
-        try await latestPublished(limit: limit, offset: offset, category: category, tag: tag)
-    }
+/// Which published articles, newest first: all, or those of a category or with a tag.
+package struct PublishedQuery: Sendable, Hashable {
+    package var limit: Int
+    package var offset: Int
+    package var category: String?
+    package var tag: String?
 
-    package func similarArticles(of id: ArticleID) async throws -> [PublishedArticle] {
-        try await similarArticles(of: id, count: 3)
-    }
-
-    package func searchPublished(_ text: String, limit: Int) async throws -> [PublishedArticle] {
-        try await searchPublished(text, limit: limit, offset: 0)
+    package init(limit: Int, offset: Int = 0, category: String? = nil, tag: String? = nil) {
+        self.limit = limit
+        self.offset = offset
+        self.category = category
+        self.tag = tag
     }
 }
 

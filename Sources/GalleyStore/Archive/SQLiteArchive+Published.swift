@@ -286,8 +286,9 @@ extension SQLiteArchive {
     }
 
     /// Public articles, newest first; `category` or `tag` narrow them.
-    package func latestPublished(limit: Int, offset: Int, category: String?, tag: String?) async throws -> [PublishedArticle] {
-        try await writer.read { db in
+    package func latestPublished(_ query: PublishedQuery) async throws -> [PublishedArticle] {
+        let (limit, offset, category, tag) = (query.limit, query.offset, query.category, query.tag)
+        return try await writer.read { db in
             if let tag {
                 return try Row.fetchAll(
                     db,
@@ -402,7 +403,7 @@ extension SQLiteArchive {
                 article.state = .published
                 article.publishedRevision = article.headRevision
                 article.publishedAt = change.createdAt
-                let seq = try Self.event(db, kind: "state:published", article: article.id, revision: article.headRevision, actor: actor.name, at: time)
+                let seq = try Self.event(db, kind: ChangeApplier.Event.state(.published).recorded, article: article.id, revision: article.headRevision, actor: actor.name, at: time)
                 let num = try ContentRows.save(db, article, seq: seq)
                 try Self.refreshPublished(db, article, num: num, seq: seq, publishing: true, computingSimilar: false, termCounts: counts)
             }

@@ -14,85 +14,60 @@ extension SQLiteArchive {
         try await writer.write { db in try changes.map { try Self.apply(db, $0, by: actor, at: time) } }
     }
 
-    static func apply(_ db: Database, _ pushed: Change, by actor: ChangeApplier.Actor, at time: Date) throws -> PushResult {
-        let digest = try pushed.digest()
-        if let stored = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT user_name, digest, result FROM applied_changes WHERE change_id = ?"), arguments: [pushed.id.description])
-        {
-            // A change id names one change of one person. Its replay gets the same answer; the
-            // same id with other content, or from someone else, gets nothing (not even the answer
-            // the first one got) and changes nothing.
-            guard stored["user_name"] as String == actor.name, (stored["digest"] as String?).map({ $0 == digest }) ?? true else {
-                return PushResult(
-                    changeID: pushed.id, status: .rejected, headRevision: nil, conflicts: [],
-                    error: GalleyError(
-                        .changeIDReused,
-                        "The change id \(pushed.id) was already used for another change, so this one was not applied. Each change needs a new id; a Galley client makes one for every edit.",
-                        field: "id"))
-            }
-            return try ContentRows.decode(PushResult.self, stored["result"])
-        }
-        var change = pushed
-        // The author is whoever holds the token, whatever the change claims.
-        change.author = actor.name
-
-        let article = try ContentRows.article(db, id: change.articleID)
-        let head = try article.flatMap { try ContentRows.revision(db, id: $0.headRevision) }
-        let base = try change.baseRevision.flatMap { $0 == head?.id ? head : try ContentRows.revision(db, id: $0) }
-        let open = article == nil ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: true)
-        let settled = change.resolves.isEmpty || article == nil
-            ? [] : try ContentRows.conflicts(db, article: change.articleID, openOnly: false).filter { !$0.isOpen && change.resolves.contains($0.id) }
-        let categories = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT slug FROM categories")))
-        // A lookup that fails fails the change (below): it never answers "taken" or "no such user".
-        let failures = LookupFailures()
-        let environment = ChangeApplier.Environment(
-            categories: categories,
-            slugTaken: { slug, id in failures.guarding(false) { try Self.slugTaken(db, slug, except: id, author: actor.name) } },
-            liveSlugOwner: { slug in failures.guarding(nil) { try Self.liveSlugOwner(db, slug) } },
-            userExists: { name in failures.guarding(false) { try AccountRules.isUserName(name) && Self.user(db, named: name) != nil } },
-            now: time)
-        let outcome = ChangeApplier.apply(
-            change, actor: actor, state: .init(article: article, head: head, openConflicts: open, base: base, settledConflicts: settled),
-            environment: environment)
-        try failures.check()
-
-        guard outcome.status != .rejected, let updated = outcome.article else {
-            let error = outcome.error ?? GalleyError(.malformed, "The change was not applied.")
-            for line in outcome.audit { try audit(db, line, actor: actor.name, article: change.articleID, at: time) }
-            return try record(db, change, digest: digest, actor: actor, at: time, result: PushResult(
-                changeID: change.id, status: .rejected, headRevision: nil, conflicts: [],
-                error: error))
-        }
-
-        for revision in outcome.newRevisions { try ContentRows.insert(db, revision) }
-        var seq: Int64 = 0
-        for event in outcome.events {
-            seq = try Self.event(db, kind: event.recorded, article: change.articleID, revision: updated.headRevision, actor: actor.name, at: time)
-        }
-
-        for conflict in outcome.newConflicts { try ContentRows.save(db, conflict, seq: seq) }
-        for id in outcome.resolvedConflicts {
-            try db.execute(
-                sql: "UPDATE conflicts SET resolved_by = ?, resolved_at = ?, seq = ? WHERE id = ? AND resolved_by IS NULL",
-                arguments: [change.id.description, Timestamp.milliseconds(time), seq, id.description])
-        }
-        for note in outcome.notes { try ContentRows.insert(db, note, seq: seq) }
-        let num = try ContentRows.save(db, updated, seq: seq)
-        try refreshPublished(db, updated, num: num, seq: seq, publishing: updated.state == .published && article?.state != .published)
-
-        for line in outcome.audit { try audit(db, line, actor: actor.name, article: updated.id, at: time) }
-        return try record(db, change, digest: digest, actor: actor, at: time, result: PushResult(
-            changeID: change.id, status: outcome.status, headRevision: updated.headRevision,
-            conflicts: outcome.newConflicts.map(\.id), error: nil))
+    static func apply(_ db: Database, _ change: Change, by actor: ChangeApplier.Actor, at time: Date) throws -> PushResult {
+        try ChangeLog.apply(change, by: actor, at: time, in: Transaction(db: db))
     }
 
-    private static func record(_ db: Database, _ change: Change, digest: String, actor: ChangeApplier.Actor, at time: Date, result: PushResult) throws -> PushResult {
-        try db.cachedStatement(sql: "INSERT INTO applied_changes (change_id, article_id, user_name, status, result, applied_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
-            arguments: [
-                change.id.description, change.articleID.description, actor.name, result.status.rawValue,
-                try ContentRows.encoded(result), Timestamp.milliseconds(time), digest,
-            ])
-        return result
+    /// The archive seam's transaction, in SQLite.
+    struct Transaction: ArchiveTransaction {
+        let db: Database
+
+        func appliedChange(_ id: ChangeID) throws -> AppliedChange? {
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT user_name, digest, result FROM applied_changes WHERE change_id = ?"), arguments: [id.description]
+            ).map { AppliedChange(user: $0["user_name"], digest: $0["digest"], result: try ContentRows.decode(PushResult.self, $0["result"])) }
+        }
+
+        func article(_ id: ArticleID) throws -> Article? { try ContentRows.article(db, id: id) }
+        func revision(_ id: RevisionID) throws -> Revision? { try ContentRows.revision(db, id: id) }
+        func conflicts(of id: ArticleID, openOnly: Bool) throws -> [Conflict] { try ContentRows.conflicts(db, article: id, openOnly: openOnly) }
+        func categorySlugs() throws -> Set<String> { Set(try String.fetchAll(db.cachedStatement(sql: "SELECT slug FROM categories"))) }
+        func slugTaken(_ slug: String, except id: ArticleID, author: String) throws -> Bool { try SQLiteArchive.slugTaken(db, slug, except: id, author: author) }
+        func liveSlugOwner(_ slug: String) throws -> ArticleID? { try SQLiteArchive.liveSlugOwner(db, slug) }
+        func userExists(_ name: String) throws -> Bool { try SQLiteArchive.user(db, named: name) != nil }
+
+        func insert(_ revision: Revision) throws { try ContentRows.insert(db, revision) }
+
+        func append(_ event: ChangeApplier.Event, article: ArticleID, revision: RevisionID?, actor: String, at time: Date) throws -> Int64 {
+            try SQLiteArchive.event(db, kind: event.recorded, article: article, revision: revision, actor: actor, at: time)
+        }
+
+        func save(_ conflict: Conflict, seq: Int64) throws { try ContentRows.save(db, conflict, seq: seq) }
+
+        func settle(_ conflict: ConflictID, by change: ChangeID, at time: Date, seq: Int64) throws {
+            try db.execute(
+                sql: "UPDATE conflicts SET resolved_by = ?, resolved_at = ?, seq = ? WHERE id = ? AND resolved_by IS NULL",
+                arguments: [change.description, Timestamp.milliseconds(time), seq, conflict.description])
+        }
+
+        func insert(_ note: ReviewNote, seq: Int64) throws { try ContentRows.insert(db, note, seq: seq) }
+
+        func save(_ article: Article, seq: Int64, publishing: Bool) throws {
+            let num = try ContentRows.save(db, article, seq: seq)
+            try SQLiteArchive.refreshPublished(db, article, num: num, seq: seq, publishing: publishing)
+        }
+
+        func audit(_ line: AuditRecord, actor: String, article: ArticleID?, at time: Date) throws {
+            try SQLiteArchive.audit(db, line, actor: actor, article: article, at: time)
+        }
+
+        func recordApplied(_ change: Change, digest: String, user: String, result: PushResult, at time: Date) throws {
+            try db.cachedStatement(sql: "INSERT INTO applied_changes (change_id, article_id, user_name, status, result, applied_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
+                arguments: [
+                    change.id.description, change.articleID.description, user, result.status.rawValue,
+                    try ContentRows.encoded(result), Timestamp.milliseconds(time), digest,
+                ])
+        }
     }
 
     /// Whether `slug` would clash for article `id` of `author`: another article's live address, or

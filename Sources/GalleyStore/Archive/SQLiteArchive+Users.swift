@@ -3,10 +3,6 @@ import GRDB
 import GalleyCore
 
 extension SQLiteArchive {
-    package func userCount() async throws -> Int {
-        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0 }
-    }
-
     package func createUser(_ user: StoredUser) async throws {
         try AccountRules.checkNewUserName(user.name)
         try await writer.write { db in
