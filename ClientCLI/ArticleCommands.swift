@@ -90,7 +90,7 @@ struct Edit: AsyncParsableCommand {
             if let category { doc.category = category }
             if let slug { doc.slug = slug }
             if let image { doc.image = image }
-            if let credit { doc.credit = credit }
+            if let credit { doc.imageCredit = credit }
             if let bodyFile { doc.body = try readText(bodyFile) }
             if let saved = try app.save(doc, to: article) { print(Terminal.saved(article, saved)) } else { print("No changes.") }
         }

@@ -23,7 +23,7 @@ import Testing
         #expect(text.hasPrefix("---\ntitle: "))
         // Values are taken as written, not as numbers; a quoted null is text, a bare one empty.
         let typed = try ArticleDocument.parse("---\ntitle: 1.50\nslug: 007\nlead: \"null\"\ncredit: ~\ntags: [2024, eu]\n---\n")
-        #expect(typed.title == "1.50" && typed.slug == "007" && typed.lead == "null" && typed.credit == "" && typed.tags == ["2024", "eu"])
+        #expect(typed.title == "1.50" && typed.slug == "007" && typed.lead == "null" && typed.imageCredit == "" && typed.tags == ["2024", "eu"])
 
         let bad: [(String, String)] = [
             ("no front matter at all\n", "does not start with front matter"),

@@ -23,7 +23,7 @@ extension GalleyApp {
         var change = try change(for: article)
         let old = article.content
         let new = document.content
-        for field in ContentField.allCases where field != .tags && field != .deletion {
+        for field in ContentField.single {
             if new[text: field] != old[text: field] { change.set(field, to: new[text: field], from: old) }
         }
         change.tags = SetEdit.between(old.sortedTags, new.sortedTags)
@@ -63,7 +63,7 @@ extension GalleyApp {
         try replica.addMedia(name)
         var doc = ArticleDocument(article.content)
         doc.image = "/media/\(name)"
-        doc.credit = credit
+        doc.imageCredit = credit
         return try save(doc, to: article) ?? article
     }
 

@@ -63,8 +63,9 @@ extension GalleyApp {
                 let doc = try ArticleDocument.parse(text, source: file.lastPathComponent)
                 var change = try change(for: nil)
                 let content = doc.content
-                change.set = .init(title: content.title, lead: content.lead, body: content.body, category: content.category,
-                                   slug: content.slug.isEmpty ? nil : content.slug, image: content.image, imageCredit: content.imageCredit)
+                // Every field the file has; an empty slug is the server's to make from the title.
+                change.set = .init(Dictionary(uniqueKeysWithValues: ContentField.single.map { ($0, content[text: $0]) }))
+                if content.slug.isEmpty { change.set.slug = nil }
                 change.tags = SetEdit(add: content.sortedTags)
                 var check = content
                 if check.slug.isEmpty { check.slug = Slug.make(from: check.title) }

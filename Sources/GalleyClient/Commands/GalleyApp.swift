@@ -149,7 +149,7 @@ package struct GalleyApp: Sendable {
     package static func describe(_ change: Change) -> String {
         var parts: [String] = []
         if change.baseRevision == nil { parts.append("create") } else if !change.set.isEmpty {
-            parts.append("edit " + ContentField.allCases.filter { change.set[$0] != nil }.map(\.rawValue).joined(separator: ", "))
+            parts.append("edit " + change.set.fields.map(\.rawValue).joined(separator: ", "))
         }
         if !change.tags.add.isEmpty { parts.append("tag " + change.tags.add.joined(separator: ", ")) }
         if !change.tags.remove.isEmpty { parts.append("untag " + change.tags.remove.joined(separator: ", ")) }

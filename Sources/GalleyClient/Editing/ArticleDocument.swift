@@ -17,30 +17,31 @@ import Yams
 /// ---
 /// The body, in Markdown.
 /// ```
+///
+/// Its keys are the content fields (``ContentField``, by their ``ContentField/frontMatterKey``),
+/// in their order, the body after the front matter.
+@dynamicMemberLookup
 package struct ArticleDocument: Equatable, Sendable {
-    package var title: String
-    package var lead: String
-    package var category: String
+    /// The one-string fields as written in the file, the body included.
+    private var values: [ContentField: String] = [:]
+    /// The tags in the order the file lists them.
     package var tags: [String]
-    package var slug: String
-    package var image: String
-    package var credit: String
-    package var body: String
     /// Extra keys written on export (id, state, dates); ignored on import.
     package var extra: [(String, String)] = []
 
-    package static let keys = ["title", "lead", "category", "tags", "slug", "image", "credit"]
+    /// The front matter's keys, in the order they are written.
+    package static let keys = ContentField.content.filter { $0 != .body }.map(\.frontMatterKey)
     static let informational: Set<String> = ["id", "state", "authors", "published", "updated", "date"]
 
     package init(_ content: ArticleContent) {
-        title = content.title
-        lead = content.lead
-        category = content.category
+        for field in ContentField.single { values[field] = content[text: field] }
         tags = content.sortedTags
-        slug = content.slug
-        image = content.image
-        credit = content.imageCredit
-        body = content.body
+    }
+
+    /// A field as the file has it: `document.title`, `document.imageCredit`.
+    package subscript(dynamicMember path: WritableKeyPath<ArticleContent, String>) -> String {
+        get { ContentField.single.first { $0.keyPath == path }.flatMap { values[$0] } ?? "" }
+        set { if let field = ContentField.single.first(where: { $0.keyPath == path }) { values[field] = newValue } }
     }
 
     package static func == (a: ArticleDocument, b: ArticleDocument) -> Bool {
@@ -48,7 +49,9 @@ package struct ArticleDocument: Equatable, Sendable {
     }
 
     package var content: ArticleContent {
-        ArticleContent(title: title, lead: lead, body: body, category: category, tags: Set(tags), slug: slug, image: image, imageCredit: credit).normalized()
+        var content = ArticleContent(tags: Set(tags))
+        for field in ContentField.single { content[text: field] = values[field] ?? "" }
+        return content.normalized()
     }
 
     /// The file text.
@@ -64,15 +67,13 @@ package struct ArticleDocument: Equatable, Sendable {
             return line.contains("\\U") || line.contains("\\u") || line.contains("\\x") ? Self.doubleQuoted(s) : line
         }
         var out = "---\n"
-        out += "title: \(scalar(title))\n"
-        out += "lead: \(scalar(lead))\n"
-        out += "category: \(scalar(category))\n"
-        out += "tags: [\(tags.map(scalar).joined(separator: ", "))]\n"
-        out += "slug: \(scalar(slug))\n"
-        out += "image: \(scalar(image))\n"
-        out += "credit: \(scalar(credit))\n"
+        for field in ContentField.content where field != .body {
+            let value = field == .tags ? "[\(tags.map(scalar).joined(separator: ", "))]" : scalar(values[field] ?? "")
+            out += "\(field.frontMatterKey): \(value)\n"
+        }
         for (key, value) in extra { out += "\(key): \(scalar(value))\n" }
         out += "---\n"
+        let body = values[.body] ?? ""
         out += body
         if !body.isEmpty && !body.hasSuffix("\n") { out += "\n" }
         return out
@@ -168,13 +169,8 @@ package struct ArticleDocument: Equatable, Sendable {
             }
         }
         var doc = ArticleDocument(ArticleContent())
-        doc.title = try string("title")
-        doc.lead = try string("lead")
-        doc.category = try string("category")
+        for field in ContentField.single where field != .body { doc.values[field] = try string(field.frontMatterKey) }
         doc.tags = tags
-        doc.slug = try string("slug")
-        doc.image = try string("image")
-        doc.credit = try string("credit")
         doc.body = body
         return doc
     }

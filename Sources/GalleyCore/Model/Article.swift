@@ -7,20 +7,11 @@ public struct Article: Hashable, Sendable, Codable, Identifiable {
     public var content: ArticleContent
     /// User names, first author first. A co-author has the author's rights.
     public var authors: [String]
-    public var state: ArticleState
     public var headRevision: RevisionID
-    /// The revision an editor approved; meaningful while ``state`` is approved or scheduled.
-    public var approvedRevision: RevisionID?
-    /// The revision readers see, if any. It stays live while a newer head is in review.
-    public var publishedRevision: RevisionID?
-    /// When a scheduled article goes live (UTC).
-    public var scheduledAt: Date?
-    /// When the published revision first went live.
-    public var publishedAt: Date?
+    /// Where the article is in the workflow: the one value ``Workflow`` decides on and returns.
+    public var workflowStatus: Workflow.Status
     /// Editor-curated related articles, shown first under "Similar articles".
     public var related: [ArticleID]
-    /// The editor's message when the article was retracted.
-    public var retractionMessage: String?
     public var createdAt: Date
     public var updatedAt: Date
     /// A tombstone: the article was deleted; its id stays reserved.
@@ -35,14 +26,11 @@ public struct Article: Hashable, Sendable, Codable, Identifiable {
         self.id = id
         self.content = content
         self.authors = authors
-        self.state = state
         self.headRevision = headRevision
-        self.approvedRevision = approvedRevision
-        self.publishedRevision = publishedRevision
-        self.scheduledAt = scheduledAt
-        self.publishedAt = publishedAt
+        self.workflowStatus = Workflow.Status(
+            state: state, approvedRevision: approvedRevision, publishedRevision: publishedRevision, scheduledAt: scheduledAt,
+            publishedAt: publishedAt, retractionMessage: retractionMessage)
         self.related = related
-        self.retractionMessage = retractionMessage
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.deleted = deleted
@@ -55,20 +43,34 @@ public struct Article: Hashable, Sendable, Codable, Identifiable {
         !deleted && publishedRevision != nil && state != .archived
     }
 
-    /// The workflow fields of this article, read and written as one value.
-    public var workflowStatus: Workflow.Status {
-        get {
-            Workflow.Status(
-                state: state, approvedRevision: approvedRevision, publishedRevision: publishedRevision,
-                scheduledAt: scheduledAt, publishedAt: publishedAt, retractionMessage: retractionMessage)
-        }
-        set {
-            state = newValue.state
-            approvedRevision = newValue.approvedRevision
-            publishedRevision = newValue.publishedRevision
-            scheduledAt = newValue.scheduledAt
-            publishedAt = newValue.publishedAt
-            retractionMessage = newValue.retractionMessage
-        }
+    // The workflow status's parts, read and written in place.
+    public var state: ArticleState {
+        get { workflowStatus.state }
+        set { workflowStatus.state = newValue }
+    }
+    /// The revision an editor approved; meaningful while ``state`` is approved or scheduled.
+    public var approvedRevision: RevisionID? {
+        get { workflowStatus.approvedRevision }
+        set { workflowStatus.approvedRevision = newValue }
+    }
+    /// The revision readers see, if any. It stays live while a newer head is in review.
+    public var publishedRevision: RevisionID? {
+        get { workflowStatus.publishedRevision }
+        set { workflowStatus.publishedRevision = newValue }
+    }
+    /// When a scheduled article goes live (UTC).
+    public var scheduledAt: Date? {
+        get { workflowStatus.scheduledAt }
+        set { workflowStatus.scheduledAt = newValue }
+    }
+    /// When the published revision first went live.
+    public var publishedAt: Date? {
+        get { workflowStatus.publishedAt }
+        set { workflowStatus.publishedAt = newValue }
+    }
+    /// The editor's message when the article was retracted.
+    public var retractionMessage: String? {
+        get { workflowStatus.retractionMessage }
+        set { workflowStatus.retractionMessage = newValue }
     }
 }

@@ -33,23 +33,37 @@ public struct ArticleContent: Hashable, Sendable, Codable {
     /// The same content in the one form that is stored and hashed: Unicode NFC, `\n` line ends,
     /// trimmed single-line fields. Two machines that type the same text get the same bytes.
     public func normalized() -> ArticleContent {
-        ArticleContent(
-            title: Self.singleLine(title),
-            lead: Self.text(lead).trimmingCharacters(in: .whitespacesAndNewlines),
-            body: Self.text(body),
-            category: Self.singleLine(category),
-            tags: Set(tags.map(Self.tag)),
-            slug: Self.singleLine(slug),
-            image: Self.singleLine(image),
-            imageCredit: Self.singleLine(imageCredit)
-        )
+        var c = self
+        for field in ContentField.single { c[text: field] = Self.normalizedField(field, self[text: field]) }
+        c.tags = Set(tags.map(Self.tag))
+        return c
     }
 
     /// `value` normalized as `field` is normalized in ``normalized()``.
     public static func normalizedField(_ field: ContentField, _ value: String) -> String {
-        var content = ArticleContent()
-        content[text: field] = value
-        return content.normalized()[text: field]
+        switch field.form {
+        case .line: singleLine(value)
+        case .paragraph: text(value).trimmingCharacters(in: .whitespacesAndNewlines)
+        case .text: text(value)
+        case .tags:
+            ArticleContent(tags: Set(value.split(separator: ",").map { tag($0.trimmingCharacters(in: .whitespaces)) })).sortedTags.joined(separator: ", ")
+        case .none: value
+        }
+    }
+
+    /// A field as text (tags as a sorted, comma-separated list).
+    public subscript(text field: ContentField) -> String {
+        get {
+            if let path = field.keyPath { return self[keyPath: path] }
+            return field == .tags ? sortedTags.joined(separator: ", ") : ""
+        }
+        set {
+            if let path = field.keyPath {
+                self[keyPath: path] = newValue
+            } else if field == .tags {
+                tags = Set(newValue.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            }
+        }
     }
 
     static func text(_ s: String) -> String {
@@ -106,11 +120,68 @@ public struct ArticleContent: Hashable, Sendable, Codable {
 }
 
 /// The fields a change can touch, named as on the wire and in conflict records.
+///
+/// The one table of content fields: what each is called on the wire, in front matter and in the
+/// database, how it is normalized and merged, where it lives in ``ArticleContent``. Codable
+/// forms, normalization, diffs, change values, the front matter and the stored columns are all
+/// driven from it, so a new field is a case here, its row in each property below, a stored
+/// property of ``ArticleContent`` and its column in a migration.
 public enum ContentField: String, Hashable, Sendable, Codable, CaseIterable {
     case title, lead, body, category, tags, slug, image, imageCredit
     /// Not a content field: a conflict between an edit and a delete of the same article.
     case deletion
 
+    /// The content fields, in the order they are shown, diffed and written.
+    public static let content: [ContentField] = allCases.filter { $0 != .deletion }
+    /// The content fields that hold one string (all but tags).
+    public static let single: [ContentField] = content.filter { $0.keyPath != nil }
+
+    /// Where a single-valued field lives in ``ArticleContent``.
+    public var keyPath: WritableKeyPath<ArticleContent, String>? {
+        switch self {
+        case .title: \.title
+        case .lead: \.lead
+        case .body: \.body
+        case .category: \.category
+        case .slug: \.slug
+        case .image: \.image
+        case .imageCredit: \.imageCredit
+        case .tags, .deletion: nil
+        }
+    }
+
+    /// How a field's text is normalized before it is stored and hashed.
+    public enum Form: Sendable {
+        /// One line, trimmed.
+        case line
+        /// Several lines, trimmed at both ends.
+        case paragraph
+        /// Markdown, kept as written but for NFC and line ends.
+        case text
+        /// A set of tags, each normalized by ``ArticleContent/tag(_:)``.
+        case tags
+        case none
+    }
+
+    public var form: Form {
+        switch self {
+        case .title, .category, .slug, .image, .imageCredit: .line
+        case .lead: .paragraph
+        case .body: .text
+        case .tags: .tags
+        case .deletion: .none
+        }
+    }
+
     /// Free text, merged line by line and word by word; the other fields are merged as a whole.
     public var isText: Bool { self == .title || self == .lead || self == .body }
+
+    /// Words someone wrote, which a refused change must keep until its writer has them back.
+    public var holdsWords: Bool { isText || self == .imageCredit }
+
+    /// The key in an article file's front matter.
+    public var frontMatterKey: String { self == .imageCredit ? "credit" : rawValue }
+
+    /// The column in the database tables that store content.
+    public var column: String { self == .imageCredit ? "image_credit" : rawValue }
 }

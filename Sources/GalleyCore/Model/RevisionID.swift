@@ -56,14 +56,13 @@ public struct RevisionID: Hashable, Comparable, Sendable, Codable, CustomStringC
         line("galley-revision/1")
         line("article \(article)")
         for parent in parents { line("parent \(parent.hex)") }
-        field("title", content.title)
-        field("lead", content.lead)
-        field("body", content.body)
-        field("category", content.category)
-        for tag in content.sortedTags { field("tag", tag) }
-        field("slug", content.slug)
-        field("image", content.image)
-        field("imageCredit", content.imageCredit)
+        for name in ContentField.content {
+            if name == .tags {
+                for tag in content.sortedTags { field("tag", tag) }
+            } else {
+                field(name.rawValue, content[text: name])
+            }
+        }
         return out
     }
 

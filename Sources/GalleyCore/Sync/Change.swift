@@ -67,7 +67,7 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
     /// Whether the change carries words someone wrote (text fields, a note, a message), which a
     /// refusal must keep until the writer has them back.
     public var carriesWords: Bool {
-        if set.title != nil || set.lead != nil || set.body != nil || set.imageCredit != nil || note != nil { return true }
+        if set.fields.contains(where: \.holdsWords) || note != nil { return true }
         switch command {
         case .requestChanges, .retract: return true
         default: return false
@@ -83,70 +83,56 @@ public struct Change: Hashable, Sendable, Codable, Identifiable {
         previous[field] = base[text: field]
     }
 
-    /// The single-valued content fields a change may set.
+    /// The single-valued content fields a change may set (``ContentField/single``), by field;
+    /// `values.title` reads and writes one as a property.
+    @dynamicMemberLookup
     public struct FieldValues: Hashable, Sendable, Codable {
-        public var title: String?
-        public var lead: String?
-        public var body: String?
-        public var category: String?
-        public var slug: String?
-        public var image: String?
-        public var imageCredit: String?
+        private var values: [ContentField: String]
+
+        public init(_ values: [ContentField: String] = [:]) {
+            self.values = values.filter { $0.key.keyPath != nil }
+        }
 
         public init(
             title: String? = nil, lead: String? = nil, body: String? = nil, category: String? = nil,
             slug: String? = nil, image: String? = nil, imageCredit: String? = nil
         ) {
-            self.title = title
-            self.lead = lead
-            self.body = body
-            self.category = category
-            self.slug = slug
-            self.image = image
-            self.imageCredit = imageCredit
+            let given: [ContentField: String?] = [
+                .title: title, .lead: lead, .body: body, .category: category, .slug: slug, .image: image, .imageCredit: imageCredit,
+            ]
+            self.init(given.compactMapValues { $0 })
         }
 
-        public var isEmpty: Bool { self == FieldValues() }
+        public var isEmpty: Bool { values.isEmpty }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case title, lead, body, category, slug, image, imageCredit }
-
-        public init(from decoder: any Decoder) throws {
-            try decoder.refuseUnknownKeys(CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            title = try c.decodeIfPresent(String.self, forKey: .title)
-            lead = try c.decodeIfPresent(String.self, forKey: .lead)
-            body = try c.decodeIfPresent(String.self, forKey: .body)
-            category = try c.decodeIfPresent(String.self, forKey: .category)
-            slug = try c.decodeIfPresent(String.self, forKey: .slug)
-            image = try c.decodeIfPresent(String.self, forKey: .image)
-            imageCredit = try c.decodeIfPresent(String.self, forKey: .imageCredit)
-        }
+        /// The fields set, in the table's order.
+        public var fields: [ContentField] { ContentField.single.filter { values[$0] != nil } }
 
         public subscript(field: ContentField) -> String? {
-            get {
-                switch field {
-                case .title: title
-                case .lead: lead
-                case .body: body
-                case .category: category
-                case .slug: slug
-                case .image: image
-                case .imageCredit: imageCredit
-                case .tags, .deletion: nil
-                }
-            }
+            get { values[field] }
             set {
-                switch field {
-                case .title: title = newValue
-                case .lead: lead = newValue
-                case .body: body = newValue
-                case .category: category = newValue
-                case .slug: slug = newValue
-                case .image: image = newValue
-                case .imageCredit: imageCredit = newValue
-                case .tags, .deletion: break
-                }
+                guard field.keyPath != nil else { return }
+                values[field] = newValue
             }
+        }
+
+        public subscript(dynamicMember path: WritableKeyPath<ArticleContent, String>) -> String? {
+            get { ContentField.single.first { $0.keyPath == path }.flatMap { values[$0] } }
+            set { if let field = ContentField.single.first(where: { $0.keyPath == path }) { values[field] = newValue } }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(names: Set(ContentField.single.map(\.rawValue)))
+            let c = try decoder.container(keyedBy: AnyCodingKey.self)
+            values = [:]
+            for field in ContentField.single {
+                values[field] = try c.decodeIfPresent(String.self, forKey: AnyCodingKey(stringValue: field.rawValue))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: AnyCodingKey.self)
+            for field in fields { try c.encode(values[field], forKey: AnyCodingKey(stringValue: field.rawValue)) }
         }
     }
 

@@ -258,7 +258,7 @@ public enum ChangeApplier {
         env: Environment
     ) throws(GalleyError) {
         try decide(.edit, article: current, openConflicts: step.openConflicts.count, actor: actor, env: env)
-        let touched = ContentField.allCases.filter { change.set[$0] != nil }
+        let touched = change.set.fields
         if let field = touched.first(where: { change.previous[$0] == nil }) {
             throw GalleyError(.malformed, "The change sets \(field.rawValue) but does not say what it was before (previous.\(field.rawValue)).", field: "previous.\(field.rawValue)")
         }
@@ -493,7 +493,7 @@ public enum ChangeApplier {
     public static func apply(_ change: Change, to content: ArticleContent) -> ArticleContent {
         // Only the values the change brings are normalized: the rest already were when stored.
         var c = content
-        for field in ContentField.allCases where field != .tags && field != .deletion {
+        for field in ContentField.single {
             if let value = change.set[field] { c[text: field] = ArticleContent.normalizedField(field, value) }
         }
         // Removal matches as tags are normalized, so a tag stored before tags were lowercased
@@ -504,38 +504,6 @@ public enum ChangeApplier {
         return c
     }
 
-}
-
-extension ArticleContent {
-    /// A field as text (tags as a sorted, comma-separated list).
-    public subscript(text field: ContentField) -> String {
-        get {
-            switch field {
-            case .title: title
-            case .lead: lead
-            case .body: body
-            case .category: category
-            case .slug: slug
-            case .image: image
-            case .imageCredit: imageCredit
-            case .tags: sortedTags.joined(separator: ", ")
-            case .deletion: ""
-            }
-        }
-        set {
-            switch field {
-            case .title: title = newValue
-            case .lead: lead = newValue
-            case .body: body = newValue
-            case .category: category = newValue
-            case .slug: slug = newValue
-            case .image: image = newValue
-            case .imageCredit: imageCredit = newValue
-            case .tags: tags = Set(newValue.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            case .deletion: break
-            }
-        }
-    }
 }
 
 extension UUID {

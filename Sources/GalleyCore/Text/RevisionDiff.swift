@@ -8,12 +8,12 @@ public enum RevisionDiff {
         let fromName = fromName ?? "@\(from.id.short)"
         let toName = toName ?? "@\(to.id.short)"
         var out = ""
-        for field in ContentField.allCases where field.isText {
+        for field in ContentField.content where field.isText {
             out += UnifiedDiff.make(
                 from: from.content[text: field], to: to.content[text: field],
                 oldLabel: "\(field.rawValue)\(fromName)", newLabel: "\(field.rawValue)\(toName)")
         }
-        for field in ContentField.allCases where !field.isText && field != .deletion && from.content[text: field] != to.content[text: field] {
+        for field in ContentField.content where !field.isText && from.content[text: field] != to.content[text: field] {
             out += "\(field.rawValue): \(from.content[text: field]) -> \(to.content[text: field])\n"
         }
         return out

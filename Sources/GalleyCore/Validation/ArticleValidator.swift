@@ -24,7 +24,7 @@ public struct ArticleValidator: Sendable {
     /// Checks normalized content. `slugTaken` answers whether another article already uses a slug.
     public func validate(_ content: ArticleContent, slugTaken: (String) -> Bool = { _ in false }) throws(GalleyError) {
         // Characters first: a title of one control character is not "empty", it is unreadable.
-        for field in ContentField.allCases where field != .tags && field != .deletion {
+        for field in ContentField.single {
             try TextRules.check(content[text: field], field: field.rawValue, kind: TextRules.kind(of: field))
         }
         for tag in content.sortedTags { try TextRules.check(tag, field: "tags", kind: .label) }

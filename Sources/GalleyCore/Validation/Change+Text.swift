@@ -4,7 +4,7 @@ extension Change {
     /// merge (they are stored in conflict records), tags it removes, co-authors, the note and the
     /// command's message. Every failure names the field as it is on the wire.
     public func checkText() throws(GalleyError) {
-        for field in ContentField.allCases where field != .tags && field != .deletion {
+        for field in ContentField.single {
             if let value = previous[field] {
                 try TextRules.check(
                     ArticleContent.normalizedField(field, value), field: "previous.\(field.rawValue)", kind: TextRules.kind(of: field))

@@ -4,19 +4,13 @@ import Foundation
 // hand so that the wire format is a decision, not a side effect of a Swift property rename.
 
 extension ArticleContent {
-    enum ContentKeys: String, CodingKey { case title, lead, body, category, tags, slug, image, imageCredit }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ContentKeys.self)
-        self.init(
-            title: try c.decodeIfPresent(String.self, forKey: .title) ?? "",
-            lead: try c.decodeIfPresent(String.self, forKey: .lead) ?? "",
-            body: try c.decodeIfPresent(String.self, forKey: .body) ?? "",
-            category: try c.decodeIfPresent(String.self, forKey: .category) ?? "",
-            tags: Set(try c.decodeIfPresent([String].self, forKey: .tags) ?? []),
-            slug: try c.decodeIfPresent(String.self, forKey: .slug) ?? "",
-            image: try c.decodeIfPresent(String.self, forKey: .image) ?? "",
-            imageCredit: try c.decodeIfPresent(String.self, forKey: .imageCredit) ?? "")
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        for field in ContentField.single {
+            self[text: field] = try c.decodeIfPresent(String.self, forKey: AnyCodingKey(stringValue: field.rawValue)) ?? ""
+        }
+        tags = Set(try c.decodeIfPresent([String].self, forKey: AnyCodingKey(stringValue: ContentField.tags.rawValue)) ?? [])
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -24,15 +18,11 @@ extension ArticleContent {
     }
 
     func encode(to encoder: any Encoder, includingBody: Bool) throws {
-        var c = encoder.container(keyedBy: ContentKeys.self)
-        try c.encode(title, forKey: .title)
-        try c.encode(lead, forKey: .lead)
-        if includingBody { try c.encode(body, forKey: .body) }
-        try c.encode(category, forKey: .category)
-        try c.encode(sortedTags, forKey: .tags)
-        try c.encode(slug, forKey: .slug)
-        try c.encode(image, forKey: .image)
-        try c.encode(imageCredit, forKey: .imageCredit)
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
+        for field in ContentField.content where includingBody || field != .body {
+            let key = AnyCodingKey(stringValue: field.rawValue)
+            if field == .tags { try c.encode(sortedTags, forKey: key) } else { try c.encode(self[text: field], forKey: key) }
+        }
     }
 }
 

@@ -10,8 +10,12 @@ struct AnyCodingKey: CodingKey {
 extension Decoder {
     /// Throws a decoding error naming the first key of this JSON object that `known` lacks.
     public func refuseUnknownKeys<Key: CodingKey & CaseIterable>(_ known: Key.Type) throws {
+        try refuseUnknownKeys(names: Set(Key.allCases.map(\.stringValue)))
+    }
+
+    /// Throws a decoding error naming the first key of this JSON object not among `names`.
+    public func refuseUnknownKeys(names: Set<String>) throws {
         let container = try self.container(keyedBy: AnyCodingKey.self)
-        let names = Set(Key.allCases.map(\.stringValue))
         guard let unknown = container.allKeys.first(where: { !names.contains($0.stringValue) }) else { return }
         throw DecodingError.dataCorrupted(.init(
             codingPath: codingPath + [unknown],

@@ -56,25 +56,24 @@ extension SQLiteArchive {
         seen.body = Markdown.plainText(c.body)
         let publishedAt = Timestamp.milliseconds(article.publishedAt ?? article.updatedAt)
         let tags = ContentRows.stringArray(c.sortedTags)
-        let arguments: StatementArguments = [
-            num, article.id.description, c.slug, revisionID.hex, c.title, c.lead, c.body, c.category, tags,
-            c.image, c.imageCredit, authors, related, publishedAt, Timestamp.milliseconds(article.updatedAt), retracted,
-            article.retractionMessage, seq, seen.body,
+        var arguments = StatementArguments([article.id.description, revisionID.hex])
+        arguments += StatementArguments(ContentRows.contentValues(c))
+        arguments += [
+            authors, related, publishedAt, Timestamp.milliseconds(article.updatedAt), retracted, article.retractionMessage, seq, seen.body,
         ]
+        let rest = "authors, related, published_at, updated_at, retracted, retraction_message, seq, body_text"
         if let old {
             try unindexPublished(db, num, old)
             try db.cachedStatement(sql: """
-                    UPDATE published_articles SET id = ?2, slug = ?3, revision = ?4, title = ?5, lead = ?6, body = ?7, category = ?8,
-                        tags = ?9, image = ?10, image_credit = ?11, authors = ?12, related = ?13, published_at = ?14,
-                        updated_at = ?15, retracted = ?16, retraction_message = ?17, seq = ?18, body_text = ?19
-                    WHERE article_num = ?1
-                    """).execute(arguments: arguments)
+                    UPDATE published_articles SET id = ?, revision = ?, \(ContentRows.contentAssignments),
+                        \(rest.split(separator: ",").map { "\($0.trimmingCharacters(in: .whitespaces)) = ?" }.joined(separator: ", "))
+                    WHERE article_num = ?
+                    """).execute(arguments: arguments + [num])
         } else {
             try db.cachedStatement(sql: """
-                    INSERT INTO published_articles (article_num, id, slug, revision, title, lead, body, category, tags, image,
-                        image_credit, authors, related, published_at, updated_at, retracted, retraction_message, seq, body_text)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: arguments)
+                    INSERT INTO published_articles (id, revision, \(ContentRows.contentColumns), \(rest), article_num)
+                    VALUES (?, ?, \(ContentRows.contentPlaceholders), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: arguments + [num])
         }
         try indexPublished(db, num, title: c.title, lead: c.lead, body: seen.body, tags: tags)
 
@@ -254,7 +253,9 @@ extension SQLiteArchive {
 
     // MARK: Reading the public archive
 
-    static let publishedColumns = "p.article_num, p.id, p.slug, p.title, p.lead, p.body, p.category, p.tags, p.image, p.image_credit, p.authors, p.related, p.published_at, p.updated_at, p.retracted, p.retraction_message"
+    static let publishedColumns = "p.article_num, p.id, "
+        + ContentField.content.map { "p.\($0.column)" }.joined(separator: ", ")
+        + ", p.authors, p.related, p.published_at, p.updated_at, p.retracted, p.retraction_message"
 
     /// The public row's columns named `p_…`, for a row that also holds the article's own.
     static let prefixedPublishedColumns = (publishedColumns + ", p.revision, p.seq").split(separator: ",")
@@ -267,10 +268,7 @@ extension SQLiteArchive {
         guard let id = ArticleID(row[prefix + "id"] as String) else { throw StoreError.corrupt("a published row has a malformed id") }
         return PublishedArticle(
             id: id,
-            content: ArticleContent(
-                title: row[prefix + "title"], lead: row[prefix + "lead"], body: row[prefix + "body"], category: row[prefix + "category"],
-                tags: Set(try ContentRows.strings(row[prefix + "tags"])), slug: row[prefix + "slug"], image: row[prefix + "image"],
-                imageCredit: row[prefix + "image_credit"]),
+            content: try ContentRows.content(row, prefix: prefix),
             authors: try ContentRows.strings(row[prefix + "authors"]),
             related: try ContentRows.strings(row[prefix + "related"]).compactMap(ArticleID.init),
             publishedAt: Timestamp.date(milliseconds: row[prefix + "published_at"]), updatedAt: Timestamp.date(milliseconds: row[prefix + "updated_at"]),

@@ -83,10 +83,32 @@ enum ContentRows {
     static func ms(_ date: Date?) -> Int64? { date.map(Timestamp.milliseconds) }
     static func date(_ ms: Int64?) -> Date? { ms.map(Timestamp.date(milliseconds:)) }
 
+    // MARK: Content columns
+
+    /// The content columns every content table has (articles, revisions, public rows), in the
+    /// table's order (``ContentField/content``): `title, lead, body, category, tags, …`.
+    static let contentColumns = ContentField.content.map(\.column).joined(separator: ", ")
+    /// `title = ?, lead = ?, …`, for an UPDATE.
+    static let contentAssignments = ContentField.content.map { "\($0.column) = ?" }.joined(separator: ", ")
+    /// One `?` a content column.
+    static let contentPlaceholders = ContentField.content.map { _ in "?" }.joined(separator: ", ")
+
+    /// The values of ``contentColumns``, in their order.
+    static func contentValues(_ c: ArticleContent) -> [any DatabaseValueConvertible] {
+        ContentField.content.map { $0 == .tags ? stringArray(c.sortedTags) : c[text: $0] }
+    }
+
+    /// The content a row holds in ``contentColumns`` (named `prefix` + column).
+    static func content(_ row: Row, prefix: String = "") throws -> ArticleContent {
+        var content = ArticleContent(tags: Set(try strings(row[prefix + ContentField.tags.column])))
+        for field in ContentField.single { content[text: field] = row[prefix + field.column] }
+        return content
+    }
+
     // MARK: Articles
 
     static let articleColumns = """
-        num, id, slug, title, lead, body, category, tags, image, image_credit, authors, state, head_revision,
+        num, id, \(contentColumns), authors, state, head_revision,
         approved_revision, published_revision, scheduled_at, published_at, related, retraction_message,
         created_at, updated_at, deleted, seq
         """
@@ -95,12 +117,8 @@ enum ContentRows {
         guard let id = ArticleID(row["id"] as String), let head = RevisionID(row["head_revision"] as String),
             let state = ArticleState(rawValue: row["state"])
         else { throw StoreError.corrupt("an article row has a malformed id, head or state") }
-        let content = ArticleContent(
-            title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
-            tags: Set(try strings(row["tags"])), slug: row["slug"], image: row["image"],
-            imageCredit: row["image_credit"])
         return Article(
-            id: id, content: content, authors: try strings(row["authors"]), state: state,
+            id: id, content: try content(row), authors: try strings(row["authors"]), state: state,
             headRevision: head, approvedRevision: (row["approved_revision"] as String?).flatMap(RevisionID.init),
             publishedRevision: (row["published_revision"] as String?).flatMap(RevisionID.init),
             scheduledAt: date(row["scheduled_at"]), publishedAt: date(row["published_at"]),
@@ -124,9 +142,10 @@ enum ContentRows {
     static func save(_ db: Database, _ a: Article, seq: Int64) throws -> Int64 {
         let c = a.content
         let tags = stringArray(c.sortedTags)
-        let arguments: StatementArguments = [
-            a.id.description, a.id.short, c.slug, c.title, c.lead, c.body, c.category, tags, c.image,
-            c.imageCredit, stringArray(a.authors), a.state.rawValue, a.headRevision.hex, a.approvedRevision?.hex,
+        var arguments = StatementArguments([a.id.description, a.id.short])
+        arguments += StatementArguments(contentValues(c))
+        arguments += [
+            stringArray(a.authors), a.state.rawValue, a.headRevision.hex, a.approvedRevision?.hex,
             a.publishedRevision?.hex, ms(a.scheduledAt), ms(a.publishedAt), stringArray(a.related.map(\.description)), a.retractionMessage,
             ms(a.createdAt), ms(a.updatedAt), a.deleted, seq,
         ]
@@ -137,8 +156,7 @@ enum ContentRows {
             var update = arguments
             update += [num]
             try db.cachedStatement(sql: """
-                UPDATE articles SET id = ?, short_id = ?, slug = ?, title = ?, lead = ?, body = ?, category = ?,
-                    tags = ?, image = ?, image_credit = ?, authors = ?, state = ?, head_revision = ?,
+                UPDATE articles SET id = ?, short_id = ?, \(contentAssignments), authors = ?, state = ?, head_revision = ?,
                     approved_revision = ?, published_revision = ?, scheduled_at = ?, published_at = ?,
                     related = ?, retraction_message = ?, created_at = ?, updated_at = ?, deleted = ?, seq = ?
                 WHERE num = ?
@@ -152,10 +170,10 @@ enum ContentRows {
             try db.cachedStatement(sql: "DELETE FROM article_authors WHERE article_num = ?").execute(arguments: [num])
         } else {
             try db.cachedStatement(sql: """
-                INSERT INTO articles (id, short_id, slug, title, lead, body, category, tags, image, image_credit,
+                INSERT INTO articles (id, short_id, \(contentColumns),
                     authors, state, head_revision, approved_revision, published_revision, scheduled_at,
                     published_at, related, retraction_message, created_at, updated_at, deleted, seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, \(contentPlaceholders), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: arguments)
             num = db.lastInsertedRowID
             try index(db, num, indexed)
@@ -224,27 +242,20 @@ enum ContentRows {
         // Revision ids are content hashes: the same revision may arrive twice (two replicas making
         // the same edit), and it is the same row.
         try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO revisions (id, article_id, parents, title, lead, body, category, tags, slug,
-                    image, image_credit, author, created_at, change_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO revisions (id, article_id, parents, \(contentColumns), author, created_at, change_id)
+                VALUES (?, ?, ?, \(contentPlaceholders), ?, ?, ?)
                 """).execute(
-            arguments: [
-                r.id.hex, r.articleID.description, stringArray(r.parents.map(\.hex)), c.title, c.lead, c.body, c.category,
-                stringArray(c.sortedTags), c.slug, c.image, c.imageCredit, r.author, ms(r.createdAt), r.changeID?.description,
-            ])
+            arguments: StatementArguments([r.id.hex, r.articleID.description, stringArray(r.parents.map(\.hex))])
+                + StatementArguments(contentValues(c)) + [r.author, ms(r.createdAt), r.changeID?.description])
     }
 
     static func revision(_ row: Row) throws -> Revision {
         guard let articleID = ArticleID(row["article_id"] as String) else {
             throw StoreError.corrupt("a revision row has a malformed article id")
         }
-        let content = ArticleContent(
-            title: row["title"], lead: row["lead"], body: row["body"], category: row["category"],
-            tags: Set(try strings(row["tags"])), slug: row["slug"], image: row["image"],
-            imageCredit: row["image_credit"])
         let parents = try strings(row["parents"]).compactMap(RevisionID.init)
         let revision = Revision(
-            articleID: articleID, parents: parents, content: content, author: row["author"],
+            articleID: articleID, parents: parents, content: try content(row), author: row["author"],
             createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
             changeID: (row["change_id"] as String?).flatMap(ChangeID.init))
         guard revision.id.hex == row["id"] as String else {
