@@ -133,7 +133,7 @@ struct Sync: AsyncParsableCommand {
                     print(line)
                 }
                 for r in report.rejected { print(Terminal.red("  refused \(r.article): \(r.message)")) }
-                if !report.rejected.isEmpty { print("Your text in refused changes is kept: `galley refused` shows it.") }
+                if report.rejected.contains(where: \.keptWords) { print("Your text in refused changes is kept: `galley refused` shows it.") }
                 if report.openConflicts > 0 { print(Terminal.yellow("\(Terminal.count(report.openConflicts, "conflict")) open; see `galley conflicts`.")) }
             }
             if !report.rejected.isEmpty { throw ExitCode(5) }

@@ -110,7 +110,8 @@ package struct ServerAPI: Sendable {
         do {
             response = try await client.execute(request, deadline: .now() + .seconds(120))
         } catch {
-            throw ClientError.unreachable("Cannot reach the server at \(baseURL) (\(Self.describe(error))); your changes stay in the outbox. Try `galley sync` again when online.")
+            let retry = path == "/v1/sessions" ? "Try `galley login` again when online." : "Your changes stay in the outbox; try `galley sync` again when online."
+            throw ClientError.unreachable("Cannot reach the server at \(baseURL) (\(Self.describe(error))). \(retry)")
         }
         let buffer: ByteBuffer
         do {

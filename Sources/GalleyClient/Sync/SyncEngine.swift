@@ -57,6 +57,8 @@ package struct SyncEngine: Sendable {
             package var article: String
             package var code: String
             package var message: String
+            /// Whether it carried words, which the workspace keeps (`galley refused`).
+            package var keptWords: Bool
         }
     }
 
@@ -109,7 +111,7 @@ package struct SyncEngine: Sendable {
                 case .rejected:
                     report.rejected.append(.init(
                         change: change.id.description, article: change.articleID.short,
-                        code: result.error?.code.rawValue ?? "rejected", message: result.error?.message ?? ""))
+                        code: result.error?.code.rawValue ?? "rejected", message: result.error?.message ?? "", keptWords: change.carriesWords))
                 }
             }
             progress(Progress(phase: .pushing, done: index, total: pending.count, elapsed: clock().timeIntervalSince(start)))

@@ -1,6 +1,7 @@
 import Foundation
 
 /// An article as a replica knows it: the head content plus everything the workflow tracks.
+@dynamicMemberLookup
 public struct Article: Hashable, Sendable, Codable, Identifiable {
     public let id: ArticleID
     /// The content of ``headRevision``.
@@ -40,37 +41,13 @@ public struct Article: Hashable, Sendable, Codable, Identifiable {
 
     /// Whether readers can reach the article on the public site (a retracted one shows its notice).
     public var isPublic: Bool {
-        !deleted && publishedRevision != nil && state != .archived
+        !deleted && self.publishedRevision != nil && self.state != .archived
     }
 
-    // The workflow status's parts, read and written in place.
-    public var state: ArticleState {
-        get { workflowStatus.state }
-        set { workflowStatus.state = newValue }
-    }
-    /// The revision an editor approved; meaningful while ``state`` is approved or scheduled.
-    public var approvedRevision: RevisionID? {
-        get { workflowStatus.approvedRevision }
-        set { workflowStatus.approvedRevision = newValue }
-    }
-    /// The revision readers see, if any. It stays live while a newer head is in review.
-    public var publishedRevision: RevisionID? {
-        get { workflowStatus.publishedRevision }
-        set { workflowStatus.publishedRevision = newValue }
-    }
-    /// When a scheduled article goes live (UTC).
-    public var scheduledAt: Date? {
-        get { workflowStatus.scheduledAt }
-        set { workflowStatus.scheduledAt = newValue }
-    }
-    /// When the published revision first went live.
-    public var publishedAt: Date? {
-        get { workflowStatus.publishedAt }
-        set { workflowStatus.publishedAt = newValue }
-    }
-    /// The editor's message when the article was retracted.
-    public var retractionMessage: String? {
-        get { workflowStatus.retractionMessage }
-        set { workflowStatus.retractionMessage = newValue }
+    /// The workflow status's parts (`article.state`, `article.approvedRevision`, …), read and
+    /// written in place.
+    public subscript<Value>(dynamicMember path: WritableKeyPath<Workflow.Status, Value>) -> Value {
+        get { workflowStatus[keyPath: path] }
+        set { workflowStatus[keyPath: path] = newValue }
     }
 }

@@ -48,7 +48,7 @@ public enum AccountRules {
         guard password.count >= passwordBytes.lowerBound, password.utf8.count <= passwordBytes.upperBound else {
             throw GalleyError(
                 .fieldInvalid,
-                "A password needs \(passwordBytes.lowerBound) to \(passwordBytes.upperBound) characters (bcrypt reads no further than 72 bytes).",
+                "A password needs at least \(passwordBytes.lowerBound) characters and at most \(passwordBytes.upperBound) bytes of UTF-8 (bcrypt reads no further); this one has \(password.count) characters in \(password.utf8.count) bytes.",
                 field: "password")
         }
     }

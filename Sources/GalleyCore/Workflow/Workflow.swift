@@ -10,10 +10,15 @@ public enum Workflow {
     /// The workflow fields of an article.
     public struct Status: Hashable, Sendable, Codable {
         public var state: ArticleState
+        /// The revision an editor approved; meaningful while ``state`` is approved or scheduled.
         public var approvedRevision: RevisionID?
+        /// The revision readers see, if any. It stays live while a newer head is in review.
         public var publishedRevision: RevisionID?
+        /// When a scheduled article goes live (UTC).
         public var scheduledAt: Date?
+        /// When the published revision first went live.
         public var publishedAt: Date?
+        /// The editor's message when the article was retracted.
         public var retractionMessage: String?
 
         public init(

@@ -101,26 +101,22 @@ package struct PublishedQuery: Sendable, Hashable {
 }
 
 /// A user as the archive stores it.
+@dynamicMemberLookup
 package struct StoredUser: Hashable, Sendable, Codable {
-    package var name: String
-    package var role: Role
+    /// The user as the API shows them; `user.name`, `user.role` … read it.
+    package var info: UserInfo
     /// A bcrypt hash; never the password.
     package var passwordHash: String
-    package var disabled: Bool
-    package var createdAt: Date
 
     package init(name: String, role: Role, passwordHash: String, disabled: Bool = false, createdAt: Date) {
-        self.name = name
-        self.role = role
+        info = UserInfo(name: name, role: role, disabled: disabled, createdAt: createdAt)
         self.passwordHash = passwordHash
-        self.disabled = disabled
-        self.createdAt = createdAt
     }
-}
 
-extension StoredUser {
-    /// The user as the API shows them.
-    package var info: UserInfo { UserInfo(name: name, role: role, disabled: disabled, createdAt: createdAt) }
+    package subscript<Value>(dynamicMember path: WritableKeyPath<UserInfo, Value>) -> Value {
+        get { info[keyPath: path] }
+        set { info[keyPath: path] = newValue }
+    }
 }
 
 /// A login session. The archive keeps only the SHA-256 of the bearer token.
