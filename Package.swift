@@ -8,6 +8,26 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The products the targets use, named once.
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdBcrypt = Target.Dependency.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")
+let hummingbirdCore = Target.Dependency.product(name: "HummingbirdCore", package: "hummingbird")
+let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
 let package = Package(
     name: "Galley",
     platforms: [.macOS(.v15)],
@@ -38,36 +58,17 @@ let package = Package(
     targets: [
         .target(
             name: "GalleyCore",
-            dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: [crypto],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "GalleyStore",
-            dependencies: [
-                "GalleyCore",
-                "GalleyMarkdown",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ],
+            dependencies: ["GalleyCore", "GalleyMarkdown", grdb],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "GalleyServer",
-            dependencies: [
-                "GalleyCore",
-                "GalleyStore",
-                "GalleySite",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Yams", package: "Yams"),
-            ],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
             resources: [
                 // The contract, served at /openapi.yaml; the file lives in Schemas/ (this is a link).
                 .embedInCode("Resources/openapi.yaml"),
@@ -87,11 +88,7 @@ let package = Package(
         ),
         .target(
             name: "GalleySite",
-            dependencies: [
-                "GalleyCore",
-                "GalleyMarkdown",
-                .product(name: "Mustache", package: "swift-mustache"),
-            ],
+            dependencies: ["GalleyCore", "GalleyMarkdown", mustache],
             resources: [
                 .embedInCode("Templates/layout.mustache"),
                 .embedInCode("Templates/article.mustache"),
@@ -102,67 +99,28 @@ let package = Package(
         ),
         .target(
             name: "GalleyClient",
-            dependencies: [
-                "GalleyCore",
-                "GalleyStore",
-                "GalleySite",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
-            ],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleySite", asyncHTTPClient, nioCore, nioHTTP1, nioPosix, logging, yams],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "galley-server",
-            dependencies: [
-                "GalleyCore",
-                "GalleyStore",
-                "GalleyServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyServer", argumentParser, hummingbird, logging, metrics, prometheus],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "galley",
-            dependencies: [
-                "GalleyCore",
-                "GalleyClient",
-                "GalleySite",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["GalleyCore", "GalleyClient", "GalleySite", argumentParser],
             path: "ClientCLI",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "galley-bench",
-            dependencies: [
-                "GalleyCore",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                "GalleyStore",
-                "GalleyServer",
-                "GalleyClient",
-                "GalleyMarkdown",
-                "GalleySite",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["GalleyCore", grdb, asyncHTTPClient, nioCore, "GalleyStore", "GalleyServer", "GalleyClient", "GalleyMarkdown", "GalleySite", argumentParser],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GalleyCoreTests",
-            dependencies: [
-                "GalleyCore",
-                "GalleyTestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
+            dependencies: ["GalleyCore", "GalleyTestSupport", propertyBased],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -177,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyStoreTests",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyTestSupport", grdb],
             swiftSettings: swiftSettings
         ),
         // Helpers the tests share: the built executables as processes, scratch folders, a seeded generator.
@@ -188,32 +146,12 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyServerTests",
-            dependencies: [
-                "GalleyCore",
-                "GalleyStore",
-                "GalleyServer",
-                "GalleyTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
-            ],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, yams],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GalleyClientTests",
-            dependencies: [
-                "GalleyCore",
-                "GalleyStore",
-                "GalleyClient",
-                "GalleySite",
-                "GalleyServer",
-                "GalleyTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyClient", "GalleySite", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, propertyBased],
             swiftSettings: swiftSettings
         ),
     ],

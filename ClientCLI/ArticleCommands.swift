@@ -195,9 +195,8 @@ struct Tag: AsyncParsableCommand {
     @Argument var tags: [String]
 
     func run() async throws {
-        try await perform {
-            let app = try options.open()
-            let a = try app.tag(try app.find(id), add: tags)
+        try await withArticle(options, id) { app, article in
+            let a = try app.tag(article, add: tags)
             print("\(a.id.short): #" + a.content.sortedTags.joined(separator: " #"))
         }
     }
@@ -210,9 +209,8 @@ struct Untag: AsyncParsableCommand {
     @Argument var tags: [String]
 
     func run() async throws {
-        try await perform {
-            let app = try options.open()
-            let a = try app.tag(try app.find(id), remove: tags)
+        try await withArticle(options, id) { app, article in
+            let a = try app.tag(article, remove: tags)
             print("\(a.id.short): " + (a.content.tags.isEmpty ? "no tags" : "#" + a.content.sortedTags.joined(separator: " #")))
         }
     }
@@ -228,9 +226,8 @@ struct Author: AsyncParsableCommand {
     func validate() throws { if add.isEmpty && remove.isEmpty { throw ValidationError("Give --add NAME or --remove NAME.") } }
 
     func run() async throws {
-        try await perform {
-            let app = try options.open()
-            let a = try app.authors(try app.find(id), add: add, remove: remove)
+        try await withArticle(options, id) { app, article in
+            let a = try app.authors(article, add: add, remove: remove)
             print("\(a.id.short): by " + a.authors.joined(separator: ", "))
         }
     }
@@ -296,9 +293,7 @@ struct Delete: AsyncParsableCommand {
     @Argument var id: String
 
     func run() async throws {
-        try await perform {
-            let app = try options.open()
-            let article = try app.find(id)
+        try await withArticle(options, id) { app, article in
             try app.delete(article)
             print("Deleted \(article.id.short); the server hears of it on the next sync.")
         }

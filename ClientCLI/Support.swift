@@ -17,6 +17,15 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON.") var json = false
 }
 
+/// Runs `body` on the article `id` names (by id, short id or slug) in the workspace `options`
+/// opens, with failures reported as ``perform(_:)`` reports them.
+func withArticle(_ options: WorkspaceOptions, _ id: String, _ body: (GalleyApp, Article) throws -> Void) async throws {
+    try await perform {
+        let app = try options.open()
+        try body(app, try app.find(id))
+    }
+}
+
 /// Runs a command body and turns failures into a message on stderr and a documented exit status.
 func perform(_ body: () async throws -> Void) async throws {
     do {

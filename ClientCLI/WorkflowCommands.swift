@@ -18,12 +18,9 @@ struct Approve: AsyncParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     func run() async throws {
-        try await perform {
-            let app = try options.open()
-            let article = try app.find(id)
-            let approved = try app.approve(article)
+        try await withArticle(options, id) { app, article in
+            _ = try app.approve(article)
             print("Approved revision \(article.headRevision.short) of \(article.id.short) (\(article.content.title)) here; the server decides on the next sync, and refuses it if the text has changed since.")
-            _ = approved
         }
     }
 }
@@ -162,10 +159,10 @@ struct Resolve: AsyncParsableCommand {
 }
 
 func workflowStep(_ options: WorkspaceOptions, _ id: String, _ body: (GalleyApp, Article) throws -> Article) async throws {
-    try await perform {
-        let app = try options.open()
-        let article = try body(app, try app.find(id))
-        print("\(article.id.short) is now \(article.state.rawValue.replacingOccurrences(of: "_", with: " ")) here; the server decides on the next sync.")
+    try await withArticle(options, id) { app, before in
+        let article = try body(app, before)
+        let state = article.state.rawValue.replacingOccurrences(of: "_", with: " ")
+        print("\(article.id.short) is now '\(state)' here; the server decides on the next sync.")
     }
 }
 

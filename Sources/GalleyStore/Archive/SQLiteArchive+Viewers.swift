@@ -78,7 +78,7 @@ extension SQLiteArchive {
                 own.arguments += [viewer.name, before, query.limit]
                 let rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT \(Self.qualifiedArticleColumns) FROM \(Self.ownJoin) WHERE \(own.conditions.joined(separator: " AND ")) ORDER BY a.seq DESC LIMIT ?",
+                    sql: "SELECT \(Self.qualifiedArticleColumns) FROM \(Self.ownJoin) WHERE \(own.sql) ORDER BY a.seq DESC LIMIT ?",
                     arguments: own.arguments)
                 seen += try rows.map { Seen(article: try ContentRows.article($0), seq: $0["seq"]) }
                 seen += try Self.publicRows(db, query, excludingAuthor: viewer.name, before: before)
@@ -89,7 +89,7 @@ extension SQLiteArchive {
                 all.conditions.append("a.seq < ?")
                 all.arguments += [before, query.limit]
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE \(all.conditions.joined(separator: " AND ")) ORDER BY a.seq DESC LIMIT ?",
+                    db, sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE \(all.sql) ORDER BY a.seq DESC LIMIT ?",
                     arguments: all.arguments)
                 seen = try rows.map { Seen(article: try ContentRows.article($0), seq: $0["seq"]) }
             }
@@ -99,60 +99,58 @@ extension SQLiteArchive {
         }
     }
 
+    /// The WHERE conditions of a listing and their arguments, in step.
+    struct Filters {
+        var conditions: [String]
+        var arguments: StatementArguments
+
+        init(_ conditions: [String], _ arguments: StatementArguments = []) {
+            self.conditions = conditions
+            self.arguments = arguments
+        }
+
+        /// Adds `condition` (with one `?`) when the query asks for `value`.
+        mutating func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            conditions.append(condition)
+            arguments += [value]
+        }
+
+        var sql: String { conditions.joined(separator: " AND ") }
+    }
+
     /// A query's filters on articles as they are (for reviewers, and an analyst's own).
-    static func headFilters(_ query: ArticleQuery) -> (conditions: [String], arguments: StatementArguments) {
-        var conditions = ["a.deleted = 0"]
-        var arguments: StatementArguments = []
-        if let state = query.state {
-            conditions.append("a.state = ?")
-            arguments += [state.rawValue]
-        }
-        if let category = query.category {
-            conditions.append("a.category = ?")
-            arguments += [category]
-        }
-        if let tag = query.tag {
-            conditions.append("EXISTS (SELECT 1 FROM article_tags t WHERE t.article_num = a.num AND t.tag = ?)")
-            arguments += [tag]
-        }
-        if let author = query.author {
-            conditions.append("EXISTS (SELECT 1 FROM article_authors au2 WHERE au2.article_num = a.num AND au2.name = ?)")
-            arguments += [author]
-        }
-        return (conditions, arguments)
+    static func headFilters(_ query: ArticleQuery) -> Filters {
+        var filters = Filters(["a.deleted = 0"])
+        filters.add("a.state = ?", query.state?.rawValue)
+        filters.add("a.category = ?", query.category)
+        filters.add("EXISTS (SELECT 1 FROM article_tags t WHERE t.article_num = a.num AND t.tag = ?)", query.tag)
+        filters.add("EXISTS (SELECT 1 FROM article_authors au2 WHERE au2.article_num = a.num AND au2.name = ?)", query.author)
+        return filters
     }
 
     /// Others' public articles that match `query` as readers see them.
     static func publicRows(_ db: Database, _ query: ArticleQuery, excludingAuthor name: String, before: Int64) throws -> [Seen] {
-        var conditions = ["p.seq < ?", "NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)"]
-        var arguments: StatementArguments = [before, name]
+        var filters = Filters(
+            ["p.seq < ?", "NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)"], [before, name])
         switch query.state {
         case nil: break
-        case .published?: conditions.append("p.retracted = 0")
-        case .retracted?: conditions.append("p.retracted = 1")
+        case .published?: filters.conditions.append("p.retracted = 0")
+        case .retracted?: filters.conditions.append("p.retracted = 1")
         default: return []
         }
-        if let category = query.category {
-            conditions.append("p.category = ?")
-            arguments += [category]
-        }
-        if let tag = query.tag {
-            conditions.append("EXISTS (SELECT 1 FROM published_tags t WHERE t.article_num = p.article_num AND t.tag = ?)")
-            arguments += [tag]
-        }
-        if let author = query.author {
-            conditions.append("EXISTS (SELECT 1 FROM json_each(p.authors) j WHERE j.value = ?)")
-            arguments += [author]
-        }
-        arguments += [query.limit]
+        filters.add("p.category = ?", query.category)
+        filters.add("EXISTS (SELECT 1 FROM published_tags t WHERE t.article_num = p.article_num AND t.tag = ?)", query.tag)
+        filters.add("EXISTS (SELECT 1 FROM json_each(p.authors) j WHERE j.value = ?)", query.author)
+        filters.arguments += [query.limit]
         let rows = try Row.fetchAll(
             db,
             sql: """
                 SELECT \(qualifiedArticleColumns), \(prefixedPublishedColumns)
                 FROM published_articles p JOIN articles a ON a.num = p.article_num
-                WHERE \(conditions.joined(separator: " AND ")) ORDER BY p.seq DESC LIMIT ?
+                WHERE \(filters.sql) ORDER BY p.seq DESC LIMIT ?
                 """,
-            arguments: arguments)
+            arguments: filters.arguments)
         return try rows.map { try publicSeen($0) }
     }
 
