@@ -68,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "GalleyServer",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, nioHTTP1, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
             resources: [
                 // The contract, served at /openapi.yaml; the file lives in Schemas/ (this is a link).
                 .embedInCode("Resources/openapi.yaml"),
@@ -146,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyServerTests",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, yams],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, nioHTTP1, yams],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -66,10 +66,10 @@ import Testing
             let fine = Make.create("Fine", body: "x\n", by: "anna", at: now)
             _ = try await client.push([fine], token: anna)
             let badNote = try await client.call(.post, "/v1/articles/\(fine.articleID)/notes", token: anna, json: ["text": "x\u{0}y"])
-            #expect(badNote.status == .badRequest && badNote.code == "text_invalid" && badNote.json["field"] as? String == "note.text", "\(badNote.text)")
+            #expect(badNote.status == .badRequest && badNote.code == "text_invalid" && badNote.json["field"] as? String == "text", "the request's own field: \(badNote.text)")
             _ = try await Self.transition(client, fine.articleID, anna, ["kind": "submit"])
             let badMessage = try await Self.transition(client, fine.articleID, erik, ["kind": "request_changes", "message": "fix\u{1B}[31m"])
-            #expect(badMessage.status == .badRequest && badMessage.json["field"] as? String == "command.message", "\(badMessage.text)")
+            #expect(badMessage.status == .badRequest && badMessage.json["field"] as? String == "message", "the request's own field: \(badMessage.text)")
             let admin = try await client.login("admin")
             let badCategory = try await client.call(.post, "/v1/categories", token: admin, json: ["slug": "sport", "name": "Sport\u{0}s"])
             #expect(badCategory.status == .badRequest && badCategory.json["field"] as? String == "name", "\(badCategory.text)")
@@ -401,6 +401,9 @@ import Testing
                 let result = try await client.push([probe], token: boris)[0]
                 #expect(result.status == .rejected && result.headRevision == nil, "\(result)")
                 #expect(result.error?.code == .notFound, "a draft answers as nothing does: \(String(describing: result.error?.code)) vs \(String(describing: unknown.error?.code))")
+                // In the same words, too (but for the id each names).
+                let said = result.error?.message.replacingOccurrences(of: probe.articleID.short, with: "ID")
+                #expect(said == unknown.error?.message.replacingOccurrences(of: nothing.short, with: "ID"), "\(said ?? "") vs \(unknown.error?.message ?? "")")
             }
             // A published article of someone else: seen, but not his to change; the head stays hidden.
             let onLive = try await client.push([Change(articleID: live.articleID, baseRevision: anyBase, author: "boris", replicaID: UUID(), createdAt: fixture.environment.now)], token: boris)[0]
@@ -505,6 +508,14 @@ import Testing
                 #expect(note.status == .created, "\(note.text)")
                 fixture.advance(1)
             }
+            #expect(try await fixture.archive.notes(of: draft.articleID).count == 1)
+            // Also when the article changed between the try and the retry: the request named the
+            // article, not its head.
+            let current = try await client.article(draft.articleID, token: anna)
+            let edited = try await client.push([Make.edit(current, by: "anna", at: fixture.environment.now) { $0 + "More.\n" }], token: anna)[0]
+            #expect(edited.status == .applied, "\(edited)")
+            let retried = try await client.call(.post, "/v1/articles/\(draft.articleID)/notes", token: anna, json: ["text": "Once."], headers: [.init("Idempotency-Key")!: key])
+            #expect(retried.status == .created, "a retry after an edit is still the same request: \(retried.text)")
             #expect(try await fixture.archive.notes(of: draft.articleID).count == 1)
             let bad = try await client.call(.post, "/v1/articles/\(draft.articleID)/notes", token: anna, json: ["text": "Twice?"], headers: [.init("Idempotency-Key")!: "retry-1"])
             #expect(bad.status == .badRequest, "\(bad.text)")

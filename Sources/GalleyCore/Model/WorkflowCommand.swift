@@ -31,10 +31,22 @@ public enum WorkflowCommand: Hashable, Sendable {
 extension WorkflowCommand: Codable {
     private enum CodingKeys: String, CodingKey, CaseIterable { case kind, revision, message, at }
 
+    /// The fields each kind takes besides `kind`: any other is refused, never dropped (an
+    /// editor's message sent with an approval would otherwise vanish without a word).
+    private static func fields(of kind: String) -> Set<String> {
+        switch kind {
+        case "approve": ["revision"]
+        case "request_changes", "retract": ["message"]
+        case "publish": ["at"]
+        default: []
+        }
+    }
+
     public init(from decoder: any Decoder) throws {
         try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let kind = try c.decode(String.self, forKey: .kind)
+        try decoder.refuseUnknownKeys(names: Self.fields(of: kind).union(["kind"]))
         switch kind {
         case "submit": self = .submit
         case "approve": self = .approve(revision: try c.decode(RevisionID.self, forKey: .revision))

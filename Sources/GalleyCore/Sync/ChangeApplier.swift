@@ -150,10 +150,10 @@ public enum ChangeApplier {
 
     private static func create(_ change: Change, actor: Actor, env: Environment) throws(GalleyError) -> Outcome {
         guard change.baseRevision == nil else {
-            throw GalleyError(.notFound, "Article \(change.articleID.short) does not exist on the server; it may have been made on another archive.")
+            throw unseen(change.articleID)
         }
         guard change.editsContent else {
-            throw GalleyError(.notFound, "Article \(change.articleID.short) does not exist.")
+            throw unseen(change.articleID)
         }
         guard !change.delete else {
             throw GalleyError(.invalidTransition, "Cannot create and delete an article in one change.")
@@ -384,7 +384,7 @@ public enum ChangeApplier {
                 throw GalleyError(.notAuthor, "Only the article's authors and editors can write notes on it.")
             }
             let text = note.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else { throw GalleyError(.messageRequired, "The note is empty.", field: "note") }
+            guard !text.isEmpty else { throw GalleyError(.messageRequired, "The note is empty.", field: "note.text") }
             outcome.notes.append(ReviewNote(
                 id: noteID(change), articleID: article.id, author: actor.name, kind: .comment, text: text,
                 revision: article.headRevision, createdAt: env.now))
@@ -429,8 +429,10 @@ public enum ChangeApplier {
     /// The id of the note a request for changes or a retraction writes its message to.
     public static func messageNoteID(_ change: Change) -> UUID { UUID(namespaceHash: "message \(change.id)") }
 
-    static func unseen(_ id: ArticleID) -> GalleyError {
-        GalleyError(.notFound, "There is no article \(id.short) that you can see.")
+    /// What anyone hears of an article they may not see, and of one that does not exist: the same
+    /// words, so that no answer tells the two apart.
+    public static func unseen(_ id: ArticleID) -> GalleyError {
+        GalleyError(.notFound, "There is no article \(id.short) that you can see (it may be someone else's draft, or made on another archive).")
     }
 
     /// A slug the author chose is theirs or refused, never changed behind their back.

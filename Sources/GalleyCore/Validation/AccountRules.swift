@@ -23,6 +23,11 @@ public enum AccountRules {
         guard ok else {
             throw GalleyError(.fieldInvalid, "A user name is 1 to \(maxUserName) letters, digits, dots, hyphens or underscores; '\(name)' is not.", field: field)
         }
+        // "." and ".." are path segments every HTTP client rewrites away: /v1/users/../disable
+        // would never reach the user.
+        guard !name.allSatisfy({ $0 == "." }) else {
+            throw GalleyError(.fieldInvalid, "A user name needs a letter, digit, hyphen or underscore; '\(name)' is only dots.", field: field)
+        }
         guard name.unicodeScalars.elementsEqual(canonicalUserName(name).unicodeScalars) else {
             throw GalleyError(.fieldInvalid, "The user name '\(name)' is not in Unicode's composed form (NFC); type it again, or let the client compose it.", field: field)
         }

@@ -147,7 +147,7 @@ public enum Workflow {
         case .command(.requestChanges(let message)):
             guard reviewer else { return .failure(reviewersOnly("request changes")) }
             guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                return .failure(GalleyError(.messageRequired, "Say what should change: a request for changes needs a message.", field: "message"))
+                return .failure(GalleyError(.messageRequired, "Say what should change: a request for changes needs a message.", field: "command.message"))
             }
             switch status.state {
             case .submitted, .approved, .scheduled:
@@ -183,7 +183,7 @@ public enum Workflow {
         case .command(.retract(let message)):
             guard reviewer else { return .failure(reviewersOnly("retract articles")) }
             guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                return .failure(GalleyError(.messageRequired, "Say why: a retraction needs a correction note for readers.", field: "message"))
+                return .failure(GalleyError(.messageRequired, "Say why: a retraction needs a correction note for readers.", field: "command.message"))
             }
             guard everPublished, status.state != .retracted, status.state != .archived else {
                 return .failure(wrongState("retract", "only a published article can be retracted"))

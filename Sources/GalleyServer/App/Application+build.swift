@@ -69,7 +69,7 @@ func checkDataDir(_ path: String) throws {
 package func buildApplication(environment: ServerEnvironment, logger: Logger) throws -> some ApplicationProtocol {
     let router = try buildRouter(environment)
     return Application(
-        router: router,
+        responder: HeadAsGet(inner: router.buildResponder()),
         configuration: .init(
             address: .hostname(environment.configuration.host, port: environment.configuration.port), serverName: "galley"),
         services: [ScheduledPublisher(environment: environment, logger: logger)],

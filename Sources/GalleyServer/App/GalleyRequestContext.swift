@@ -9,6 +9,8 @@ package struct GalleyRequestContext: RequestContext {
     package var user: StoredUser?
     /// The SHA-256 of the bearer token of this request's session (for logging out).
     package var tokenHash: String?
+    /// Why the credentials the request sent were refused, for a route that needs a user.
+    package var refusedCredentials: GalleyError?
 
     package init(source: Source) {
         coreContext = .init(source: source)

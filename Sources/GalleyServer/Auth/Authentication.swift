@@ -6,8 +6,10 @@ import Logging
 
 /// Reads `Authorization: Bearer <token>` and, when the token belongs to a live session of an
 /// enabled user, puts that user in the context. Routes decide for themselves whether they need
-/// one (``GalleyRequestContext/requireUser()``). The token itself is never logged or stored:
-/// the archive is asked for its SHA-256.
+/// one (``GalleyRequestContext/requireUser()``): a token that is no good is refused there, with
+/// its reason, and nowhere else, so a browser or proxy that sends other credentials still reads
+/// the public site, and an old token does not stand in the way of logging in. The token itself
+/// is never logged or stored: the archive is asked for its SHA-256.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = GalleyRequestContext
     let environment: ServerEnvironment
@@ -15,24 +17,33 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("bearer ") else {
-                throw GalleyError(.unauthorized, "Use 'Authorization: Bearer <token>'; get a token from POST /v1/sessions.")
+            do {
+                let (session, user) = try await authenticate(header)
+                context.user = user
+                context.tokenHash = session.tokenHash
+                context.logger[metadataKey: "user"] = .string(user.name)
+            } catch let refusal as GalleyError {
+                context.refusedCredentials = refusal
             }
-            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            guard let (session, user) = try await environment.archive.session(tokenHash: Passwords.tokenHash(token)) else {
-                throw GalleyError(.unauthorized, "The token is not valid (wrong, revoked or from another server). Log in again.")
-            }
-            guard session.expiresAt > environment.now else {
-                throw GalleyError(.tokenExpired, "The token expired at \(Timestamp.format(session.expiresAt)). Log in again.")
-            }
-            guard !user.disabled else {
-                throw GalleyError(.userDisabled, "The account '\(user.name)' is disabled; ask an admin.")
-            }
-            context.user = user
-            context.tokenHash = session.tokenHash
-            context.logger[metadataKey: "user"] = .string(user.name)
         }
         return try await next(request, context)
+    }
+
+    func authenticate(_ header: String) async throws -> (StoredSession, StoredUser) {
+        guard header.lowercased().hasPrefix("bearer ") else {
+            throw GalleyError(.unauthorized, "Use 'Authorization: Bearer <token>'; get a token from POST /v1/sessions.")
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let (session, user) = try await environment.archive.session(tokenHash: Passwords.tokenHash(token)) else {
+            throw GalleyError(.unauthorized, "The token is not valid (wrong, revoked or from another server). Log in again.")
+        }
+        guard session.expiresAt > environment.now else {
+            throw GalleyError(.tokenExpired, "The token expired at \(Timestamp.format(session.expiresAt)). Log in again.")
+        }
+        guard !user.disabled else {
+            throw GalleyError(.userDisabled, "The account '\(user.name)' is disabled; ask an admin.")
+        }
+        return (session, user)
     }
 }
 
@@ -40,6 +51,7 @@ extension GalleyRequestContext {
     /// The logged-in user, or 401.
     func requireUser() throws -> StoredUser {
         guard let user else {
+            if let refusedCredentials { throw refusedCredentials }
             throw GalleyError(.unauthorized, "Log in first: POST /v1/sessions gives a bearer token.")
         }
         return user

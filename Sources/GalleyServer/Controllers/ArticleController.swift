@@ -172,7 +172,7 @@ struct ArticleController {
         guard let article = try await archive.article(id, viewer: actor), !article.deleted || actor.role.canReview,
             actor.role.canReview || article.isAuthor(actor.name)
         else {
-            throw Self.unseen(id)
+            throw ChangeApplier.unseen(id)
         }
         return (article, actor)
     }
@@ -182,7 +182,7 @@ struct ArticleController {
         let actor = try context.requireActor()
         let id = try context.parameters.articleID()
         // A non-author analyst's view has the published revision as its head; act on the real one.
-        guard try await archive.article(id, viewer: actor) != nil, let real = try await archive.article(id) else { throw Self.unseen(id) }
+        guard try await archive.article(id, viewer: actor) != nil, let real = try await archive.article(id) else { throw ChangeApplier.unseen(id) }
         return (real, actor)
     }
 
@@ -199,20 +199,22 @@ struct ArticleController {
     func perform(_ request: ServerRequest, on article: Article, id: ChangeID, by actor: ChangeApplier.Actor) async throws -> Change {
         let change = request.change(on: article, id: id, by: actor.name, from: .api, at: environment.now)
         let result = try await archive.apply([change], by: actor, at: environment.now)[0]
-        if result.status == .rejected, let error = result.error { throw error }
+        if result.status == .rejected, var error = result.error {
+            // The change's field (`note.text`, `command.message`) is the request body's (`text`, `message`).
+            if let field = error.field, let dot = field.firstIndex(of: "."), ["note", "command"].contains(field[..<dot]) {
+                error.field = String(field[field.index(after: dot)...])
+            }
+            throw error
+        }
         return change
     }
 
     func detail(_ id: ArticleID, _ actor: ChangeApplier.Actor) async throws -> ArticleDetail {
-        guard let article = try await archive.article(id, viewer: actor) else { throw Self.unseen(id) }
+        guard let article = try await archive.article(id, viewer: actor) else { throw ChangeApplier.unseen(id) }
         let full = actor.role.canReview || article.isAuthor(actor.name)
         return ArticleDetail(
             article: article, conflicts: full ? try await archive.conflicts(of: id, openOnly: true) : [],
             notes: full ? try await archive.notes(of: id) : [])
-    }
-
-    static func unseen(_ id: ArticleID) -> GalleyError {
-        GalleyError(.notFound, "There is no article \(id.short) that you can see.")
     }
 
     /// An `Idempotency-Key` header (a UUID) makes a retried request apply once; one that is not

@@ -3,6 +3,7 @@ import GalleyCore
 import GalleyStore
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Turns every error a route throws into a problem response, in one place. Input errors become
 /// 4xx with a message; a database that cannot be written becomes 503; anything unexpected is
@@ -48,6 +49,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as GalleyError:
             return error
+        case is HTTPParserError:
+            // A body that is not HTTP (a broken chunk, a connection closed mid-body) is the
+            // client's to fix, and no reason to log an error.
+            return GalleyError(.badRequest, "The request body could not be read as HTTP (a malformed chunk, or the connection ended before the body did).")
         case let error as DecodingError:
             return GalleyError(.malformed, Self.describe(error), field: Self.field(of: error))
         case let error as any HTTPResponseError:
@@ -90,14 +95,17 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func describe(_ error: DecodingError) -> String {
-        let field = Self.field(of: error).map { "'\($0)'" } ?? "the body"
+        // "The field 'title'" where there is a path, "The body" at the top.
+        let subject = Self.field(of: error).map { "The field '\($0)'" } ?? "The body"
         switch error {
-        case .keyNotFound(let key, _): return "The field '\(key.stringValue)' is missing\(Self.field(of: error).map { " (at \($0))" } ?? "")."
-        case .typeMismatch(let type, _): return "The field \(field) has the wrong type; expected \(Self.typeName(type))."
-        case .valueNotFound(let type, _): return "The field \(field) is null; expected \(Self.typeName(type))."
+        case .keyNotFound(let key, let context):
+            let at = Self.field(of: .keyNotFound(key, .init(codingPath: context.codingPath, debugDescription: "")))
+            return "The field '\(key.stringValue)' is missing\(at.map { $0 == key.stringValue ? "" : " (at \($0))" } ?? "")."
+        case .typeMismatch(let type, _): return "\(subject) has the wrong type; expected \(Self.typeName(type))."
+        case .valueNotFound(let type, _): return "\(subject) is null; expected \(Self.typeName(type))."
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "The body is not valid JSON (UTF-8): \(context.debugDescription)" }
-            return "The field \(field) is invalid: \(context.debugDescription)"
+            if context.codingPath.isEmpty { return "The body is not valid JSON in UTF-8 (\(context.debugDescription.trimmingCharacters(in: CharacterSet(charactersIn: "."))))." }
+            return "\(subject) is invalid: \(context.debugDescription)"
         @unknown default: return "The body could not be read."
         }
     }

@@ -22,5 +22,7 @@ struct ProblemResponse: ResponseGenerator, Sendable {
     func addHeaders(to headers: inout HTTPFields) {
         if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let allow { headers[.allow] = allow.joined(separator: ", ") }
+        // RFC 9110: a 401 names the scheme that would do.
+        if error.code.status == 401 { headers[.wwwAuthenticate] = "Bearer" }
     }
 }

@@ -56,7 +56,11 @@ package struct AppliedChange: Sendable {
 /// (``ChangeApplier``) decides on, and writing down what it decided, in one order.
 package enum ChangeLog {
     package static func apply(_ pushed: Change, by actor: ChangeApplier.Actor, at time: Date, in tx: some ArchiveTransaction) throws -> PushResult {
-        let digest = try pushed.digest()
+        // A request to the HTTP API names its article, not a revision (the server puts the head
+        // it found there): its retry is the same request, whatever the head is by then.
+        var replayed = pushed
+        if pushed.replicaID == ServerRequest.Origin.api.replicaID { replayed.baseRevision = nil }
+        let digest = try replayed.digest()
         if let stored = try tx.appliedChange(pushed.id) {
             // A change id names one change of one person. Its replay gets the same answer; the
             // same id with other content, or from someone else, gets nothing (not even the answer

@@ -22,13 +22,21 @@ package struct FolderMediaStore: MediaStore {
     package func store(_ bytes: [UInt8], as name: String) async throws {
         try check(name)
         let file = folder.appendingPathComponent(name)
+        let files = FileManager.default
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            guard !FileManager.default.fileExists(atPath: file.path) else { return }
+            try files.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard !files.fileExists(atPath: file.path) else { return }
             // Write beside, then rename: a half-written image never has the final name.
             let temp = folder.appendingPathComponent(".\(name).\(UUID().uuidString)")
+            defer { try? files.removeItem(at: temp) }
             try Data(bytes).write(to: temp)
-            try FileManager.default.moveItem(at: temp, to: file)
+            do {
+                try files.moveItem(at: temp, to: file)
+            } catch where files.fileExists(atPath: file.path) {
+                // Another upload of the same image got there first: the name is the content, so
+                // what is stored is these bytes.
+                return
+            }
         } catch let error as CocoaError where error.code == .fileWriteOutOfSpace {
             throw StoreError.unavailable(.diskFull)
         } catch let error as CocoaError where [.fileWriteNoPermission, .fileWriteVolumeReadOnly].contains(error.code) {
