@@ -9,11 +9,16 @@ struct MergeFileCommand: ParsableCommand {
         abstract: "Three-way merge of files, as `git merge-file` does (Galley's own merge engine).",
         discussion: """
             Merges the changes from BASE to THEIRS into OURS. The exit status is the number of \
-            conflicts (at most 127), 0 for a clean merge, 255 when a file cannot be read.
+            conflicts (at most 127), 0 for a clean merge, 255 when a file cannot be read. \
+            Without --prose the result is git's, byte for byte; with it, lines that conflict inside \
+            a paragraph are merged again word by word, as `galley sync` merges an article's body.
             """)
 
     @Flag(name: .customShort("p"), help: "Send the result to standard output instead of overwriting OURS.")
     var toStdout = false
+
+    @Flag(help: "Merge as Galley merges prose: where lines conflict inside a paragraph, merge its words.")
+    var prose = false
 
     @Option(name: .customShort("L"), help: "A label for the conflict markers, instead of a file name (up to three: ours, base, theirs).")
     var labels: [String] = []
@@ -28,7 +33,7 @@ struct MergeFileCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let outcome = try MergeFile.run(ours: ours, base: base, theirs: theirs, labels: labels, toStandardOutput: toStdout)
+            let outcome = try MergeFile.run(ours: ours, base: base, theirs: theirs, labels: labels, toStandardOutput: toStdout, prose: prose)
             if toStdout { FileHandle.standardOutput.write(Data(outcome.merged)) }
             if outcome.status != 0 { throw ExitCode(outcome.status) }
         } catch let error as GalleyError {

@@ -53,9 +53,20 @@ import Testing
             "The minister met the delegation on Monday.\n",
             "The prime minister met the delegation on Monday.\n",
             "The minister met the Chinese delegation on Tuesday.\n")
-        let outcome = try MergeFile.run(ours: ours, base: base, theirs: theirs, toStandardOutput: true)
+        let outcome = try MergeFile.run(ours: ours, base: base, theirs: theirs, toStandardOutput: true, prose: true)
         #expect(outcome.status == 0)
         #expect(String(decoding: outcome.merged, as: UTF8.self) == "The prime minister met the Chinese delegation on Tuesday.\n")
+        // Without --prose it is git's answer: one conflict, marked as git marks it.
+        let asGit = try MergeFile.run(ours: ours, base: base, theirs: theirs, labels: ["ours", "base", "theirs"], toStandardOutput: true)
+        #expect(asGit.status == 1)
+        #expect(String(decoding: asGit.merged, as: UTF8.self) == """
+            <<<<<<< ours
+            The prime minister met the delegation on Monday.
+            =======
+            The minister met the Chinese delegation on Tuesday.
+            >>>>>>> theirs
+
+            """)
     }
 
     @Test func missingAndBinaryFilesAreErrors() throws {

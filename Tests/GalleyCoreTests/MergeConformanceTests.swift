@@ -69,4 +69,49 @@ import Testing
         #expect(Double(lineOnlyAgree) >= 0.99 * Double(cases.count), "line-level output differs from git in \(cases.count - lineOnlyAgree) cases")
         #expect(lineOnlyStatus == cases.count, "conflict counts differ from git in \(cases.count - lineOnlyStatus) cases")
     }
+
+    /// Where git conflicts, what a person made of the merge (`human`, the merge commit's file) is
+    /// the measure: a prose merge that comes out clean must come out as they did, and no clean
+    /// merge may lose a word (issue 15's targets; `galley-bench merge-quality` prints the figures).
+    @Test(.enabled(if: !cases.isEmpty, "the progit2 merge corpus is not at ../shared/corpora/merges-progit2"))
+    func whereGitConflictsCleanMergesAreThePersonsAndLoseNoWord() throws {
+        var conflicted = 0
+        var clean = 0
+        var asThePerson = 0
+        for c in Self.cases {
+            let human = try String(contentsOf: Self.corpus.appendingPathComponent(c.name).appendingPathComponent("human"), encoding: .utf8)
+            let (base, ours, theirs) = (String(decoding: c.base, as: UTF8.self), String(decoding: c.ours, as: UTF8.self), String(decoding: c.theirs, as: UTF8.self))
+            let result = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+            if result.isClean {
+                let missing = MergeQuality.missingWords(merged: result.text(), base: base, ours: ours, theirs: theirs, human: human)
+                #expect(missing.isEmpty, "case \(c.name): the clean merge lost \(missing)")
+            }
+            guard c.gitStatus != 0 else { continue }
+            conflicted += 1
+            guard result.isClean else { continue }
+            clean += 1
+            if MergeQuality.agreement(result.text(), human) != .words { asThePerson += 1 } else { Issue.record("case \(c.name): merged other words than the person did") }
+        }
+        print("progit2 where git conflicts: \(clean)/\(conflicted) merged cleanly, \(asThePerson) of them as the person did (or but for whitespace)")
+        #expect(conflicted > 0)
+        #expect(3 * clean >= conflicted, "only \(clean) of \(conflicted) of git's conflicts merged")
+        #expect(10 * asThePerson >= 9 * clean)
+    }
+}
+
+@Suite struct MergeQualityTests {
+    @Test func aWordDroppedFromAMergeIsFoundAndOneBothSidesRemovedIsNot() {
+        let base = "The minister met the delegation on Monday.\n"
+        let ours = "The prime minister met the delegation on Monday.\n"
+        let theirs = "The minister met the Chinese delegation on Tuesday.\n"
+        let good = "The prime minister met the Chinese delegation on Tuesday.\n"
+        #expect(MergeQuality.missingWords(merged: good, base: base, ours: ours, theirs: theirs, human: good).isEmpty)
+        let lost = "The minister met the Chinese delegation on Tuesday.\n"
+        #expect(MergeQuality.missingWords(merged: lost, base: base, ours: ours, theirs: theirs, human: good) == ["prime": 1])
+        // Each side removed a different "the": the merge keeps the one neither touched.
+        #expect(MergeQuality.missingWords(merged: "the x\n", base: "the the the x\n", ours: "the the x\n", theirs: "the the x\n", human: "the x\n").isEmpty)
+        #expect(MergeQuality.agreement("a  b\n", "a b\n") == .whitespace)
+        #expect(MergeQuality.agreement("a b\n", "a c\n") == .words)
+        #expect(MergeQuality.words("Мінск, ў e\u{301}!") == ["Мінск", "ў", "e\u{301}"])
+    }
 }

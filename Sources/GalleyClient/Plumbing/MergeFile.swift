@@ -16,7 +16,12 @@ package enum MergeFile {
     /// - Parameters:
     ///   - labels: up to three labels for ours, base and theirs (git's `-L`); the file names otherwise.
     ///   - toStandardOutput: return the result only (`-p`); otherwise it is also written to `ours`.
-    package static func run(ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool) throws -> Outcome {
+    ///   - prose: merge as the sync engine merges an article's text: where lines conflict inside a
+    ///     paragraph, try again word by word. Without it the result is `git merge-file`'s, byte
+    ///     for byte.
+    package static func run(
+        ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool, prose: Bool = false
+    ) throws -> Outcome {
         func read(_ path: String) throws -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")
@@ -32,7 +37,7 @@ package enum MergeFile {
         let t = try read(theirs)
         let result = TextMerge.merge(
             base: b, ours: o, theirs: t,
-            options: .init(wordLevel: true, oursLabel: labels.count > 0 ? labels[0] : ours, theirsLabel: labels.count > 2 ? labels[2] : theirs))
+            options: .init(wordLevel: prose, oursLabel: labels.count > 0 ? labels[0] : ours, theirsLabel: labels.count > 2 ? labels[2] : theirs))
         if !toStandardOutput {
             do {
                 try Data(result.marked).write(to: URL(fileURLWithPath: ours))

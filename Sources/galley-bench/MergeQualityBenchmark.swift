@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import GalleyCore
+
+/// `galley-bench merge-quality`: Galley's prose merge against git's answer and against what a
+/// person made of the same merge, over a corpus of real merges (`<case>/base`, `ours`, `theirs`,
+/// `git-merged`, `git-status`, `human`).
+struct MergeQualityBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge-quality", abstract: "Prose merges against git's and against people's resolutions of real merges.")
+
+    @Option(help: "The corpus folder (default: ../shared/corpora/merges-progit2).") var corpus: String?
+    @Flag(help: "Print JSON instead of a Markdown table.") var json = false
+
+    struct Case {
+        let name: String
+        let base: String, ours: String, theirs: String, git: String, human: String
+        let gitConflicts: Int
+    }
+
+    func run() throws {
+        guard let folder = corpus.map({ URL(fileURLWithPath: $0) }) ?? Bench.corpus("merges-progit2") else {
+            throw ValidationError("No corpus: give --corpus DIR (a folder of cases with base, ours, theirs, git-merged, git-status and human).")
+        }
+        let cases = try Self.load(folder)
+        guard !cases.isEmpty else { throw ValidationError("\(folder.path) holds no complete case.") }
+
+        var gitClean = 0, cleanLikeGit = 0, cleanLikeHuman = 0
+        var gitConflicted = 0, galleyClean = 0, agreeing = 0, whitespaceOnly = 0
+        var differing: [String] = [], losing: [String] = []
+        var gitHunks = 0, galleyHunks = 0
+        for c in cases {
+            let result = TextMerge.merge(base: c.base, ours: c.ours, theirs: c.theirs, options: .init(wordLevel: true))
+            let merged = result.markedText
+            if result.isClean {
+                let missing = MergeQuality.missingWords(merged: merged, base: c.base, ours: c.ours, theirs: c.theirs, human: c.human)
+                if !missing.isEmpty { losing.append("\(c.name) (\(missing.keys.sorted().prefix(5).joined(separator: ", ")))") }
+            }
+            if c.gitConflicts == 0 {
+                gitClean += 1
+                if merged == c.git { cleanLikeGit += 1 }
+                if merged == c.human { cleanLikeHuman += 1 }
+                continue
+            }
+            gitConflicted += 1
+            gitHunks += c.gitConflicts
+            galleyHunks += result.conflictCount
+            guard result.isClean else { continue }
+            galleyClean += 1
+            switch MergeQuality.agreement(merged, c.human) {
+            case .identical: agreeing += 1
+            case .whitespace: whitespaceOnly += 1
+            case .words: differing.append(c.name)
+            }
+        }
+
+        let percent = { (n: Int, of: Int) in of == 0 ? "–" : String(format: "%.0f%%", 100 * Double(n) / Double(of)) }
+        if json {
+            print(Bench.json([
+                "machine": Bench.machine, "corpus": folder.path, "cases": cases.count,
+                "gitClean": ["cases": gitClean, "identicalToGit": cleanLikeGit, "identicalToHuman": cleanLikeHuman],
+                "gitConflicts": [
+                    "cases": gitConflicted, "galleyClean": galleyClean, "identicalToHuman": agreeing, "whitespaceOnly": whitespaceOnly,
+                    "differInWords": differing, "gitHunks": gitHunks, "galleyHunks": galleyHunks,
+                ],
+                "cleanMergesMissingWords": losing,
+            ]))
+            return
+        }
+        print("galley-bench merge-quality: \(cases.count) merges from \(folder.lastPathComponent); \(Bench.machine)\n")
+        print(Bench.table(["", "cases", "result"], [
+            ["git merges cleanly", "\(gitClean)", "identical to git: \(cleanLikeGit) (\(percent(cleanLikeGit, gitClean))); to the person's: \(cleanLikeHuman)"],
+            ["git conflicts", "\(gitConflicted)", "Galley merges cleanly: \(galleyClean) (\(percent(galleyClean, gitConflicted)))"],
+            ["… of those", "\(galleyClean)", "identical to the person's: \(agreeing); whitespace only: \(whitespaceOnly); other words: \(differing.count)"],
+            ["conflict hunks", "\(gitHunks) (git)", "Galley: \(galleyHunks)"],
+            ["clean merges that lose a word", "\(losing.count)", losing.isEmpty ? "none" : losing.joined(separator: "; ")],
+        ]))
+        if !differing.isEmpty { print("Differ in words from the person's resolution: \(differing.joined(separator: " "))") }
+    }
+
+    static func load(_ folder: URL) throws -> [Case] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().compactMap { name in
+            let dir = folder.appendingPathComponent(name)
+            func read(_ file: String) -> String? { try? String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8) }
+            guard let base = read("base"), let ours = read("ours"), let theirs = read("theirs"), let git = read("git-merged"),
+                let human = read("human"), let status = read("git-status").flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            else { return nil }
+            return Case(name: name, base: base, ours: ours, theirs: theirs, git: git, human: human, gitConflicts: status)
+        }
+    }
+}
