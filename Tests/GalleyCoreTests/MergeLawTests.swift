@@ -110,6 +110,64 @@ import Testing
         }
     }
 
+    /// Two people changing different words of one paragraph (a sentence, for git one line that
+    /// both changed) both get their word: the word pass merges what the line pass cannot.
+    @Test func disjointWordEditsInOneParagraphMergeCleanlyAndKeepBoth() async {
+        await propertyCheck(count: 300, input: Self.document, Self.int(0...1000), Self.int(0...1000), Self.script) { doc, a, b, script in
+            guard let p = doc.indices.first(where: { doc[$0].count >= 5 }) else { return }
+            let n = doc[p].count
+            let i = a % (n - 3)
+            let j = i + 2 + b % (n - i - 2)
+            var ours = doc
+            ours[p][i] = 201
+            var theirs = doc
+            theirs[p][j] = 202
+            var both = ours
+            both[p][j] = 202
+            let merged = TextMerge.merge(
+                base: Self.renderEdited(doc, script: script), ours: Self.renderEdited(ours, script: script),
+                theirs: Self.renderEdited(theirs, script: script))
+            #expect(merged.isClean, "words \(i) and \(j) of \(n) in paragraph \(p)")
+            #expect(merged.text() == Self.renderEdited(both, script: script))
+        }
+    }
+
+    /// Two people changing the same word differently conflict, and the conflict holds both words.
+    @Test func overlappingWordEditsConflictAndKeepBothSides() async {
+        await propertyCheck(count: 300, input: Self.document, Self.int(0...1000), Self.script) { doc, a, script in
+            let p = a % doc.count
+            let i = (a / 7) % doc[p].count
+            var ours = doc
+            ours[p][i] = 201
+            var theirs = doc
+            theirs[p][i] = 202
+            let merged = TextMerge.merge(
+                base: Self.renderEdited(doc, script: script), ours: Self.renderEdited(ours, script: script),
+                theirs: Self.renderEdited(theirs, script: script))
+            #expect(!merged.isClean)
+            let sides = merged.regions.compactMap { region -> (String, String)? in
+                if case .conflict(_, let o, let t) = region { return (o, t) } else { return nil }
+            }
+            #expect(sides.contains { $0.0.contains("new201") && $0.1.contains("new202") }, "\(merged.regions)")
+        }
+    }
+
+    /// Which side is "ours" changes only which side of each conflict is which.
+    @Test func swappingTheSidesSwapsConflictSidesOnly() async {
+        await propertyCheck(count: 300, input: Self.document, Self.edits, Self.edits, Self.script) { doc, opsA, opsB, script in
+            let base = Self.renderEdited(doc, script: script)
+            let ours = Self.renderEdited(Self.edit(doc, opsA, tag: 1), script: script)
+            let theirs = Self.renderEdited(Self.edit(doc, opsB, tag: 2), script: script)
+            let forward = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+            let backward = TextMerge.merge(base: base, ours: theirs, theirs: ours)
+            let swapped = backward.regions.map { region -> MergeResult.Region in
+                if case .conflict(let b, let o, let t) = region { return .conflict(base: b, ours: t, theirs: o) } else { return region }
+            }
+            #expect(forward.regions == swapped)
+            #expect(forward.conflictCount == backward.conflictCount)
+        }
+    }
+
     @Test func wordBoundariesAreUnicodeNotBytes() {
         // Two edits next to a combining mark and an emoji: the merge never splits a character.
         let base = "Cafe\u{301} 👩‍👩‍👧 Мінск гандаль.\n"
