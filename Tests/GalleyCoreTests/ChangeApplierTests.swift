@@ -52,6 +52,30 @@ import Testing
         return change
     }
 
+    /// Where two edits touch the same line and Galley merges their words, a note says so (to
+    /// whoever reviews the article); a merge of separate lines, as any tool makes it, writes none.
+    @Test func aWordByWordMergeIsRecordedForTheReviewer() {
+        var (world, id) = created(authors: ["boris"])
+        let stale = world.head!
+        _ = world.apply(edit(world, .body, { $0.replacingOccurrences(of: "about trade", with: "about potash trade") }, by: "boris"), by: boris, at: t0)
+        var annas = Change(articleID: id, baseRevision: stale.id, author: "anna", replicaID: replica, createdAt: t0)
+        annas.set(.body, to: stale.content.body.replacingOccurrences(of: "Paragraph two", with: "The second paragraph"), from: stale.content)
+        let merged = world.apply(annas, by: anna, at: t0.addingTimeInterval(60))
+        #expect(merged.status == .merged && merged.newConflicts.isEmpty, "\(merged)")
+        #expect(world.article!.content.body.contains("The second paragraph about potash trade."))
+        let note = try? #require(merged.notes.first { $0.author == ChangeApplier.wordMergeAuthor })
+        #expect(note?.text.contains("body (1 place)") == true && note?.text.contains("anna") == true && note?.text.contains("boris") == true, "\(String(describing: note))")
+        #expect(note?.revision == world.article!.headRevision)
+
+        // Separate paragraphs merge line by line: nothing to point out.
+        let before = world.head!
+        _ = world.apply(edit(world, .body, { $0.replacingOccurrences(of: "about Minsk", with: "about Minsk today") }, by: "boris"), by: boris, at: t0)
+        var separate = Change(articleID: id, baseRevision: before.id, author: "anna", replicaID: replica, createdAt: t0)
+        separate.set(.body, to: before.content.body.replacingOccurrences(of: "about China", with: "about China and Russia"), from: before.content)
+        let lines = world.apply(separate, by: anna, at: t0.addingTimeInterval(120))
+        #expect(lines.status == .merged && lines.notes.isEmpty, "\(lines.notes)")
+    }
+
     @Test func aFastForwardMakesTheRevisionTheClientAlreadyComputed() {
         var (world, _) = created()
         let change = edit(world, .body) { $0.replacingOccurrences(of: "trade", with: "potash trade") }

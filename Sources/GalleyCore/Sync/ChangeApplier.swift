@@ -269,6 +269,7 @@ public enum ChangeApplier {
         // an edit remove words it never saw without a conflict.
         let base = state.base.flatMap { $0.id == baseID && $0.articleID == current.id ? $0 : nil }
         var merged = head.content
+        var wordMerged: [(ContentField, Int)] = []
         for field in touched {
             let old = base?.content[text: field] ?? ArticleContent.normalizedField(field, change.previous[field] ?? "")
             let new = intent[text: field]
@@ -282,6 +283,7 @@ public enum ChangeApplier {
                 let result = TextMerge.merge(base: old, ours: ours, theirs: new)
                 if result.isClean {
                     merged[text: field] = result.text()
+                    if result.wordMerges > 0 { wordMerged.append((field, result.wordMerges)) }
                     continue
                 }
             }
@@ -310,6 +312,9 @@ public enum ChangeApplier {
                 .edit, article: current, openConflicts: step.openConflicts.count - step.outcome.newConflicts.count, actor: actor, env: env)
             step.article.content = merged
             step.article.headRevision = revision.id
+            if !wordMerged.isEmpty {
+                step.outcome.notes.append(wordMergeNote(wordMerged, change: change, head: head, revision: revision, actor: actor, env: env))
+            }
         }
         if baseID != head.id { step.outcome.status = .merged }
         if current.deleted {
@@ -421,6 +426,23 @@ public enum ChangeApplier {
         article.updatedAt = env.now
         outcome.article = article
     }
+
+    /// What Galley merged word by word, where a line-based merge would have stopped with a
+    /// conflict: a note on the article, so that whoever reviews it reads those places before
+    /// approving (`galley log`, `galley show`, the review's notes).
+    private static func wordMergeNote(
+        _ merged: [(ContentField, Int)], change: Change, head: Revision, revision: Revision, actor: Actor, env: Environment
+    ) -> ReviewNote {
+        let places = merged.map { field, n in "\(field.rawValue) (\(n == 1 ? "1 place" : "\(n) places"))" }.joined(separator: ", ")
+        let other = head.author == actor.name ? "an earlier revision of \(head.author)'s" : "\(head.author)'s revision \(head.id.short)"
+        return ReviewNote(
+            id: UUID(namespaceHash: "word merge \(change.id)"), articleID: revision.articleID, author: wordMergeAuthor, kind: .comment,
+            text: "Merged by Galley word by word where \(actor.name)'s edit and \(other) changed the same lines: \(places). Read those places before approving revision \(revision.id.short).",
+            revision: revision.id, createdAt: env.now)
+    }
+
+    /// The author of the notes Galley writes itself (a name no person may take).
+    public static let wordMergeAuthor = "galley"
 
     /// A note's id comes from the change that carries it, never from the client: an id someone
     /// else chose first would otherwise make the note vanish as a duplicate.

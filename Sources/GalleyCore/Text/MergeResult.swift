@@ -17,6 +17,9 @@ public struct MergeResult: Hashable, Sendable {
     public let marked: [UInt8]
     /// The number of conflict blocks in ``marked`` (git's exit status for `merge-file`).
     public let conflictCount: Int
+    /// How many places, where the lines of both sides overlapped, were merged word by word: the
+    /// merges a person should read, since no line-based tool would have made them.
+    public var wordMerges: Int = 0
 
     public var isClean: Bool { conflictCount == 0 }
 

@@ -61,11 +61,14 @@ struct ThreeWayMerge {
                 entries[k].resolved = merged
             }
         }
+        let wordMerges = entries.count { $0.mode == .resolved }
         let regions = self.regions(entries)
         refineConflicts(&entries)
         simplifyNonConflicts(&entries)
         let (marked, count) = fill(entries, oursLabel: options.oursLabel, theirsLabel: options.theirsLabel)
-        return MergeResult(regions: regions, marked: marked, conflictCount: count)
+        var result = MergeResult(regions: regions, marked: marked, conflictCount: count)
+        result.wordMerges = wordMerges
+        return result
     }
 
     /// The merged bytes if the merge is clean (used for the word pass), else nil.
