@@ -55,12 +55,16 @@ import Testing
     /// Where two edits touch the same line and Galley merges their words, a note says so (to
     /// whoever reviews the article); a merge of separate lines, as any tool makes it, writes none.
     @Test func aWordByWordMergeIsRecordedForTheReviewer() {
-        var (world, id) = created(authors: ["boris"])
-        let stale = world.head!
-        _ = world.apply(edit(world, .body, { $0.replacingOccurrences(of: "about trade", with: "about potash trade") }, by: "boris"), by: boris, at: t0)
-        var annas = Change(articleID: id, baseRevision: stale.id, author: "anna", replicaID: replica, createdAt: t0)
-        annas.set(.body, to: stale.content.body.replacingOccurrences(of: "Paragraph two", with: "The second paragraph"), from: stale.content)
-        let merged = world.apply(annas, by: anna, at: t0.addingTimeInterval(60))
+        var (world, _) = created(authors: ["boris"])
+        /// Boris edits the head; Anna edits the revision before his, offline.
+        func crossing(_ his: (String, String), _ hers: (String, String)) -> ChangeApplier.Outcome {
+            let stale = world.head!
+            _ = world.apply(edit(world, .body, { $0.replacingOccurrences(of: his.0, with: his.1) }, by: "boris"), by: boris, at: t0)
+            var annas = Change(articleID: stale.articleID, baseRevision: stale.id, author: "anna", replicaID: replica, createdAt: t0)
+            annas.set(.body, to: stale.content.body.replacingOccurrences(of: hers.0, with: hers.1), from: stale.content)
+            return world.apply(annas, by: anna, at: t0.addingTimeInterval(60))
+        }
+        let merged = crossing(("about trade", "about potash trade"), ("Paragraph two", "The second paragraph"))
         #expect(merged.status == .merged && merged.newConflicts.isEmpty, "\(merged)")
         #expect(world.article!.content.body.contains("The second paragraph about potash trade."))
         let note = try? #require(merged.notes.first { $0.author == ChangeApplier.wordMergeAuthor })
@@ -68,11 +72,7 @@ import Testing
         #expect(note?.revision == world.article!.headRevision)
 
         // Separate paragraphs merge line by line: nothing to point out.
-        let before = world.head!
-        _ = world.apply(edit(world, .body, { $0.replacingOccurrences(of: "about Minsk", with: "about Minsk today") }, by: "boris"), by: boris, at: t0)
-        var separate = Change(articleID: id, baseRevision: before.id, author: "anna", replicaID: replica, createdAt: t0)
-        separate.set(.body, to: before.content.body.replacingOccurrences(of: "about China", with: "about China and Russia"), from: before.content)
-        let lines = world.apply(separate, by: anna, at: t0.addingTimeInterval(120))
+        let lines = crossing(("about Minsk", "about Minsk today"), ("about China", "about China and Russia"))
         #expect(lines.status == .merged && lines.notes.isEmpty, "\(lines.notes)")
     }
 

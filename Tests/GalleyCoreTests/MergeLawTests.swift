@@ -42,6 +42,11 @@ import Testing
         return doc
     }
 
+    /// The merge of three documents, rendered in one script.
+    static func merge(_ base: [[Int]], _ ours: [[Int]], _ theirs: [[Int]], script: Int) -> MergeResult {
+        TextMerge.merge(base: renderEdited(base, script: script), ours: renderEdited(ours, script: script), theirs: renderEdited(theirs, script: script))
+    }
+
     static func renderEdited(_ doc: [[Int]], script: Int) -> String {
         // Words from edits (>= 100) are rendered distinctly so they never equal base words.
         doc.map { $0.map { $0 >= 100 ? "new\($0)" + vocabularies[script][$0 % 16] : vocabularies[script][$0 % 16] }.joined(separator: " ") }
@@ -71,9 +76,7 @@ import Testing
             ours[i].insert(201, at: a % (ours[i].count + 1))
             var theirs = doc
             theirs[j][b % theirs[j].count] = 202
-            let merged = TextMerge.merge(
-                base: Self.renderEdited(doc, script: script), ours: Self.renderEdited(ours, script: script),
-                theirs: Self.renderEdited(theirs, script: script))
+            let merged = Self.merge(doc, ours, theirs, script: script)
             var both = ours
             both[j] = theirs[j]
             #expect(merged.isClean)
@@ -124,9 +127,7 @@ import Testing
             theirs[p][j] = 202
             var both = ours
             both[p][j] = 202
-            let merged = TextMerge.merge(
-                base: Self.renderEdited(doc, script: script), ours: Self.renderEdited(ours, script: script),
-                theirs: Self.renderEdited(theirs, script: script))
+            let merged = Self.merge(doc, ours, theirs, script: script)
             #expect(merged.isClean, "words \(i) and \(j) of \(n) in paragraph \(p)")
             #expect(merged.text() == Self.renderEdited(both, script: script))
         }
@@ -141,9 +142,7 @@ import Testing
             ours[p][i] = 201
             var theirs = doc
             theirs[p][i] = 202
-            let merged = TextMerge.merge(
-                base: Self.renderEdited(doc, script: script), ours: Self.renderEdited(ours, script: script),
-                theirs: Self.renderEdited(theirs, script: script))
+            let merged = Self.merge(doc, ours, theirs, script: script)
             #expect(!merged.isClean)
             let sides = merged.regions.compactMap { region -> (String, String)? in
                 if case .conflict(_, let o, let t) = region { return (o, t) } else { return nil }
@@ -155,11 +154,9 @@ import Testing
     /// Which side is "ours" changes only which side of each conflict is which.
     @Test func swappingTheSidesSwapsConflictSidesOnly() async {
         await propertyCheck(count: 300, input: Self.document, Self.edits, Self.edits, Self.script) { doc, opsA, opsB, script in
-            let base = Self.renderEdited(doc, script: script)
-            let ours = Self.renderEdited(Self.edit(doc, opsA, tag: 1), script: script)
-            let theirs = Self.renderEdited(Self.edit(doc, opsB, tag: 2), script: script)
-            let forward = TextMerge.merge(base: base, ours: ours, theirs: theirs)
-            let backward = TextMerge.merge(base: base, ours: theirs, theirs: ours)
+            let (ours, theirs) = (Self.edit(doc, opsA, tag: 1), Self.edit(doc, opsB, tag: 2))
+            let forward = Self.merge(doc, ours, theirs, script: script)
+            let backward = Self.merge(doc, theirs, ours, script: script)
             let swapped = backward.regions.map { region -> MergeResult.Region in
                 if case .conflict(let b, let o, let t) = region { return .conflict(base: b, ours: t, theirs: o) } else { return region }
             }
