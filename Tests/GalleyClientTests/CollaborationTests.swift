@@ -8,6 +8,34 @@ import Testing
 @Suite struct CollaborationTests {
     static let body = (1...6).map { "Paragraph \($0): the economy of Belarus in the \($0)th quarter." }.joined(separator: "\n\n") + "\n"
 
+    /// Two people change different words of one paragraph offline: Galley merges their words,
+    /// and the reviewer's `galley diff` and `galley log` say where it did.
+    @Test func aWordMergeIsPointedOutToTheReviewer() async throws {
+        let fixture = try await ClientFixture()
+        try await fixture.withServer { server in
+            let a = try await ClientFixture.workspace("anna", server: server)
+            let e = try await ClientFixture.workspace("erik", server: server)
+            let draft = try a.newArticle(title: "One paragraph", lead: "", category: "politics", tags: [], body: "Minsk met Beijing on Monday.\n")
+            try await a.syncOK()
+            try await e.syncOK()
+            var doc = ArticleDocument(try a.find(draft.id.description).content)
+            doc.body = "Minsk met Beijing on Tuesday.\n"
+            try a.save(doc, to: try a.find(draft.id.description))
+            doc = ArticleDocument(try e.find(draft.id.description).content)
+            doc.body = "Official Minsk met Beijing on Monday.\n"
+            try e.save(doc, to: try e.find(draft.id.description))
+            try await a.syncOK()
+            try await e.syncOK()
+            let article = try e.find(draft.id.description)
+            #expect(article.content.body == "Official Minsk met Beijing on Tuesday.\n")
+            let diff = try e.diff(article)
+            #expect(diff.contains("Merged by Galley word by word") && diff.contains("body (1 place)"), "\(diff)")
+            try await a.syncOK()
+            let log = try a.log(try a.find(draft.id.description))
+            #expect(log.contains { if case .note(let note) = $0 { note.author == ChangeApplier.wordMergeAuthor } else { false } }, "the author hears of it too")
+        }
+    }
+
     @Test func twoAnalystsAndAnEditorNeverLoseAWord() async throws {
         let fixture = try await ClientFixture()
         try await fixture.withServer { server in
