@@ -10,14 +10,17 @@ struct MergeFileCommand: ParsableCommand {
         discussion: """
             Merges the changes from BASE to THEIRS into OURS. The exit status is the number of \
             conflicts (at most 127), 0 for a clean merge, 255 when a file cannot be read. \
-            Without --prose the result is git's, byte for byte; with it, lines that conflict inside \
-            a paragraph are merged again word by word, as `galley sync` merges an article's body.
+            Without --prose the result is git's, byte for byte. With it, lines that conflict are \
+            merged again as `galley sync` merges an article's body: paragraph by paragraph, then \
+            word by word inside a paragraph both sides changed. What still conflicts is marked \
+            as git marks it, but both sides between the markers already hold everything that \
+            merged, so they differ only in the words that collide.
             """)
 
     @Flag(name: .customShort("p"), help: "Send the result to standard output instead of overwriting OURS.")
     var toStdout = false
 
-    @Flag(help: "Merge as Galley merges prose: where lines conflict inside a paragraph, merge its words.")
+    @Flag(help: "Merge as Galley merges prose: where lines conflict, merge paragraphs, then words.")
     var prose = false
 
     @Option(name: .customShort("L"), help: "A label for the conflict markers, instead of a file name (up to three: ours, base, theirs).")

@@ -27,14 +27,16 @@ struct MergeQualityBenchmark: ParsableCommand {
 
         var gitClean = 0, cleanLikeGit = 0, cleanLikeHuman = 0
         var gitConflicted = 0, galleyClean = 0, agreeing = 0, whitespaceOnly = 0
-        var differing: [String] = [], losing: [String] = []
-        var gitHunks = 0, galleyHunks = 0
+        var differing: [String] = [], losing: [String] = [], doubling: [String] = []
+        var gitHunks = 0, galleyHunks = 0, gitMarkedLines = 0, galleyMarkedLines = 0
         for c in cases {
             let result = TextMerge.merge(base: c.base, ours: c.ours, theirs: c.theirs, options: .init(wordLevel: true))
             let merged = result.markedText
             if result.isClean {
                 let missing = MergeQuality.missingWords(merged: merged, base: c.base, ours: c.ours, theirs: c.theirs, human: c.human)
                 if !missing.isEmpty { losing.append("\(c.name) (\(missing.keys.sorted().prefix(5).joined(separator: ", ")))") }
+                let doubled = MergeQuality.duplicatedWords(merged: merged, base: c.base, ours: c.ours, theirs: c.theirs)
+                if !doubled.isEmpty { doubling.append("\(c.name) (\(doubled.keys.sorted().prefix(5).joined(separator: ", ")))") }
             }
             if c.gitConflicts == 0 {
                 gitClean += 1
@@ -45,6 +47,8 @@ struct MergeQualityBenchmark: ParsableCommand {
             gitConflicted += 1
             gitHunks += c.gitConflicts
             galleyHunks += result.conflictCount
+            gitMarkedLines += Self.linesInConflicts(c.git)
+            galleyMarkedLines += Self.linesInConflicts(merged)
             guard result.isClean else { continue }
             galleyClean += 1
             switch MergeQuality.agreement(merged, c.human) {
@@ -62,8 +66,9 @@ struct MergeQualityBenchmark: ParsableCommand {
                 "gitConflicts": [
                     "cases": gitConflicted, "galleyClean": galleyClean, "identicalToHuman": agreeing, "whitespaceOnly": whitespaceOnly,
                     "differInWords": differing, "gitHunks": gitHunks, "galleyHunks": galleyHunks,
+                    "gitLinesInConflicts": gitMarkedLines, "galleyLinesInConflicts": galleyMarkedLines,
                 ],
-                "cleanMergesMissingWords": losing,
+                "cleanMergesMissingWords": losing, "cleanMergesDuplicatingWords": doubling,
             ]))
             return
         }
@@ -73,9 +78,21 @@ struct MergeQualityBenchmark: ParsableCommand {
             ["git conflicts", "\(gitConflicted)", "Galley merges cleanly: \(galleyClean) (\(percent(galleyClean, gitConflicted)))"],
             ["… of those", "\(galleyClean)", "identical to the person's: \(agreeing); whitespace only: \(whitespaceOnly); other words: \(differing.count)"],
             ["conflict hunks", "\(gitHunks) (git)", "Galley: \(galleyHunks)"],
+            ["lines between conflict markers", "\(gitMarkedLines) (git)", "Galley: \(galleyMarkedLines)"],
             ["clean merges that lose a word", "\(losing.count)", losing.isEmpty ? "none" : losing.joined(separator: "; ")],
+            ["clean merges that write a word twice", "\(doubling.count)", doubling.isEmpty ? "none" : doubling.joined(separator: "; ")],
         ]))
         if !differing.isEmpty { print("Differ in words from the person's resolution: \(differing.joined(separator: " "))") }
+    }
+
+    /// The lines a person must read to resolve what is left: those between the markers.
+    static func linesInConflicts(_ marked: String) -> Int {
+        var inside = false
+        var count = 0
+        for line in marked.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("<<<<<<<") { inside = true } else if line.hasPrefix(">>>>>>>") { inside = false } else if inside, !line.hasPrefix("=======") { count += 1 }
+        }
+        return count
     }
 
     static func load(_ folder: URL) throws -> [Case] {

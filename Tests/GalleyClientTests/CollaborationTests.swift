@@ -29,7 +29,7 @@ import Testing
             let article = try e.find(draft.id.description)
             #expect(article.content.body == "Official Minsk met Beijing on Tuesday.\n")
             let diff = try e.diff(article)
-            #expect(diff.contains("Merged by Galley word by word") && diff.contains("body (1 place)"), "\(diff)")
+            #expect(diff.contains("Merged by Galley word by word") && diff.contains("body (paragraph 1)"), "\(diff)")
             try await a.syncOK()
             let log = try a.log(try a.find(draft.id.description))
             #expect(log.contains { if case .note(let note) = $0 { note.author == ChangeApplier.wordMergeAuthor } else { false } }, "the author hears of it too")

@@ -68,7 +68,7 @@ import Testing
         #expect(merged.status == .merged && merged.newConflicts.isEmpty, "\(merged)")
         #expect(world.article!.content.body.contains("The second paragraph about potash trade."))
         let note = try? #require(merged.notes.first { $0.author == ChangeApplier.wordMergeAuthor })
-        #expect(note?.text.contains("body (1 place)") == true && note?.text.contains("anna") == true && note?.text.contains("boris") == true, "\(String(describing: note))")
+        #expect(note?.text.contains("body (paragraph 2)") == true && note?.text.contains("anna") == true && note?.text.contains("boris") == true, "\(String(describing: note))")
         #expect(note?.revision == world.article!.headRevision)
 
         // Separate paragraphs merge line by line: nothing to point out.

@@ -72,7 +72,7 @@ import Testing
 
     /// Where git conflicts, what a person made of the merge (`human`, the merge commit's file) is
     /// the measure: a prose merge that comes out clean must come out as they did, and no clean
-    /// merge may lose a word (issue 15's targets; `galley-bench merge-quality` prints the figures).
+    /// merge may lose a word or write one twice (issue 15's targets; `galley-bench merge-quality` prints the figures).
     @Test(.enabled(if: !cases.isEmpty, "the progit2 merge corpus is not at ../shared/corpora/merges-progit2"))
     func whereGitConflictsCleanMergesAreThePersonsAndLoseNoWord() throws {
         var conflicted = 0
@@ -85,6 +85,8 @@ import Testing
             if result.isClean {
                 let missing = MergeQuality.missingWords(merged: result.text(), base: base, ours: ours, theirs: theirs, human: human)
                 #expect(missing.isEmpty, "case \(c.name): the clean merge lost \(missing)")
+                let doubled = MergeQuality.duplicatedWords(merged: result.text(), base: base, ours: ours, theirs: theirs)
+                #expect(doubled.isEmpty, "case \(c.name): the clean merge wrote twice \(doubled)")
             }
             guard c.gitStatus != 0 else { continue }
             conflicted += 1
@@ -113,5 +115,13 @@ import Testing
         #expect(MergeQuality.agreement("a  b\n", "a b\n") == .whitespace)
         #expect(MergeQuality.agreement("a b\n", "a c\n") == .words)
         #expect(MergeQuality.words("Мінск, ў e\u{301}!") == ["Мінск", "ў", "e\u{301}"])
+        // A stretch written twice that one side wrote once (openstreetmap/iD#3058's diff3 bug), a
+        // word both sides moved, each elsewhere: too many. One both added alike, or two
+        // additions of one word on two sides: as many as the changes make.
+        #expect(MergeQuality.duplicatedWords(merged: "a b c d a b c\n", base: "a b c\n", ours: "a b c\n", theirs: "a b c d\n") == ["a": 1, "b": 1, "c": 1])
+        #expect(MergeQuality.duplicatedWords(merged: "b w c w\n", base: "w b c\n", ours: "b w c\n", theirs: "b c w\n") == ["w": 1])
+        #expect(MergeQuality.duplicatedWords(merged: "a new b new\n", base: "a b\n", ours: "a new b\n", theirs: "a b new\n").isEmpty)
+        #expect(MergeQuality.duplicatedWords(merged: "a new b\n", base: "a b\n", ours: "a new b\n", theirs: "a new b\n").isEmpty)
+        #expect(MergeQuality.duplicatedWords(merged: "a b c d\n", base: "a b\n", ours: "a b c\n", theirs: "a b d\n").isEmpty)
     }
 }

@@ -84,7 +84,7 @@ import Testing
         }
     }
 
-    @Test func aCleanMergeKeepsEveryLineBothSidesKept() async {
+    @Test func aCleanMergeKeepsEveryLineBothSidesKeptAndWritesNoWordTwice() async {
         await propertyCheck(count: 400, input: Self.document, Self.edits, Self.edits, Self.script) { doc, opsA, opsB, script in
             let base = Self.renderEdited(doc, script: script)
             let ours = Self.renderEdited(Self.edit(doc, opsA, tag: 1), script: script)
@@ -104,6 +104,8 @@ import Testing
                 #expect(everything.contains(word), "\(word) was lost")
             }
             guard merged.isClean else { return }
+            let doubled = MergeQuality.duplicatedWords(merged: merged.text(), base: base, ours: ours, theirs: theirs)
+            #expect(doubled.isEmpty, "the merge wrote \(doubled) more often than either side has it")
             let keptByOurs = Self.keptLines(base, ours)
             let keptByTheirs = Self.keptLines(base, theirs)
             let result = Self.lines(merged.text())

@@ -16,9 +16,9 @@ package enum MergeFile {
     /// - Parameters:
     ///   - labels: up to three labels for ours, base and theirs (git's `-L`); the file names otherwise.
     ///   - toStandardOutput: return the result only (`-p`); otherwise it is also written to `ours`.
-    ///   - prose: merge as the sync engine merges an article's text: where lines conflict inside a
-    ///     paragraph, try again word by word. Without it the result is `git merge-file`'s, byte
-    ///     for byte.
+    ///   - prose: merge as the sync engine merges an article's text: where lines conflict, try
+    ///     again paragraph by paragraph and word by word (``TextMerge``). Without it the result is
+    ///     `git merge-file`'s, byte for byte.
     package static func run(
         ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool, prose: Bool = false
     ) throws -> Outcome {

@@ -269,7 +269,7 @@ public enum ChangeApplier {
         // an edit remove words it never saw without a conflict.
         let base = state.base.flatMap { $0.id == baseID && $0.articleID == current.id ? $0 : nil }
         var merged = head.content
-        var wordMerged: [(ContentField, Int)] = []
+        var wordMerged: [(ContentField, [Int])] = []
         for field in touched {
             let old = base?.content[text: field] ?? ArticleContent.normalizedField(field, change.previous[field] ?? "")
             let new = intent[text: field]
@@ -283,7 +283,7 @@ public enum ChangeApplier {
                 let result = TextMerge.merge(base: old, ours: ours, theirs: new)
                 if result.isClean {
                     merged[text: field] = result.text()
-                    if result.wordMerges > 0 { wordMerged.append((field, result.wordMerges)) }
+                    if result.wordMerges > 0 { wordMerged.append((field, result.wordMergedParagraphs)) }
                     continue
                 }
             }
@@ -431,9 +431,13 @@ public enum ChangeApplier {
     /// conflict: a note on the article, so that whoever reviews it reads those places before
     /// approving (`galley log`, `galley show`, the review's notes).
     private static func wordMergeNote(
-        _ merged: [(ContentField, Int)], change: Change, head: Revision, revision: Revision, actor: Actor, env: Environment
+        _ merged: [(ContentField, [Int])], change: Change, head: Revision, revision: Revision, actor: Actor, env: Environment
     ) -> ReviewNote {
-        let places = merged.map { field, n in "\(field.rawValue) (\(n == 1 ? "1 place" : "\(n) places"))" }.joined(separator: ", ")
+        let places = merged.map { field, paragraphs in
+            let numbers = paragraphs.map(String.init)
+            let list = numbers.count == 1 ? numbers[0] : numbers.dropLast().joined(separator: ", ") + " and " + numbers.last!
+            return "\(field.rawValue) (paragraph\(numbers.count == 1 ? "" : "s") \(list))"
+        }.joined(separator: ", ")
         let other = head.author == actor.name ? "an earlier revision of \(head.author)'s" : "\(head.author)'s revision \(head.id.short)"
         return ReviewNote(
             id: UUID(namespaceHash: "word merge \(change.id)"), articleID: revision.articleID, author: wordMergeAuthor, kind: .comment,

@@ -51,4 +51,26 @@ public enum MergeQuality {
         }
         return missing
     }
+
+    /// Words a merge holds more often than it may: more often than either side has it, and more
+    /// often than the two sides' changes together make it (`ours + theirs - base`). A clean merge
+    /// with such a word wrote something twice that a person wrote once (the same words added in
+    /// two places, a word moved two ways, or a merge bug like node-diff3's duplicated stretch).
+    /// Empty when nothing was duplicated.
+    public static func duplicatedWords(merged: String, base: String, ours: String, theirs: String) -> [String: Int] {
+        func count(_ text: String) -> [String: Int] { words(text).reduce(into: [:]) { $0[String($1), default: 0] += 1 } }
+        let (b, o, t, m) = (count(base), count(ours), count(theirs), count(merged))
+        var extra: [String: Int] = [:]
+        for (word, n) in m {
+            let (inBase, inOurs, inTheirs) = (b[word] ?? 0, o[word] ?? 0, t[word] ?? 0)
+            let allowed = max(inOurs, inTheirs, inOurs + inTheirs - inBase)
+            if n > allowed { extra[word] = n - allowed }
+        }
+        return extra
+    }
+
+    static func duplicatedWords(merged: [UInt8], base: [UInt8], ours: [UInt8], theirs: [UInt8]) -> [String: Int] {
+        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        return duplicatedWords(merged: text(merged), base: text(base), ours: text(ours), theirs: text(theirs))
+    }
 }

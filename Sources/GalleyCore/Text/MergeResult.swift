@@ -1,7 +1,8 @@
 /// The outcome of a three-way text merge.
 ///
 /// `regions` is the meaning: stretches of merged text, and conflicts with the base, ours and
-/// theirs text of each (exactly the lines both sides changed). `marked` is the presentation: the
+/// theirs text of each: exactly the lines both sides changed, or, where a paragraph was merged as
+/// prose, exactly the words that collide, with the base's text of those words. `marked` is the presentation: the
 /// merged text with git-style conflict markers, conflicts narrowed and counted the way
 /// `git merge-file` does, for people and for the `galley merge-file` plumbing.
 public struct MergeResult: Hashable, Sendable {
@@ -17,9 +18,11 @@ public struct MergeResult: Hashable, Sendable {
     public let marked: [UInt8]
     /// The number of conflict blocks in ``marked`` (git's exit status for `merge-file`).
     public let conflictCount: Int
-    /// How many places, where the lines of both sides overlapped, were merged word by word: the
-    /// merges a person should read, since no line-based tool would have made them.
-    public var wordMerges: Int = 0
+    /// The paragraphs (numbered from 1 in the merged text) merged word by word, or as whole
+    /// paragraphs, where the lines of both sides overlapped: the merges a person should read,
+    /// since no line-based tool would have made them. Set when the merge is clean.
+    public var wordMergedParagraphs: [Int] = []
+    public var wordMerges: Int { wordMergedParagraphs.count }
 
     public var isClean: Bool { conflictCount == 0 }
 

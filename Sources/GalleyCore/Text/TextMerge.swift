@@ -1,12 +1,13 @@
 /// Three-way text merge for article text: diff3 over lines, as `git merge-file` does, then, where
-/// two edits overlap inside one paragraph, the same merge again over that paragraph's words.
+/// two edits overlap, the same merge again over paragraphs and over the words of a paragraph
+/// both changed (``ProseMerge``).
 ///
 /// Where git merges cleanly the result is git's, byte for byte. Where git would conflict, the
-/// word pass may still merge (two people fixing different words of one sentence); what is left is
-/// reported as conflicts with base, ours and theirs text.
+/// prose pass may still merge (two people fixing different words of one sentence); what is left
+/// is reported as conflicts of the words that collide, with base, ours and theirs text.
 public enum TextMerge {
     public struct Options: Sendable {
-        /// Retry conflicting paragraphs word by word.
+        /// Retry conflicting lines as prose: paragraphs, then words.
         public var wordLevel: Bool
         /// Labels on the conflict markers: `<<<<<<< ours` … `>>>>>>> theirs`.
         public var oursLabel: String?

@@ -6,16 +6,25 @@
 ///   conflicts separated by at most three lines (or by lines without letters or digits) are
 ///   shown as one.
 ///
-/// On top of that, before narrowing, a conflict that lies within one paragraph is merged again
-/// word by word; if that merge is clean, the conflict is gone.
+/// On top of that, in prose mode, each conflict is merged again as prose (``ProseMerge``):
+/// paragraph by paragraph, then word by word inside a paragraph both sides changed. If that is
+/// clean the conflict is gone; if not, what is left is only the words that really collide.
 struct ThreeWayMerge {
     private var table: TokenTable
+    /// Whether hunks that only touch conflict (git's rule, for lines and words), or only hunks
+    /// that overlap and touching ones that both add (for whole paragraphs, where an edit to one
+    /// and a new one beside it are plainly separate, but two additions at one place are not).
+    private let touchingConflicts: Bool
     private static let baseIndex = 0
     private static let oursIndex = 1
     private static let theirsIndex = 2
 
     enum Mode: Equatable {
-        case conflict, ours, theirs, identical, resolved
+        case conflict, ours, theirs, identical
+        /// A conflict the prose pass merged cleanly.
+        case resolved
+        /// A conflict the prose pass narrowed to the words that collide.
+        case narrowed
     }
 
     struct Entry {
@@ -23,10 +32,11 @@ struct ThreeWayMerge {
         var i0: Int, chg0: Int
         var i1: Int, chg1: Int
         var i2: Int, chg2: Int
-        var resolved: [UInt8] = []
+        var prose: ProseMerge? = nil
     }
 
-    init(base: [UInt8], ours: [UInt8], theirs: [UInt8], tokenizer: ([UInt8]) -> [Int]) {
+    init(base: [UInt8], ours: [UInt8], theirs: [UInt8], tokenizer: ([UInt8]) -> [Int], touchingConflicts: Bool = true) {
+        self.touchingConflicts = touchingConflicts
         let e0 = tokenizer(base)
         let e1 = tokenizer(ours)
         let e2 = tokenizer(theirs)
@@ -36,9 +46,9 @@ struct ThreeWayMerge {
         _ = table.add(bytes: theirs, tokenEnds: e2)
     }
 
-    private var base: TokenTable.Text { table.texts[Self.baseIndex] }
-    private var ours: TokenTable.Text { table.texts[Self.oursIndex] }
-    private var theirs: TokenTable.Text { table.texts[Self.theirsIndex] }
+    var base: TokenTable.Text { table.texts[Self.baseIndex] }
+    var ours: TokenTable.Text { table.texts[Self.oursIndex] }
+    var theirs: TokenTable.Text { table.texts[Self.theirsIndex] }
 
     // MARK: - Entry points
 
@@ -52,37 +62,135 @@ struct ThreeWayMerge {
         if h2.isEmpty { return Self.cleanResult(ours.bytes) }
 
         var entries = diff3(h1, h2)
-        for k in entries.indices where entries[k].mode == .conflict {
-            let m = entries[k]
-            if oursEqualsTheirs(m) {
-                entries[k].mode = .identical
-            } else if options.wordLevel, let merged = wordMerge(m) {
-                entries[k].mode = .resolved
-                entries[k].resolved = merged
-            }
+        for k in entries.indices where entries[k].mode == .conflict && oursEqualsTheirs(entries[k]) {
+            entries[k].mode = .identical
         }
-        let wordMerges = entries.count { $0.mode == .resolved }
-        let regions = self.regions(entries)
+        let meaning = options.wordLevel ? mergeAsProse(&entries) : entries
+        let regions = self.regions(meaning)
         refineConflicts(&entries)
         simplifyNonConflicts(&entries)
-        let (marked, count) = fill(entries, oursLabel: options.oursLabel, theirsLabel: options.theirsLabel)
+        let (marked, count, wordMerged) = fill(entries, oursLabel: options.oursLabel, theirsLabel: options.theirsLabel)
         var result = MergeResult(regions: regions, marked: marked, conflictCount: count)
-        result.wordMerges = wordMerges
+        if count == 0 { result.wordMergedParagraphs = ProseMerge.paragraphNumbers(of: wordMerged, in: marked) }
         return result
     }
 
-    /// The merged bytes if the merge is clean (used for the word pass), else nil.
-    mutating func cleanMerge() -> [UInt8]? {
+    /// Each conflict, widened to whole paragraphs, merged again as prose. A paragraph that holds
+    /// other changes too is taken whole, with them, so that the prose merge sees what a reader
+    /// sees. Where the prose merge neither merges nor narrows, the line merge's entries stay as
+    /// they were, and so does git's presentation of them; the entries returned, the meaning, hold
+    /// the prose merge's conflicts of words even then.
+    private func mergeAsProse(_ entries: inout [Entry]) -> [Entry] {
+        var meaning = entries
+        var k = 0
+        while k < entries.count {
+            guard entries[k].mode == .conflict else {
+                k += 1
+                continue
+            }
+            let (span, wide) = paragraphs(around: k, of: entries)
+            let prose = ProseMerge(
+                base: base.slice(wide.i0..<(wide.i0 + wide.chg0)), ours: ours.slice(wide.i1..<(wide.i1 + wide.chg1)),
+                theirs: theirs.slice(wide.i2..<(wide.i2 + wide.chg2)))
+            var merged = wide
+            merged.mode = prose.isClean ? .resolved : .narrowed
+            merged.prose = prose
+            // The two arrays differ only in spans left to git's presentation, each one entry in
+            // the meaning: the offset between them is the same for both.
+            let shift = meaning.count - entries.count
+            meaning.replaceSubrange((span.lowerBound + shift)..<(span.upperBound + shift), with: [merged])
+            guard prose.isClean || prose.narrows else {
+                k = span.upperBound
+                continue
+            }
+            entries.replaceSubrange(span, with: [merged])
+            k = span.lowerBound + 1
+        }
+        return meaning
+    }
+
+    /// Whether a change of one side and a change of the other elsewhere write the same words,
+    /// spaces aside: the same words added in two places, which a clean merge would write twice.
+    func bothSidesWriteTheSame(_ entries: [Entry]) -> Bool {
+        func written(_ t: TokenTable.Text, _ start: Int, _ count: Int) -> [Int32] {
+            (start..<(start + count)).filter { k in
+                t.slice(k..<(k + 1)).contains { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
+            }.map { t.classes[$0] }
+        }
+        let mine = Set(entries.filter { $0.mode == .ours }.map { written(ours, $0.i1, $0.chg1) }.filter { !$0.isEmpty })
+        return entries.contains { $0.mode == .theirs && mine.contains(written(theirs, $0.i2, $0.chg2)) }
+    }
+
+    /// Entry `k` widened over unchanged lines to the paragraph breaks before and after it, taking
+    /// in the entries it meets on the way: the entries it covers, and the widened entry.
+    private func paragraphs(around k: Int, of entries: [Entry]) -> (Range<Int>, Entry) {
+        func blank(_ t: TokenTable.Text, _ line: Int) -> Bool {
+            t.slice(line..<(line + 1)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        }
+        /// A paragraph break: a blank line before a line that is not, or the start or end of the text.
+        func isBreak(_ t: TokenTable.Text, _ i: Int) -> Bool { i == 0 || i == t.count || (blank(t, i - 1) && !blank(t, i)) }
+        func combine(_ a: Entry, _ b: Entry) -> Entry {
+            Entry(mode: .conflict, i0: a.i0, chg0: b.i0 + b.chg0 - a.i0, i1: a.i1, chg1: b.i1 + b.chg1 - a.i1, i2: a.i2, chg2: b.i2 + b.chg2 - a.i2)
+        }
+        var (first, last) = (k, k)
+        var m = entries[k]
+        while !(isBreak(base, m.i0) && isBreak(ours, m.i1) && isBreak(theirs, m.i2)) {
+            let floor = first > 0 ? entries[first - 1].i1 + entries[first - 1].chg1 : 0
+            if m.i1 > floor {
+                // An unchanged line, the same on every side.
+                m.i0 -= 1; m.i1 -= 1; m.i2 -= 1
+                m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
+            } else {
+                guard first > 0 else { break }
+                first -= 1
+                m = combine(entries[first], m)
+            }
+        }
+        while !(isBreak(base, m.i0 + m.chg0) && isBreak(ours, m.i1 + m.chg1) && isBreak(theirs, m.i2 + m.chg2)) {
+            let ceiling = last + 1 < entries.count ? entries[last + 1].i1 : ours.count
+            if m.i1 + m.chg1 < ceiling {
+                m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
+            } else {
+                guard last + 1 < entries.count else { break }
+                last += 1
+                m = combine(m, entries[last])
+            }
+        }
+        return (first..<(last + 1), m)
+    }
+
+    /// The diff3 of the three texts with nothing resolved, only identical changes recognised:
+    /// the step the prose pass takes at each level.
+    func plainEntries() -> [Entry] {
         let h1 = LineDiff.diff(base.classes[...], ours.classes[...], classCount: table.classCount)
         let h2 = LineDiff.diff(base.classes[...], theirs.classes[...], classCount: table.classCount)
-        if h1.isEmpty { return theirs.bytes }
-        if h2.isEmpty { return ours.bytes }
         var entries = diff3(h1, h2)
-        for k in entries.indices where entries[k].mode == .conflict {
-            guard oursEqualsTheirs(entries[k]) else { return nil }
+        for k in entries.indices where entries[k].mode == .conflict && oursEqualsTheirs(entries[k]) {
             entries[k].mode = .identical
         }
-        return fill(entries, oursLabel: nil, theirsLabel: nil).0
+        return entries
+    }
+
+    /// Walks the merge in order: `clean` gets each stretch of merged text, `conflict` each
+    /// entry that is not settled by the line merge alone.
+    func walk(_ entries: [Entry], clean: (ArraySlice<UInt8>) -> Void, conflict: (Entry) -> Void) {
+        var i = 0
+        for m in entries {
+            switch m.mode {
+            case .conflict, .resolved, .narrowed:
+                clean(ours.slice(i..<m.i1))
+                conflict(m)
+            case .ours:
+                clean(ours.slice(i..<(m.i1 + m.chg1)))
+            case .theirs:
+                clean(ours.slice(i..<m.i1))
+                clean(theirs.slice(m.i2..<(m.i2 + m.chg2)))
+            case .identical:
+                continue
+            }
+            i = m.i1 + m.chg1
+        }
+        clean(ours.slice(i..<ours.count))
     }
 
     private static func cleanResult(_ bytes: [UInt8]) -> MergeResult {
@@ -93,8 +201,19 @@ struct ThreeWayMerge {
 
     private func diff3(_ h1: [DiffHunk], _ h2: [DiffHunk]) -> [Entry] {
         var entries: [Entry] = []
+        let touching = touchingConflicts
+        /// Whether hunk `a` (of one side) lies wholly before hunk `b` (of the other), in the base.
+        func precedes(_ a: DiffHunk, _ b: DiffHunk) -> Bool {
+            let end = a.start1 + a.count1
+            if touching { return end < b.start1 }
+            // Touching hunks are separate unless both add: then what each added would stand at
+            // one place, in an order nobody chose.
+            return end < b.start1 || (end == b.start1 && (a.count2 <= a.count1 || b.count2 <= b.count1))
+        }
         func append(_ mode: Mode, _ i0: Int, _ chg0: Int, _ i1: Int, _ chg1: Int, _ i2: Int, _ chg2: Int) {
-            if var m = entries.last, i1 <= m.i1 + m.chg1 || i2 <= m.i2 + m.chg2 {
+            if var m = entries.last,
+                touching ? (i1 <= m.i1 + m.chg1 || i2 <= m.i2 + m.chg2) : (i1 < m.i1 + m.chg1 || i2 < m.i2 + m.chg2)
+            {
                 if mode != m.mode { m.mode = .conflict }
                 m.chg0 = i0 + chg0 - m.i0
                 m.chg1 = i1 + chg1 - m.i1
@@ -112,12 +231,12 @@ struct ThreeWayMerge {
         while x1 < h1.count && x2 < h2.count {
             let s1 = h1[x1]
             let s2 = h2[x2]
-            if s1.start1 + s1.count1 < s2.start1 {
+            if precedes(s1, s2) {
                 append(.ours, s1.start1, s1.count1, s1.start2, s1.count2, s2.start2 - s2.start1 + s1.start1, s1.count1)
                 x1 += 1
                 continue
             }
-            if s2.start1 + s2.count1 < s1.start1 {
+            if precedes(s2, s1) {
                 append(.theirs, s2.start1, s2.count1, s1.start2 - s1.start1 + s2.start1, s2.count1, s2.start2, s2.count2)
                 x2 += 1
                 continue
@@ -176,68 +295,33 @@ struct ThreeWayMerge {
         m.chg1 == m.chg2 && tokensEqual(Self.oursIndex, m.i1, Self.theirsIndex, m.i2, m.chg1)
     }
 
-    // MARK: - The word pass
-
-    private func wordMerge(_ m: Entry) -> [UInt8]? {
-        let b = Array(base.slice(m.i0..<(m.i0 + m.chg0)))
-        let o = Array(ours.slice(m.i1..<(m.i1 + m.chg1)))
-        let t = Array(theirs.slice(m.i2..<(m.i2 + m.chg2)))
-        // Only within one paragraph: across a paragraph break the edits are about different things.
-        guard !Self.hasBlankLine(b), !Self.hasBlankLine(o), !Self.hasBlankLine(t) else { return nil }
-        var words = ThreeWayMerge(base: b, ours: o, theirs: t, tokenizer: TokenTable.wordEnds)
-        return words.cleanMerge()
-    }
-
-    private static func hasBlankLine(_ bytes: [UInt8]) -> Bool {
-        var lineIsBlank = true
-        for byte in bytes {
-            switch byte {
-            case 0x0A:
-                if lineIsBlank { return true }
-                lineIsBlank = true
-            case 0x20, 0x09, 0x0D:
-                continue
-            default:
-                lineIsBlank = false
-            }
-        }
-        return false
-    }
-
     // MARK: - Regions (the meaning)
 
     private func regions(_ entries: [Entry]) -> [MergeResult.Region] {
         var regions: [MergeResult.Region] = []
         var pending: [UInt8] = []
-        func clean<C: Collection>(_ bytes: C) where C.Element == UInt8 { pending.append(contentsOf: bytes) }
         func flush() {
             if !pending.isEmpty { regions.append(.clean(String(decoding: pending, as: UTF8.self))) }
             pending.removeAll()
         }
-        func text(_ t: TokenTable.Text, _ start: Int, _ count: Int) -> String {
-            String(decoding: t.slice(start..<(start + count)), as: UTF8.self)
-        }
-        var i = 0
-        for m in entries {
-            switch m.mode {
-            case .conflict:
-                clean(ours.slice(i..<m.i1))
+        func text<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 { String(decoding: bytes, as: UTF8.self) }
+        walk(entries, clean: { pending.append(contentsOf: $0) }) { m in
+            guard let prose = m.prose, m.mode != .conflict else {
                 flush()
-                regions.append(.conflict(base: text(base, m.i0, m.chg0), ours: text(ours, m.i1, m.chg1), theirs: text(theirs, m.i2, m.chg2)))
-            case .ours:
-                clean(ours.slice(i..<(m.i1 + m.chg1)))
-            case .theirs:
-                clean(ours.slice(i..<m.i1))
-                clean(theirs.slice(m.i2..<(m.i2 + m.chg2)))
-            case .identical:
-                continue
-            case .resolved:
-                clean(ours.slice(i..<m.i1))
-                clean(m.resolved)
+                regions.append(.conflict(
+                    base: text(base.slice(m.i0..<(m.i0 + m.chg0))), ours: text(ours.slice(m.i1..<(m.i1 + m.chg1))),
+                    theirs: text(theirs.slice(m.i2..<(m.i2 + m.chg2)))))
+                return
             }
-            i = m.i1 + m.chg1
+            for piece in prose.pieces {
+                switch piece {
+                case .clean(let bytes): pending.append(contentsOf: bytes)
+                case .conflict(let b, let o, let t):
+                    flush()
+                    regions.append(.conflict(base: text(b), ours: text(o), theirs: text(t)))
+                }
+            }
         }
-        clean(ours.slice(i..<ours.count))
         flush()
         return regions
     }
@@ -324,10 +408,13 @@ struct ThreeWayMerge {
         return needs > 0
     }
 
-    private func fill(_ entries: [Entry], oursLabel: String?, theirsLabel: String?) -> ([UInt8], Int) {
+    /// The marked text, its number of conflict blocks, and the offsets in it of the paragraphs
+    /// merged word by word.
+    private func fill(_ entries: [Entry], oursLabel: String?, theirsLabel: String?) -> ([UInt8], Int, [Int]) {
         var out: [UInt8] = []
         out.reserveCapacity(ours.bytes.count + theirs.bytes.count / 8)
         var conflicts = 0
+        var wordMerged: [Int] = []
         func copy(_ t: TokenTable.Text, _ start: Int, _ count: Int, needsCR: Bool, addNewline: Bool) {
             guard count > 0 else { return }
             let r = t.range(start..<(start + count))
@@ -345,6 +432,13 @@ struct ThreeWayMerge {
             }
             if cr { out.append(0x0D) }
             out.append(0x0A)
+        }
+        func appendLines(_ bytes: ArraySlice<UInt8>, _ cr: Bool) {
+            out.append(contentsOf: bytes)
+            if let last = bytes.last, last != 0x0A {
+                if cr { out.append(0x0D) }
+                out.append(0x0A)
+            }
         }
         var i = 0
         for m in entries {
@@ -367,11 +461,26 @@ struct ThreeWayMerge {
                 continue
             case .resolved:
                 copy(ours, i, m.i1 - i, needsCR: false, addNewline: false)
-                out.append(contentsOf: m.resolved)
+                wordMerged += m.prose!.wordMerged.map { out.count + $0 }
+                out.append(contentsOf: m.prose!.text(.ours))
+            case .narrowed:
+                // Both sides hold everything that merged; between the markers stand only the lines
+                // where they still differ, which differ only in the words that collide.
+                conflicts += 1
+                let cr = needsCR(m)
+                copy(ours, i, m.i1 - i, needsCR: false, addNewline: false)
+                let (head, mine, other, tail) = ProseMerge.differingLines(m.prose!.text(.ours), m.prose!.text(.theirs))
+                out.append(contentsOf: head)
+                marker(UInt8(ascii: "<"), oursLabel, cr)
+                appendLines(mine, cr)
+                marker(UInt8(ascii: "="), nil, cr)
+                appendLines(other, cr)
+                marker(UInt8(ascii: ">"), theirsLabel, cr)
+                out.append(contentsOf: tail)
             }
             i = m.i1 + m.chg1
         }
         copy(ours, i, ours.count - i, needsCR: false, addNewline: false)
-        return (out, conflicts)
+        return (out, conflicts, wordMerged)
     }
 }

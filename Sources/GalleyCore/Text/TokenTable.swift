@@ -152,10 +152,18 @@ extension TokenTable {
         return ends
     }
 
-    /// Word ends by Unicode rules at the level of grapheme clusters: runs of letters, digits and
-    /// marks form a word; runs of spaces form a token; a line break, and each other character
-    /// (punctuation, symbols, emoji), is a token of its own. Offsets are UTF-8 byte offsets, but
-    /// they always fall on character boundaries, never inside a character.
+    /// Word ends as a reader sees words, at the level of grapheme clusters (never inside a
+    /// character, so combining marks and emoji stay whole):
+    ///
+    /// - runs of letters, digits and marks form a word, and so do the apostrophes and hyphens
+    ///   between two letters ("don't", "сям'я", "well-known") and the points, commas and colons
+    ///   between two digits ("5.2", "1,000", "10:30"): a merge that took one side's half of such a
+    ///   word and the other's other half would write a word nobody wrote;
+    /// - a web address is one token, for the same reason: two edits to one link are one edit;
+    /// - runs of spaces form a token; a line break, and each other character (punctuation,
+    ///   Markdown and AsciiDoc markup, symbols, emoji), is a token of its own.
+    ///
+    /// Offsets are UTF-8 byte offsets.
     static func wordEnds(_ bytes: [UInt8]) -> [Int] {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.utf8.count == bytes.count else {
@@ -168,16 +176,80 @@ extension TokenTable {
             if c.isWhitespace && !c.isNewline { return .space }
             return .other
         }
-        var ends: [Int] = []
+        func joins(_ before: Character, _ c: Character, _ after: Character) -> Bool {
+            switch c {
+            case "'", "\u{2019}", "\u{02BC}", "-", "\u{2010}", "\u{2011}": before.isLetter && after.isLetter
+            case ".", ",", ":": before.isNumber && after.isNumber
+            default: false
+            }
+        }
+        let chars = Array(text)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(chars.count + 1)
         var offset = 0
-        var previous: Kind? = nil
-        for c in text {
-            let k = kind(c)
-            if let p = previous, !(p == k && k != .other) { ends.append(offset) }
-            previous = k
+        for c in chars {
+            offsets.append(offset)
             offset += c.utf8.count
         }
-        if offset > 0 { ends.append(offset) }
+        offsets.append(offset)
+        let links = webAddresses(text)
+        var link = 0
+        var ends: [Int] = []
+        var previous: Kind? = nil
+        var i = 0
+        while i < chars.count {
+            if link < links.count, offsets[i] == links[link].lowerBound {
+                if previous != nil { ends.append(offsets[i]) }
+                while offsets[i] < links[link].upperBound { i += 1 }
+                ends.append(offsets[i])
+                previous = nil
+                link += 1
+                continue
+            }
+            var k = kind(chars[i])
+            if k == .other, previous == .word, i > 0, i + 1 < chars.count, kind(chars[i + 1]) == .word,
+                joins(chars[i - 1], chars[i], chars[i + 1])
+            {
+                k = .word
+            }
+            if let p = previous, !(p == k && k != .other) { ends.append(offsets[i]) }
+            previous = k
+            i += 1
+        }
+        if offset > 0, ends.last != offset { ends.append(offset) }
+        return ends
+    }
+
+    /// Byte ranges of the web addresses in a text, without the punctuation that ends a sentence
+    /// after one, and without Markdown's closing bracket.
+    static func webAddresses(_ text: String) -> [Range<Int>] {
+        guard text.contains("://") || text.contains("www.") || text.contains("mailto:") else { return [] }
+        let utf8 = text.utf8
+        return text.matches(of: webAddress).compactMap { match in
+            var range = match.range
+            while range.lowerBound < range.upperBound, ".,;:!?".contains(text[text.index(before: range.upperBound)]) {
+                range = range.lowerBound..<text.index(before: range.upperBound)
+            }
+            guard !range.isEmpty else { return nil }
+            return utf8.distance(from: utf8.startIndex, to: range.lowerBound)..<utf8.distance(from: utf8.startIndex, to: range.upperBound)
+        }
+    }
+
+    nonisolated(unsafe) private static let webAddress = try! Regex(#"(?:(?:https?|ftp)://|mailto:|www\.)[^\s<>()\[\]"'`]+"#)
+
+    /// Paragraph ends: a paragraph is its lines and the blank lines after it, so that a diff over
+    /// paragraphs pairs whole paragraphs and never anchors on the blank line between two.
+    static func paragraphEnds(_ bytes: [UInt8]) -> [Int] {
+        var ends: [Int] = []
+        var start = 0
+        var previousBlank = false
+        for end in lineEnds(bytes) {
+            let blank = bytes[start..<end].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+            if !blank, previousBlank, start > 0 { ends.append(start) }
+            previousBlank = blank
+            start = end
+        }
+        if !bytes.isEmpty { ends.append(bytes.count) }
         return ends
     }
 }

@@ -1,0 +1,140 @@
+import PropertyBased
+import Testing
+
+@testable import GalleyCore
+
+/// The prose pass of the merge: what it must never do (split or glue a word, write text twice),
+/// and what it must do where a line merge gives up (pair whole paragraphs, narrow a conflict to
+/// the words that collide, say which paragraphs it merged).
+@Suite struct ProseMergeTests {
+    static func tokens(_ text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        var start = 0
+        return TokenTable.wordEnds(bytes).map { end in
+            defer { start = end }
+            return String(decoding: bytes[start..<end], as: UTF8.self)
+        }
+    }
+
+    @Test func wordsAreWholeAsAReaderReadsThem() {
+        let words = Self.tokens("We don't know; з'ява, сям'я and well-known rates of 5.2% on 1,000 at 10:30 — cafe\u{301}.")
+        for word in ["don't", "з'ява", "сям'я", "well-known", "5.2", "1,000", "10:30", "cafe\u{301}"] {
+            #expect(words.contains(word), "\(word) was cut: \(words)")
+        }
+        // Punctuation that is not inside a word stays its own token.
+        #expect(words.contains(";") && words.contains("—") && words.contains("%") && words.last == ".")
+        #expect(Self.tokens("a - b").contains("-"), "a dash between spaced words is not a hyphen")
+    }
+
+    @Test func aWebAddressIsOneToken() {
+        let words = Self.tokens("See [the report](https://example.org/a_b-c/d.html?x=1&y=2). Or www.example.by/path, or mailto:desk@example.org.")
+        #expect(words.contains("https://example.org/a_b-c/d.html?x=1&y=2"), "\(words)")
+        #expect(words.contains("www.example.by/path") && words.contains("mailto:desk@example.org"), "\(words)")
+        #expect(words.contains(")") && words.contains("]"), "Markdown's brackets stay outside the address")
+    }
+
+    /// node-diff3's issue 9, in the words of a Belarusian paragraph: one side declines a word,
+    /// the other changes its prefix; a merge by pieces of the word would write "аб'явы", a word
+    /// neither of them wrote. It must conflict instead, with both words whole.
+    @Test func aMergeNeverWritesAWordNobodyWrote() {
+        for (base, ours, theirs) in [
+            ("Гэта з'ява ў Мінску.\n", "Гэта з'явы ў Мінску.\n", "Гэта аб'ява ў Мінску.\n"),
+            ("It is a well-known fact.\n", "It is a well-liked fact.\n", "It is a little-known fact.\n"),
+            ("See https://example.org/old/page today.\n", "See https://example.org/new/page today.\n", "See https://example.by/old/page today.\n"),
+        ] {
+            let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+            #expect(!merged.isClean, "\(merged.markedText)")
+            let conflicts = merged.regions.compactMap { region -> (String, String, String)? in
+                if case .conflict(let b, let o, let t) = region { (b, o, t) } else { nil }
+            }
+            #expect(conflicts.count == 1)
+            let pick = { (text: String) in text.split(separator: " ").first { $0.contains("'") || $0.contains("-") || $0.contains("/") } }
+            #expect(conflicts.first.map { [$0.0, $0.1, $0.2] } == [pick(base), pick(ours), pick(theirs)].map { $0.map(String.init) ?? "" },
+                "the conflict is the whole word on every side, base included: \(conflicts)")
+        }
+    }
+
+    /// openstreetmap/iD's issue 3058: a merge that wrote a stretch twice and reported nothing.
+    /// Here two people add the same word in two places of one sentence; a word merge would keep
+    /// both. It conflicts, and the merge writes no word more often than either side has it.
+    @Test func theSameWordsAddedInTwoPlacesConflictInsteadOfDoubling() {
+        let base = "Minsk met Beijing on Monday.\n"
+        let ours = "Minsk met Beijing again on Monday.\n"
+        let theirs = "Minsk again met Beijing on Monday.\n"
+        let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+        #expect(!merged.isClean, "\(merged.markedText)")
+        #expect(merged.text().split(separator: " ").count { $0 == "again" } == 1, "\(merged.text())")
+        #expect(merged.regions.contains { if case .conflict = $0 { true } else { false } })
+    }
+
+    /// A new paragraph beside a paragraph the other side edited: for git the lines touch and
+    /// conflict; as paragraphs they are two separate edits.
+    @Test func aNewParagraphBesideAnEditedOneIsNoConflict() {
+        let base = "Minsk met Beijing.\n\nTrade grew in May\nand again in June.\n\nThe end.\n"
+        let ours = "Minsk met Beijing.\n\nA new paragraph on potash.\n\nTrade grew in May\nand again in June.\n\nThe end.\n"
+        let theirs = "Minsk met Beijing.\n\nTrade grew sharply in May\nand again in June.\n\nThe end.\n"
+        #expect(!TextMerge.merge(base: base, ours: ours, theirs: theirs, options: .init(wordLevel: false)).isClean, "git's merge conflicts here")
+        let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+        #expect(merged.isClean, "\(merged.markedText)")
+        #expect(merged.text() == "Minsk met Beijing.\n\nA new paragraph on potash.\n\nTrade grew sharply in May\nand again in June.\n\nThe end.\n")
+        #expect(merged.wordMergedParagraphs == [2], "the merged place is pointed out")
+    }
+
+    /// Where two people changed the same word, that word is the conflict: its base, ours and
+    /// theirs are those words, and everything else both did is merged on both sides of the markers.
+    @Test func aConflictIsNarrowedToTheWordsThatCollide() {
+        let base = "First paragraph.\n\nThe minister said exports grew in May.\nTrade with China rose.\n"
+        let ours = "First paragraph.\n\nThe minister said exports grew in June.\nTrade with Beijing rose.\n"
+        let theirs = "First paragraph.\n\nThe deputy minister said exports grew in April.\nTrade with China rose sharply.\n"
+        let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+        #expect(merged.conflictCount == 1)
+        #expect(merged.regions.contains(.conflict(base: "May", ours: "June", theirs: "April")), "\(merged.regions)")
+        #expect(merged.markedText == """
+            First paragraph.
+
+            <<<<<<< ours
+            The deputy minister said exports grew in June.
+            =======
+            The deputy minister said exports grew in April.
+            >>>>>>> theirs
+            Trade with Beijing rose sharply.
+
+            """)
+        #expect(merged.text(conflictsTake: .theirs) == "First paragraph.\n\nThe deputy minister said exports grew in April.\nTrade with Beijing rose sharply.\n")
+    }
+
+    @Test func theMergedParagraphsAreNumberedAsAReaderCountsThem() {
+        let base = "# Title\n\nOne.\n\nTwo words here.\n\nThree words here.\n"
+        let ours = "# Title\n\nOne.\n\nTwo new words here.\n\nThree words there.\n"
+        let theirs = "# Title\n\nOne.\n\nTwo words here today.\n\nThree fine words here.\n"
+        let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+        #expect(merged.isClean, "\(merged.markedText)")
+        #expect(merged.text() == "# Title\n\nOne.\n\nTwo new words here today.\n\nThree fine words there.\n")
+        #expect(merged.wordMergedParagraphs == [3, 4])
+    }
+
+    /// With one collision in a paragraph and other edits beside it, either side of the conflict
+    /// holds every edit that did not collide: nothing merged is kept from the person who resolves.
+    @Test func bothSidesOfANarrowedConflictHoldEveryEditThatMerged() async {
+        await propertyCheck(count: 300, input: MergeLawTests.document, Gen.int(in: 0...1000), Gen.int(in: 0...2)) { doc, a, script in
+            guard let p = doc.indices.first(where: { doc[$0].count >= 8 }) else { return }
+            let n = doc[p].count
+            let i = a % (n - 6)
+            let (j, k) = (i + 3, i + 6)
+            var ours = doc
+            ours[p][i] = 201
+            ours[p][j] = 203
+            var theirs = doc
+            theirs[p][i] = 202
+            theirs[p][k] = 204
+            let merged = MergeLawTests.merge(doc, ours, theirs, script: script)
+            #expect(merged.conflictCount == 1)
+            var mine = ours
+            mine[p][k] = 204
+            var other = theirs
+            other[p][j] = 203
+            #expect(merged.text(conflictsTake: .ours) == MergeLawTests.renderEdited(mine, script: script))
+            #expect(merged.text(conflictsTake: .theirs) == MergeLawTests.renderEdited(other, script: script))
+        }
+    }
+}
