@@ -31,8 +31,9 @@ struct Galley: AsyncParsableCommand {
         ])
 
     /// Like ArgumentParser's own entry point, but usage errors exit with 2 (as documented)
-    /// instead of 64.
+    /// instead of 64; `merge-file`'s with 129, as git's do, since its 2 means two conflicts.
     static func main() async {
+        let usageStatus: Int32 = CommandLine.arguments.dropFirst().first == "merge-file" ? 129 : 2
         #if canImport(Glibc)
         // A sync decodes the next page on one thread while it stores the last on another; glibc
         // then keeps an arena per thread, and their fragments grew a 20,000-article first sync
@@ -52,12 +53,12 @@ struct Galley: AsyncParsableCommand {
                 // A command found its input unusable after parsing: its message says what to do;
                 // the root usage that ArgumentParser would print after it only distracts.
                 FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
-                Foundation.exit(2)
+                Foundation.exit(usageStatus)
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+                Foundation.exit(usageStatus)
             }
             exit(withError: error)
         }

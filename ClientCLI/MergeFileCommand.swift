@@ -8,13 +8,16 @@ struct MergeFileCommand: ParsableCommand {
         commandName: "merge-file",
         abstract: "Three-way merge of files, as `git merge-file` does (Galley's own merge engine).",
         discussion: """
-            Merges the changes from BASE to THEIRS into OURS. The exit status is the number of \
-            conflicts (at most 127), 0 for a clean merge, 255 when a file cannot be read. \
+            Merges the changes from BASE to THEIRS into OURS. As git's, the exit status is the \
+            number of conflicts (at most 127), 0 for a clean merge, 255 when a file cannot be \
+            read or written, 129 for a usage error. \
             Without --prose the result is git's, byte for byte. With it, lines that conflict are \
             merged again as `galley sync` merges an article's body: paragraph by paragraph, then \
             word by word inside a paragraph both sides changed. What still conflicts is marked \
             as git marks it, but both sides between the markers already hold everything that \
-            merged, so they differ only in the words that collide.
+            merged, so that where a paragraph could be paired they differ only in the words \
+            that collide. Code (fenced, indented or in an AsciiDoc listing block) is merged by \
+            lines only.
             """)
 
     @Flag(name: .customShort("p"), help: "Send the result to standard output instead of overwriting OURS.")
@@ -23,7 +26,7 @@ struct MergeFileCommand: ParsableCommand {
     @Flag(help: "Merge as Galley merges prose: where lines conflict, merge paragraphs, then words.")
     var prose = false
 
-    @Option(name: .customShort("L"), help: "A label for the conflict markers, instead of a file name (up to three: ours, base, theirs).")
+    @Option(name: .customShort("L", allowingJoined: true), help: ArgumentHelp("A label for the conflict markers, instead of a file name (up to three: ours, base, theirs).", valueName: "name"))
     var labels: [String] = []
 
     @Argument(help: "Our version; overwritten with the result unless -p is given.") var ours: String

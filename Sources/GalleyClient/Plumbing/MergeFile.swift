@@ -23,8 +23,13 @@ package enum MergeFile {
         ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool, prose: Bool = false
     ) throws -> Outcome {
         func read(_ path: String) throws -> [UInt8] {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw GalleyError(.notFound, "Cannot read \(path): no such file.")
+            }
+            guard !isFolder.boolValue else { throw GalleyError(.malformed, "Cannot read \(path): it is a folder, not a file.") }
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")
+                throw GalleyError(.notAllowed, "Cannot read \(path): permission denied.")
             }
             let bytes = [UInt8](data)
             if bytes.prefix(8000).contains(0) {
@@ -42,7 +47,8 @@ package enum MergeFile {
             do {
                 try Data(result.marked).write(to: URL(fileURLWithPath: ours))
             } catch {
-                throw GalleyError(.malformed, "Could not write \(ours): \(error.localizedDescription)")
+                let reason = FileManager.default.isWritableFile(atPath: ours) ? "\(error.localizedDescription)" : "permission denied"
+                throw GalleyError(.malformed, "Could not write the result to \(ours): \(reason). Use -p to print it instead.")
             }
         }
         return Outcome(merged: result.marked, status: Int32(min(result.conflictCount, 127)))

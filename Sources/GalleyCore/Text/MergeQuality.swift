@@ -4,14 +4,18 @@ public enum MergeQuality {
     /// How a clean merge compares with a reference text.
     public enum Agreement: String, Sendable {
         case identical
-        /// The same words in the same order; only spaces and line breaks differ.
+        /// The same text but for spaces and line breaks.
         case whitespace
+        /// The same words in the same order; punctuation differs too (an apostrophe ' for ’).
+        case punctuation
         case words
     }
 
     public static func agreement(_ merged: String, _ reference: String) -> Agreement {
         if merged == reference { return .identical }
-        return words(merged) == words(reference) ? .whitespace : .words
+        func visible(_ text: String) -> [Character] { text.filter { !$0.isWhitespace } }
+        if visible(merged) == visible(reference) { return .whitespace }
+        return words(merged) == words(reference) ? .punctuation : .words
     }
 
     /// The words of a text as a reader sees them: runs of letters, digits and combining marks

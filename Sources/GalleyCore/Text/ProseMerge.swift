@@ -101,7 +101,7 @@ struct ProseMerge: Hashable {
     private mutating func mergeWords(_ base: [UInt8], _ ours: [UInt8], _ theirs: [UInt8]) {
         if ours == theirs || theirs == base { return add(.clean(ours)) }
         if ours == base { return add(.clean(theirs)) }
-        let words = ThreeWayMerge(base: base, ours: ours, theirs: theirs, tokenizer: TokenTable.wordEnds)
+        let words = ThreeWayMerge(base: base, ours: ours, theirs: theirs, tokenizer: TokenTable.wordEnds, fillerBetweenConflicts: true)
         var paragraph = ProseMerge(pieces: [])
         let entries = words.plainEntries()
         if words.bothSidesWriteTheSame(entries) { return add(.conflict(base: base, ours: ours, theirs: theirs)) }

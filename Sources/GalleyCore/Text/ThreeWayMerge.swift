@@ -15,6 +15,10 @@ struct ThreeWayMerge {
     /// that overlap and touching ones that both add (for whole paragraphs, where an edit to one
     /// and a new one beside it are plainly separate, but two additions at one place are not).
     private let touchingConflicts: Bool
+    /// For words: which base tokens are only spaces or line breaks. Two edits with nothing but
+    /// these between them touch, as two edits of neighbouring lines do: "six percent" and "five
+    /// points" must not come out as "six points", a claim neither side made.
+    private let filler: [Bool]?
     private static let baseIndex = 0
     private static let oursIndex = 1
     private static let theirsIndex = 2
@@ -35,7 +39,10 @@ struct ThreeWayMerge {
         var prose: ProseMerge? = nil
     }
 
-    init(base: [UInt8], ours: [UInt8], theirs: [UInt8], tokenizer: ([UInt8]) -> [Int], touchingConflicts: Bool = true) {
+    init(
+        base: [UInt8], ours: [UInt8], theirs: [UInt8], tokenizer: ([UInt8]) -> [Int], touchingConflicts: Bool = true,
+        fillerBetweenConflicts: Bool = false
+    ) {
         self.touchingConflicts = touchingConflicts
         let e0 = tokenizer(base)
         let e1 = tokenizer(ours)
@@ -44,6 +51,12 @@ struct ThreeWayMerge {
         _ = table.add(bytes: base, tokenEnds: e0)
         _ = table.add(bytes: ours, tokenEnds: e1)
         _ = table.add(bytes: theirs, tokenEnds: e2)
+        if fillerBetweenConflicts {
+            let b = table.texts[Self.baseIndex]
+            filler = (0..<b.count).map { k in b.slice(k..<(k + 1)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D } }
+        } else {
+            filler = nil
+        }
     }
 
     var base: TokenTable.Text { table.texts[Self.baseIndex] }
@@ -80,8 +93,13 @@ struct ThreeWayMerge {
     /// sees. Where the prose merge neither merges nor narrows, the line merge's entries stay as
     /// they were, and so does git's presentation of them; the entries returned, the meaning, hold
     /// the prose merge's conflicts of words even then.
+    ///
+    /// Code is not prose: a span with a line of code on any side is left to the line merge, as
+    /// git leaves it, since a word merge of code writes a program nobody wrote.
     private func mergeAsProse(_ entries: inout [Entry]) -> [Entry] {
         var meaning = entries
+        guard entries.contains(where: { $0.mode == .conflict }) else { return meaning }
+        let code = (Self.codeLines(base), Self.codeLines(ours), Self.codeLines(theirs))
         var k = 0
         while k < entries.count {
             guard entries[k].mode == .conflict else {
@@ -89,6 +107,12 @@ struct ThreeWayMerge {
                 continue
             }
             let (span, wide) = paragraphs(around: k, of: entries)
+            if code.0[wide.i0..<(wide.i0 + wide.chg0)].contains(true) || code.1[wide.i1..<(wide.i1 + wide.chg1)].contains(true)
+                || code.2[wide.i2..<(wide.i2 + wide.chg2)].contains(true)
+            {
+                k = span.upperBound
+                continue
+            }
             let prose = ProseMerge(
                 base: base.slice(wide.i0..<(wide.i0 + wide.chg0)), ours: ours.slice(wide.i1..<(wide.i1 + wide.chg1)),
                 theirs: theirs.slice(wide.i2..<(wide.i2 + wide.chg2)))
@@ -107,6 +131,45 @@ struct ThreeWayMerge {
             k = span.lowerBound + 1
         }
         return meaning
+    }
+
+    /// Which lines of a text are code: in a fenced block (``` or ~~~), in an AsciiDoc listing or
+    /// literal block (a line of four or more - or . after a blank or an attribute line, to the
+    /// same line again), or indented by four spaces or a tab after a blank line or more code.
+    /// The fence lines count as code.
+    static func codeLines(_ t: TokenTable.Text) -> [Bool] {
+        var code = [Bool](repeating: false, count: t.count)
+        var fence: (char: UInt8, count: Int, exact: Bool)? = nil
+        var previous: (blank: Bool, code: Bool, attribute: Bool) = (true, false, false)
+        for k in 0..<t.count {
+            var line = t.slice(k..<(k + 1))
+            while let last = line.last, last == 0x0A || last == 0x0D { line = line.dropLast() }
+            let blank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+            let indent = line.prefix { $0 == 0x20 }.count
+            let rest = line.dropFirst(min(indent, 3))
+            let runChar = rest.first ?? 0
+            let run = rest.prefix { $0 == runChar }.count
+            let tail = rest.dropFirst(run)
+            if let f = fence {
+                code[k] = true
+                let closes = f.exact
+                    ? (runChar == f.char && run == f.count && tail.allSatisfy { $0 == 0x20 })
+                    : (runChar == f.char && run >= f.count && indent < 4 && tail.allSatisfy { $0 == 0x20 || $0 == 0x09 })
+                if closes { fence = nil }
+            } else if indent < 4, runChar == UInt8(ascii: "`") || runChar == UInt8(ascii: "~"), run >= 3 {
+                fence = (runChar, run, false)
+                code[k] = true
+            } else if indent == 0, runChar == UInt8(ascii: "-") || runChar == UInt8(ascii: "."), run >= 4,
+                tail.allSatisfy({ $0 == 0x20 }), previous.blank || previous.attribute
+            {
+                fence = (runChar, run, true)
+                code[k] = true
+            } else if !blank, indent >= 4 || line.first == 0x09, previous.blank || previous.code {
+                code[k] = true
+            }
+            previous = (blank, code[k] && fence == nil && !blank, line.first == UInt8(ascii: "[") && line.last == UInt8(ascii: "]"))
+        }
+        return code
     }
 
     /// Whether a change of one side and a change of the other elsewhere write the same words,
@@ -202,9 +265,11 @@ struct ThreeWayMerge {
     private func diff3(_ h1: [DiffHunk], _ h2: [DiffHunk]) -> [Entry] {
         var entries: [Entry] = []
         let touching = touchingConflicts
+        let filler = self.filler
         /// Whether hunk `a` (of one side) lies wholly before hunk `b` (of the other), in the base.
         func precedes(_ a: DiffHunk, _ b: DiffHunk) -> Bool {
             let end = a.start1 + a.count1
+            if let filler { return end < b.start1 && filler[end..<b.start1].contains(false) }
             if touching { return end < b.start1 }
             // Touching hunks are separate unless both add: then what each added would stand at
             // one place, in an order nobody chose.

@@ -156,12 +156,17 @@ extension TokenTable {
     /// character, so combining marks and emoji stay whole):
     ///
     /// - runs of letters, digits and marks form a word, and so do the apostrophes and hyphens
-    ///   between two letters ("don't", "сям'я", "well-known") and the points, commas and colons
-    ///   between two digits ("5.2", "1,000", "10:30"): a merge that took one side's half of such a
-    ///   word and the other's other half would write a word nobody wrote;
+    ///   between two letters ("don't", "сям'я", "well-known"), and the points, commas, colons,
+    ///   hyphens, dashes and slashes between a digit and a letter or digit ("5.2", "1,000",
+    ///   "10:30", "2024-03-01", "3/4", "T-34", "2010–2020"): a merge that took one side's half
+    ///   of such a word and the other's other half would write a word, a date or a figure
+    ///   nobody wrote;
     /// - a web address is one token, for the same reason: two edits to one link are one edit;
     /// - runs of spaces form a token; a line break, and each other character (punctuation,
     ///   Markdown and AsciiDoc markup, symbols, emoji), is a token of its own.
+    ///
+    /// (Edits to two words with only spaces between them conflict, as edits to neighbouring
+    /// lines do in git: see ``ThreeWayMerge``'s `fillerBetweenConflicts`.)
     ///
     /// Offsets are UTF-8 byte offsets.
     static func wordEnds(_ bytes: [UInt8]) -> [Int] {
@@ -177,10 +182,11 @@ extension TokenTable {
             return .other
         }
         func joins(_ before: Character, _ c: Character, _ after: Character) -> Bool {
+            let figure = (before.isNumber && (after.isNumber || after.isLetter)) || (before.isLetter && after.isNumber)
             switch c {
-            case "'", "\u{2019}", "\u{02BC}", "-", "\u{2010}", "\u{2011}": before.isLetter && after.isLetter
-            case ".", ",", ":": before.isNumber && after.isNumber
-            default: false
+            case "'", "\u{2019}", "\u{02BC}", "-", "\u{2010}", "\u{2011}": return (before.isLetter && after.isLetter) || figure
+            case ".", ",", ":", "/", "\u{2013}": return figure
+            default: return false
             }
         }
         let chars = Array(text)
@@ -195,25 +201,29 @@ extension TokenTable {
         let links = webAddresses(text)
         var link = 0
         var ends: [Int] = []
-        var previous: Kind? = nil
+        var current: Kind? = nil
+        func begin(_ k: Kind, at i: Int) {
+            if current != nil { ends.append(offsets[i]) }
+            current = k
+        }
         var i = 0
         while i < chars.count {
             if link < links.count, offsets[i] == links[link].lowerBound {
-                if previous != nil { ends.append(offsets[i]) }
+                begin(.other, at: i)
                 while offsets[i] < links[link].upperBound { i += 1 }
-                ends.append(offsets[i])
-                previous = nil
                 link += 1
                 continue
             }
             var k = kind(chars[i])
-            if k == .other, previous == .word, i > 0, i + 1 < chars.count, kind(chars[i + 1]) == .word,
+            if k == .other, current == .word, i > 0, i + 1 < chars.count, kind(chars[i + 1]) == .word,
                 joins(chars[i - 1], chars[i], chars[i + 1])
             {
                 k = .word
             }
-            if let p = previous, !(p == k && k != .other) { ends.append(offsets[i]) }
-            previous = k
+            switch (current, k) {
+            case (.space, .space), (.word, .word): break
+            default: begin(k, at: i)
+            }
             i += 1
         }
         if offset > 0, ends.last != offset { ends.append(offset) }
