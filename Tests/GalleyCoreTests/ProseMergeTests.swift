@@ -53,12 +53,14 @@ import Testing
             ("Published 2024-03-01 here.\n", "Published 2024-03-02 here.\n", "Published 2024-04-01 here.\n"),
             ("Pages 10-20 here.\n", "Pages 10-25 here.\n", "Pages 12-20 here.\n"),
             ("Ratio 3/4 here.\n", "Ratio 3/5 here.\n", "Ratio 2/4 here.\n"),
+            ("Edit config.yaml now.\n", "Edit settings.yaml now.\n", "Edit config.toml now.\n"),
+            ("Mail bob@x.org now.\n", "Mail amy@x.org now.\n", "Mail bob@y.org now.\n"),
         ] {
             let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
             #expect(!merged.isClean, "\(merged.markedText)")
             let conflicts = Self.conflicts(merged)
             #expect(conflicts.count == 1)
-            let pick = { (text: String) in text.split(separator: " ").first { $0.contains("'") || $0.contains("-") || $0.contains("/") } }
+            let pick = { (text: String) in text.split(separator: " ").first { $0.contains("'") || $0.contains("-") || $0.contains("/") || $0.contains(".") || $0.contains("@") } }
             #expect(conflicts.first == [pick(base), pick(ours), pick(theirs)].map { $0.map(String.init) ?? "" },
                 "the conflict is the whole word on every side, base included: \(conflicts)")
         }

@@ -97,9 +97,13 @@ struct ThreeWayMerge {
     /// Code is not prose: a span with a line of code on any side is left to the line merge, as
     /// git leaves it, since a word merge of code writes a program nobody wrote.
     private func mergeAsProse(_ entries: inout [Entry]) -> [Entry] {
-        var meaning = entries
-        guard entries.contains(where: { $0.mode == .conflict }) else { return meaning }
+        guard entries.contains(where: { $0.mode == .conflict }) else { return entries }
         let code = (Self.codeLines(base), Self.codeLines(ours), Self.codeLines(theirs))
+        // Spans left to git's presentation, with the prose merge that is their meaning. Each lies
+        // below `done`, and `entries` only changes above it, so their indices hold.
+        var meaningOnly: [(Range<Int>, Entry)] = []
+        var done = 0
+        var doneLine = 0  // in ours: where the last span decided ends
         var k = 0
         while k < entries.count {
             guard entries[k].mode == .conflict else {
@@ -107,10 +111,18 @@ struct ThreeWayMerge {
                 continue
             }
             let (span, wide) = paragraphs(around: k, of: entries)
-            if code.0[wide.i0..<(wide.i0 + wide.chg0)].contains(true) || code.1[wide.i1..<(wide.i1 + wide.chg1)].contains(true)
+            // A span reaching back into one already decided (which should end at a paragraph
+            // break, but may not in text without any) is left as the line merge made it.
+            // Beyond the size of any paragraph (64 KiB a side), the word diff costs more than it
+            // can give: such a span stays git's.
+            if span.lowerBound < done || wide.i1 < doneLine
+                || [base.range(wide.i0..<(wide.i0 + wide.chg0)), ours.range(wide.i1..<(wide.i1 + wide.chg1)),
+                    theirs.range(wide.i2..<(wide.i2 + wide.chg2))].contains(where: { $0.count > 65_536 })
+                || code.0[wide.i0..<(wide.i0 + wide.chg0)].contains(true) || code.1[wide.i1..<(wide.i1 + wide.chg1)].contains(true)
                 || code.2[wide.i2..<(wide.i2 + wide.chg2)].contains(true)
             {
-                k = span.upperBound
+                k = max(k + 1, span.upperBound)
+                done = k
                 continue
             }
             let prose = ProseMerge(
@@ -119,17 +131,18 @@ struct ThreeWayMerge {
             var merged = wide
             merged.mode = prose.isClean ? .resolved : .narrowed
             merged.prose = prose
-            // The two arrays differ only in spans left to git's presentation, each one entry in
-            // the meaning: the offset between them is the same for both.
-            let shift = meaning.count - entries.count
-            meaning.replaceSubrange((span.lowerBound + shift)..<(span.upperBound + shift), with: [merged])
-            guard prose.isClean || prose.narrows else {
+            if prose.isClean || prose.narrows {
+                entries.replaceSubrange(span, with: [merged])
+                k = span.lowerBound + 1
+            } else {
+                meaningOnly.append((span, merged))
                 k = span.upperBound
-                continue
             }
-            entries.replaceSubrange(span, with: [merged])
-            k = span.lowerBound + 1
+            done = k
+            doneLine = wide.i1 + wide.chg1
         }
+        var meaning = entries
+        for (span, merged) in meaningOnly.reversed() { meaning.replaceSubrange(span, with: [merged]) }
         return meaning
     }
 
@@ -192,15 +205,26 @@ struct ThreeWayMerge {
         }
         /// A paragraph break: a blank line before a line that is not, or the start or end of the text.
         func isBreak(_ t: TokenTable.Text, _ i: Int) -> Bool { i == 0 || i == t.count || (blank(t, i - 1) && !blank(t, i)) }
+        func sameLine(_ k0: Int, _ k1: Int, _ k2: Int) -> Bool {
+            base.classes[k0] == ours.classes[k1] && ours.classes[k1] == theirs.classes[k2]
+        }
         func combine(_ a: Entry, _ b: Entry) -> Entry {
             Entry(mode: .conflict, i0: a.i0, chg0: b.i0 + b.chg0 - a.i0, i1: a.i1, chg1: b.i1 + b.chg1 - a.i1, i2: a.i2, chg2: b.i2 + b.chg2 - a.i2)
         }
         var (first, last) = (k, k)
         var m = entries[k]
+        /// Whether the lines between two points are the same lines on every side. Between two
+        /// entries they are ours' and theirs', but the base's only where the two sides did not
+        /// make the same change there (diff3 leaves those out of its entries): the same number of
+        /// lines on all three sides tells.
+        func common(_ from: (Int, Int, Int), _ to: (Int, Int, Int)) -> Bool {
+            to.0 - from.0 == to.1 - from.1 && to.1 - from.1 == to.2 - from.2
+        }
+        func end(_ e: Entry) -> (Int, Int, Int) { (e.i0 + e.chg0, e.i1 + e.chg1, e.i2 + e.chg2) }
         while !(isBreak(base, m.i0) && isBreak(ours, m.i1) && isBreak(theirs, m.i2)) {
-            let floor = first > 0 ? entries[first - 1].i1 + entries[first - 1].chg1 : 0
-            if m.i1 > floor {
-                // An unchanged line, the same on every side.
+            let before = first > 0 ? end(entries[first - 1]) : (0, 0, 0)
+            if m.i1 > before.1 {
+                guard common(before, (m.i0, m.i1, m.i2)), m.i0 > 0, m.i2 > 0, sameLine(m.i0 - 1, m.i1 - 1, m.i2 - 1) else { break }
                 m.i0 -= 1; m.i1 -= 1; m.i2 -= 1
                 m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
             } else {
@@ -210,8 +234,11 @@ struct ThreeWayMerge {
             }
         }
         while !(isBreak(base, m.i0 + m.chg0) && isBreak(ours, m.i1 + m.chg1) && isBreak(theirs, m.i2 + m.chg2)) {
-            let ceiling = last + 1 < entries.count ? entries[last + 1].i1 : ours.count
-            if m.i1 + m.chg1 < ceiling {
+            let after = last + 1 < entries.count ? (entries[last + 1].i0, entries[last + 1].i1, entries[last + 1].i2) : (base.count, ours.count, theirs.count)
+            if m.i1 + m.chg1 < after.1 {
+                guard common(end(m), after), m.i0 + m.chg0 < base.count, m.i2 + m.chg2 < theirs.count,
+                    sameLine(m.i0 + m.chg0, m.i1 + m.chg1, m.i2 + m.chg2)
+                else { break }
                 m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
             } else {
                 guard last + 1 < entries.count else { break }
@@ -267,9 +294,15 @@ struct ThreeWayMerge {
         let touching = touchingConflicts
         let filler = self.filler
         /// Whether hunk `a` (of one side) lies wholly before hunk `b` (of the other), in the base.
-        func precedes(_ a: DiffHunk, _ b: DiffHunk) -> Bool {
+        /// `next` is the hunk after `a` on its own side: filler joins `a` and `b` only when nothing
+        /// else of `a`'s side changed between them, since the union of two hunks is mapped
+        /// through stretches that side left as they were.
+        func precedes(_ a: DiffHunk, _ b: DiffHunk, next: DiffHunk?) -> Bool {
             let end = a.start1 + a.count1
-            if let filler { return end < b.start1 && filler[end..<b.start1].contains(false) }
+            if let filler {
+                if let next, next.start1 <= b.start1 { return end < b.start1 }
+                return end < b.start1 && filler[end..<b.start1].contains(false)
+            }
             if touching { return end < b.start1 }
             // Touching hunks are separate unless both add: then what each added would stand at
             // one place, in an order nobody chose.
@@ -296,12 +329,12 @@ struct ThreeWayMerge {
         while x1 < h1.count && x2 < h2.count {
             let s1 = h1[x1]
             let s2 = h2[x2]
-            if precedes(s1, s2) {
+            if precedes(s1, s2, next: x1 + 1 < h1.count ? h1[x1 + 1] : nil) {
                 append(.ours, s1.start1, s1.count1, s1.start2, s1.count2, s2.start2 - s2.start1 + s1.start1, s1.count1)
                 x1 += 1
                 continue
             }
-            if precedes(s2, s1) {
+            if precedes(s2, s1, next: x2 + 1 < h2.count ? h2[x2 + 1] : nil) {
                 append(.theirs, s2.start1, s2.count1, s1.start2 - s1.start1 + s2.start1, s2.count1, s2.start2, s2.count2)
                 x2 += 1
                 continue

@@ -181,13 +181,10 @@ extension TokenTable {
             if c.isWhitespace && !c.isNewline { return .space }
             return .other
         }
+        // Any mark between two letters or digits, with no space around it, is inside a word:
+        // config.yaml, bob@x.org, e.g, COVID-19, col·lecció, a soft hyphen or a word joiner.
         func joins(_ before: Character, _ c: Character, _ after: Character) -> Bool {
-            let figure = (before.isNumber && (after.isNumber || after.isLetter)) || (before.isLetter && after.isNumber)
-            switch c {
-            case "'", "\u{2019}", "\u{02BC}", "-", "\u{2010}", "\u{2011}": return (before.isLetter && after.isLetter) || figure
-            case ".", ",", ":", "/", "\u{2013}": return figure
-            default: return false
-            }
+            (before.isLetter || before.isNumber) && (after.isLetter || after.isNumber) && !c.isWhitespace && !c.isNewline
         }
         let chars = Array(text)
         var offsets: [Int] = []
