@@ -1,3 +1,5 @@
+import Foundation
+import GalleyTestSupport
 import PropertyBased
 import Testing
 
@@ -33,6 +35,30 @@ import Testing
         #expect(words.contains(";") && words.contains("—") && words.contains("%") && words.last == ".")
         #expect(Self.tokens("a - b") == ["a", " ", "-", " ", "b"], "a dash between spaced words is not a hyphen")
 
+    }
+
+    /// Words are read scalar by scalar where that gives what reading by `Character` gives, which
+    /// is many times slower: checked on generated text of every kind of character the fast
+    /// reading takes, and some it leaves to the slow one.
+    @Test func readingByScalarsGivesWhatReadingByCharactersGives() {
+        let pieces = ["a", "Z", "7", "_", " ", "  ", "\t", "\n", "\r\n", "\r", "'", "’", "-", "—", ".", ",", ":", "/", "@", "#", "*", "`",
+                      "Мінск", "ў", "з'ява", "e\u{301}", "\u{301}", "n\u{303}\u{304}", "Ω", "ﬁ", "½", "٣", "中文", "😀", "🙂\u{FE0F}",
+                      "\u{A0}", "\u{2028}", "\u{AD}", "\u{200B}", "https://example.org/a_b", "www.x.by", "mailto:a@b.c",
+                      "👩\u{200D}👩", "🇧🇾", "한국", "\u{1100}\u{1161}", "ำ", "\u{600}1"]
+        var rng = SplitMix64(seed: ProcessInfo.processInfo.environment["GALLEY_MERGE_FUZZ_SEED"].flatMap(UInt64.init) ?? 20_261_202)
+        var read = 0
+        for round in 0..<3000 {
+            let text = (0..<Int.random(in: 1...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let bytes = Array(text.utf8)
+            guard let fast = TokenTable.simpleWordEnds(bytes) else { continue }
+            read += 1
+            #expect(fast == TokenTable.characterWordEnds(bytes), "round \(round): \(text.debugDescription)")
+            let characters: [Character] = Array(text)
+            let reference: [String] = characters.split(whereSeparator: { (c: Character) in !(c.isLetter || c.isNumber) }).map { String($0) }
+            #expect(MergeQuality.words(text).map(String.init) == reference, "round \(round): \(text.debugDescription)")
+        }
+        #expect(read > 1000, "the fast reading took only \(read) of 3000 texts")
+        #expect(TokenTable.simpleWordEnds([0x61, 0xC0, 0x80, 0x62]) == nil, "an overlong sequence is not UTF-8")
     }
 
     @Test func aWebAddressIsOneToken() {
@@ -115,6 +141,80 @@ import Testing
         #expect(!merged.isClean, "\(merged.markedText)")
         #expect(merged.text().split(separator: " ").count { $0 == "again" } == 1, "\(merged.text())")
         #expect(merged.regions.contains { if case .conflict = $0 { true } else { false } })
+    }
+
+    /// A phrase one side added, inside a longer addition of the other elsewhere in the paragraph:
+    /// merged, the phrase would stand twice and no conflict would say so.
+    @Test func aPhraseBothSidesAddedInTwoPlacesConflicts() {
+        let merged = TextMerge.merge(
+            base: "Trade grew in May and fell in June.\n",
+            ours: "Trade grew in May, a new record, and fell in June.\n",
+            theirs: "Trade grew in May and fell in June, after a new record.\n")
+        #expect(!merged.isClean, "\(merged.markedText)")
+        for side in [MergeResult.Side.ours, .theirs] {
+            #expect(merged.text(conflictsTake: side).ranges(of: "record").count == 1, "\(merged.text(conflictsTake: side))")
+        }
+    }
+
+    /// The last paragraph edited on one side, a paragraph added after it on the other: the
+    /// paragraph before a new last one gains a blank line, which is no edit of its words.
+    @Test func aParagraphAddedAtTheEndBesideAnEditMerges() {
+        for end in ["\n", ""] {
+            let base = "Minsk met Beijing.\n\nTrade grew in May.\(end)"
+            let ours = "Minsk met Beijing.\n\nTrade grew sharply in May.\(end)"
+            let theirs = "Minsk met Beijing.\n\nTrade grew in May.\n\nA new paragraph on potash.\(end)"
+            #expect(!TextMerge.merge(base: base, ours: ours, theirs: theirs, options: .init(wordLevel: false)).isClean, "git's merge conflicts here")
+            let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+            #expect(merged.isClean, "\(merged.markedText)")
+            #expect(merged.text() == "Minsk met Beijing.\n\nTrade grew sharply in May.\n\nA new paragraph on potash.\(end)")
+            let swapped = TextMerge.merge(base: base, ours: theirs, theirs: ours)
+            #expect(swapped.text() == merged.text(), "either way round")
+        }
+    }
+
+    /// One side splits a paragraph in two or joins two into one; the other edits a word: both.
+    @Test func aSplitOrJoinedParagraphKeepsTheOtherSidesEdit() {
+        let split = TextMerge.merge(
+            base: "Minsk met Beijing on Monday. Trade grew in May.\n\nThe end.\n",
+            ours: "Minsk met Beijing on Monday.\n\nTrade grew in May.\n\nThe end.\n",
+            theirs: "Minsk met Beijing on Tuesday. Trade grew in May.\n\nThe end.\n")
+        #expect(split.isClean, "\(split.markedText)")
+        #expect(split.text() == "Minsk met Beijing on Tuesday.\n\nTrade grew in May.\n\nThe end.\n")
+        let joined = TextMerge.merge(
+            base: "Minsk met Beijing on Monday.\n\nTrade grew in May.\n\nThe end.\n",
+            ours: "Minsk met Beijing on Monday. Trade grew in May.\n\nThe end.\n",
+            theirs: "Minsk met Beijing on Monday.\n\nTrade grew sharply in May.\n\nThe end.\n")
+        #expect(joined.isClean, "\(joined.markedText)")
+        #expect(joined.text() == "Minsk met Beijing on Monday. Trade grew sharply in May.\n\nThe end.\n")
+    }
+
+    /// One side splits a paragraph and joins the next two, so that the paragraphs come out as
+    /// many as before but no longer the same ones; the other side edits a word. Paired by place,
+    /// a word would be lost from one side and written twice on the other: merged as one piece,
+    /// every word keeps its place.
+    @Test func paragraphsAreNotPairedByPlaceAlone() {
+        let base = "Alpha beta gamma delta. Epsilon zeta eta.\n\nTheta iota kappa.\n\nLambda mu nu.\n"
+        let ours = "Alpha beta gamma delta.\n\nEpsilon zeta eta. Theta iota kappa.\n\nLambda mu nu.\n"
+        let theirs = "Alpha beta gamma delta. Epsilon zeta eta.\n\nTheta iota kappa.\n\nLambda mu xi.\n"
+        let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+        #expect(merged.isClean, "\(merged.markedText)")
+        #expect(merged.text() == "Alpha beta gamma delta.\n\nEpsilon zeta eta. Theta iota kappa.\n\nLambda mu xi.\n")
+    }
+
+    /// A paragraph one side rewrote and the other edited is a conflict of the whole paragraph, each
+    /// side as its author wrote it: words the rewrite kept by chance anchor nothing.
+    @Test func aRewrittenParagraphIsOneConflictNotAMixture() {
+        let base = "Intro.\n\nThe minister said that exports to China grew by five percent in May.\n"
+        let ours = "Intro.\n\nAccording to the ministry, sales to China were up in the spring.\n"
+        let theirs = "Intro.\n\nThe minister said that exports to China grew by six percent in May.\n"
+        let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+        #expect(merged.conflictCount == 1)
+        #expect(merged.text(conflictsTake: .ours) == ours)
+        #expect(merged.text(conflictsTake: .theirs) == theirs)
+        #expect(merged.regions.contains(.conflict(
+            base: "The minister said that exports to China grew by five percent in May.",
+            ours: "According to the ministry, sales to China were up in the spring.",
+            theirs: "The minister said that exports to China grew by six percent in May.")), "\(merged.regions)")
     }
 
     /// A new paragraph beside a paragraph the other side edited: for git the lines touch and

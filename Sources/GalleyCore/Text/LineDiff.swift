@@ -50,6 +50,43 @@ enum LineDiff {
         return buildScript(changed1, a.count, changed2, b.count)
     }
 
+    /// A diff of words: the tokens marked as anchors (words) are aligned first, among themselves,
+    /// so that a space, a line break or a mark, the commonest tokens of prose, never decides which
+    /// words pair (two blank lines matched would pair the end of one paragraph with the start of
+    /// another at the same cost as the right answer); then the tokens between two paired words
+    /// are diffed.
+    static func diff(_ a: [Int32], _ b: [Int32], classCount: Int32, anchors: ([Bool], [Bool])) -> [DiffHunk] {
+        let wa = a.indices.filter { anchors.0[$0] }
+        let wb = b.indices.filter { anchors.1[$0] }
+        let words = diff(wa.map { a[$0] }[...], wb.map { b[$0] }[...], classCount: classCount)
+        var hunks: [DiffHunk] = []
+        var (pa, pb) = (0, 0)  // the tokens after the last pair
+        func gap(to qa: Int, _ qb: Int) {
+            let (na, nb) = (qa - pa, qb - pb)
+            if na == 0 && nb == 0 || na == nb && a[pa..<qa].elementsEqual(b[pb..<qb]) {
+                return
+            } else if na == 0 || nb == 0 {
+                hunks.append(DiffHunk(start1: pa, count1: na, start2: pb, count2: nb))
+            } else {
+                hunks += diff(a[pa..<qa], b[pb..<qb], classCount: classCount).map {
+                    DiffHunk(start1: $0.start1 + pa, count1: $0.count1, start2: $0.start2 + pb, count2: $0.count2)
+                }
+            }
+        }
+        var (x, y) = (0, 0)
+        for h in words + [DiffHunk(start1: wa.count, count1: 0, start2: wb.count, count2: 0)] {
+            while x < h.start1 {
+                gap(to: wa[x], wb[y])
+                (pa, pb) = (wa[x] + 1, wb[y] + 1)
+                x += 1
+                y += 1
+            }
+            (x, y) = (h.start1 + h.count1, h.start2 + h.count2)
+        }
+        gap(to: a.count, b.count)
+        return hunks
+    }
+
     // MARK: - Preparation and search
 
     private static func bogoSqrt(_ n: Int) -> Int {

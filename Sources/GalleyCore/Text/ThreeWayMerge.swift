@@ -43,10 +43,19 @@ struct ThreeWayMerge {
         base: [UInt8], ours: [UInt8], theirs: [UInt8], tokenizer: ([UInt8]) -> [Int], touchingConflicts: Bool = true,
         fillerBetweenConflicts: Bool = false
     ) {
+        self.init(
+            base: base, ours: ours, theirs: theirs, ends: (tokenizer(base), tokenizer(ours), tokenizer(theirs)),
+            touchingConflicts: touchingConflicts, fillerBetweenConflicts: fillerBetweenConflicts)
+    }
+
+    /// Three texts cut at the given token ends (exclusive byte offsets, increasing, the last at
+    /// the text's end); tokens may be empty.
+    init(
+        base: [UInt8], ours: [UInt8], theirs: [UInt8], ends: ([Int], [Int], [Int]), touchingConflicts: Bool = true,
+        fillerBetweenConflicts: Bool = false
+    ) {
         self.touchingConflicts = touchingConflicts
-        let e0 = tokenizer(base)
-        let e1 = tokenizer(ours)
-        let e2 = tokenizer(theirs)
+        let (e0, e1, e2) = ends
         table = TokenTable(expectedTokens: e0.count + e1.count + e2.count)
         _ = table.add(bytes: base, tokenEnds: e0)
         _ = table.add(bytes: ours, tokenEnds: e1)
@@ -74,11 +83,12 @@ struct ThreeWayMerge {
         if h1.isEmpty { return Self.cleanResult(theirs.bytes) }
         if h2.isEmpty { return Self.cleanResult(ours.bytes) }
 
-        var entries = diff3(h1, h2)
+        var sameChanges: [Entry] = []
+        var entries = diff3(h1, h2, sameChanges: &sameChanges)
         for k in entries.indices where entries[k].mode == .conflict && oursEqualsTheirs(entries[k]) {
             entries[k].mode = .identical
         }
-        let meaning = options.wordLevel ? mergeAsProse(&entries) : entries
+        let meaning = options.wordLevel ? mergeAsProse(&entries, sameChanges: sameChanges) : entries
         let regions = self.regions(meaning)
         refineConflicts(&entries)
         simplifyNonConflicts(&entries)
@@ -96,54 +106,88 @@ struct ThreeWayMerge {
     ///
     /// Code is not prose: a span with a line of code on any side is left to the line merge, as
     /// git leaves it, since a word merge of code writes a program nobody wrote.
-    private func mergeAsProse(_ entries: inout [Entry]) -> [Entry] {
+    private func mergeAsProse(_ entries: inout [Entry], sameChanges: [Entry]) -> [Entry] {
         guard entries.contains(where: { $0.mode == .conflict }) else { return entries }
         let code = (Self.codeLines(base), Self.codeLines(ours), Self.codeLines(theirs))
-        // Spans left to git's presentation, with the prose merge that is their meaning. Each lies
-        // below `done`, and `entries` only changes above it, so their indices hold.
-        var meaningOnly: [(Range<Int>, Entry)] = []
-        var done = 0
+        // Built anew in one pass (replacing spans in place costs the whole array each time): the
+        // entries to present, and the meaning, where a span left to git's presentation holds the
+        // prose merge's conflicts of words.
+        var presented: [Entry] = []
+        var meaning: [Entry] = []
+        presented.reserveCapacity(entries.count)
+        meaning.reserveCapacity(entries.count)
+        var done = 0  // entries before this one are decided
         var doneLine = 0  // in ours: where the last span decided ends
+        func keep(_ upTo: Int) {
+            presented += entries[done..<upTo]
+            meaning += entries[done..<upTo]
+            done = upTo
+        }
         var k = 0
         while k < entries.count {
             guard entries[k].mode == .conflict else {
                 k += 1
                 continue
             }
-            let (span, wide) = paragraphs(around: k, of: entries)
-            // A span reaching back into one already decided (which should end at a paragraph
-            // break, but may not in text without any) is left as the line merge made it.
-            // Beyond the size of any paragraph (64 KiB a side), the word diff costs more than it
-            // can give: such a span stays git's.
+            let (span, wide) = paragraphs(around: k, of: entries, sameChanges: sameChanges)
+            let (r0, r1, r2) = (wide.i0..<(wide.i0 + wide.chg0), wide.i1..<(wide.i1 + wide.chg1), wide.i2..<(wide.i2 + wide.chg2))
+            // Only whole paragraphs are merged as prose: a span that could not be widened to a
+            // paragraph break at both ends on every side (no common line to widen over), or that
+            // reaches back into one already decided, is left as the line merge made it. So is
+            // code, since a word merge of code writes a program nobody wrote, and a span beyond
+            // the size of any paragraph (64 KiB a side), where the word diff costs more than it
+            // can give.
             if span.lowerBound < done || wide.i1 < doneLine
-                || [base.range(wide.i0..<(wide.i0 + wide.chg0)), ours.range(wide.i1..<(wide.i1 + wide.chg1)),
-                    theirs.range(wide.i2..<(wide.i2 + wide.chg2))].contains(where: { $0.count > 65_536 })
-                || code.0[wide.i0..<(wide.i0 + wide.chg0)].contains(true) || code.1[wide.i1..<(wide.i1 + wide.chg1)].contains(true)
-                || code.2[wide.i2..<(wide.i2 + wide.chg2)].contains(true)
+                || !(Self.isBreak(base, r0.lowerBound) && Self.isBreak(ours, r1.lowerBound) && Self.isBreak(theirs, r2.lowerBound))
+                || !(Self.isBreak(base, r0.upperBound) && Self.isBreak(ours, r1.upperBound) && Self.isBreak(theirs, r2.upperBound))
+                || [base.range(r0), ours.range(r1), theirs.range(r2)].contains(where: { $0.count > 65_536 })
+                || code.0[r0].contains(true) || code.1[r1].contains(true) || code.2[r2].contains(true)
             {
-                k = max(k + 1, span.upperBound)
-                done = k
+                keep(max(k + 1, span.upperBound))
+                k = done
                 continue
             }
+            keep(span.lowerBound)
             let prose = ProseMerge(
-                base: base.slice(wide.i0..<(wide.i0 + wide.chg0)), ours: ours.slice(wide.i1..<(wide.i1 + wide.chg1)),
-                theirs: theirs.slice(wide.i2..<(wide.i2 + wide.chg2)))
+                base: base.slice(r0), ours: ours.slice(r1), theirs: theirs.slice(r2),
+                atEnd: r1.upperBound == ours.count && r2.upperBound == theirs.count)
             var merged = wide
             merged.mode = prose.isClean ? .resolved : .narrowed
             merged.prose = prose
             if prose.isClean || prose.narrows {
-                entries.replaceSubrange(span, with: [merged])
-                k = span.lowerBound + 1
+                presented.append(merged)
             } else {
-                meaningOnly.append((span, merged))
-                k = span.upperBound
+                presented += entries[span]
             }
-            done = k
-            doneLine = wide.i1 + wide.chg1
+            meaning.append(merged)
+            done = span.upperBound
+            k = done
+            doneLine = r1.upperBound
         }
-        var meaning = entries
-        for (span, merged) in meaningOnly.reversed() { meaning.replaceSubrange(span, with: [merged]) }
+        keep(entries.count)
+        entries = presented
         return meaning
+    }
+
+    private static func blank(_ t: TokenTable.Text, _ line: Int) -> Bool {
+        t.slice(line..<(line + 1)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+    }
+
+    /// A paragraph break: a blank line before a line that is not, or the start or end of the text.
+    private static func isBreak(_ t: TokenTable.Text, _ i: Int) -> Bool { i == 0 || i == t.count || (blank(t, i - 1) && !blank(t, i)) }
+
+    /// Whether a side kept at least half of the base's tokens other than spaces and line breaks
+    /// (words, marks, emoji) where `hunks` is its diff against the base: a side that kept less
+    /// rewrote the text.
+    func keepsMostWords(_ hunks: [DiffHunk]) -> Bool {
+        var changed = [Bool](repeating: false, count: base.count)
+        for h in hunks { for k in h.start1..<(h.start1 + h.count1) { changed[k] = true } }
+        var (words, kept) = (0, 0)
+        for k in 0..<base.count where filler?[k] != true {
+            words += 1
+            if !changed[k] { kept += 1 }
+        }
+        return 2 * kept >= words
     }
 
     /// Which lines of a text are code: in a fenced block (``` or ~~~), in an AsciiDoc listing or
@@ -185,26 +229,10 @@ struct ThreeWayMerge {
         return code
     }
 
-    /// Whether a change of one side and a change of the other elsewhere write the same words,
-    /// spaces aside: the same words added in two places, which a clean merge would write twice.
-    func bothSidesWriteTheSame(_ entries: [Entry]) -> Bool {
-        func written(_ t: TokenTable.Text, _ start: Int, _ count: Int) -> [Int32] {
-            (start..<(start + count)).filter { k in
-                t.slice(k..<(k + 1)).contains { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
-            }.map { t.classes[$0] }
-        }
-        let mine = Set(entries.filter { $0.mode == .ours }.map { written(ours, $0.i1, $0.chg1) }.filter { !$0.isEmpty })
-        return entries.contains { $0.mode == .theirs && mine.contains(written(theirs, $0.i2, $0.chg2)) }
-    }
-
     /// Entry `k` widened over unchanged lines to the paragraph breaks before and after it, taking
     /// in the entries it meets on the way: the entries it covers, and the widened entry.
-    private func paragraphs(around k: Int, of entries: [Entry]) -> (Range<Int>, Entry) {
-        func blank(_ t: TokenTable.Text, _ line: Int) -> Bool {
-            t.slice(line..<(line + 1)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-        }
-        /// A paragraph break: a blank line before a line that is not, or the start or end of the text.
-        func isBreak(_ t: TokenTable.Text, _ i: Int) -> Bool { i == 0 || i == t.count || (blank(t, i - 1) && !blank(t, i)) }
+    private func paragraphs(around k: Int, of entries: [Entry], sameChanges: [Entry]) -> (Range<Int>, Entry) {
+        let isBreak = Self.isBreak
         func sameLine(_ k0: Int, _ k1: Int, _ k2: Int) -> Bool {
             base.classes[k0] == ours.classes[k1] && ours.classes[k1] == theirs.classes[k2]
         }
@@ -221,29 +249,68 @@ struct ThreeWayMerge {
             to.0 - from.0 == to.1 - from.1 && to.1 - from.1 == to.2 - from.2
         }
         func end(_ e: Entry) -> (Int, Int, Int) { (e.i0 + e.chg0, e.i1 + e.chg1, e.i2 + e.chg2) }
-        while !(isBreak(base, m.i0) && isBreak(ours, m.i1) && isBreak(theirs, m.i2)) {
-            let before = first > 0 ? end(entries[first - 1]) : (0, 0, 0)
-            if m.i1 > before.1 {
-                guard common(before, (m.i0, m.i1, m.i2)), m.i0 > 0, m.i2 > 0, sameLine(m.i0 - 1, m.i1 - 1, m.i2 - 1) else { break }
-                m.i0 -= 1; m.i1 -= 1; m.i2 -= 1
-                m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
-            } else {
-                guard first > 0 else { break }
-                first -= 1
-                m = combine(entries[first], m)
+        func onlyBlankLines(_ lines: Range<Int>) -> Bool { lines.allSatisfy { Self.blank(ours, $0) } }
+        /// The lines of ours that the entries (and changes made alike) taken in cover.
+        var covered = m.i1..<(m.i1 + m.chg1)
+        while true {
+            while !(isBreak(base, m.i0) && isBreak(ours, m.i1) && isBreak(theirs, m.i2)) {
+                let before = first > 0 ? end(entries[first - 1]) : (0, 0, 0)
+                if m.i1 > before.1 {
+                    guard common(before, (m.i0, m.i1, m.i2)), m.i0 > 0, m.i2 > 0, sameLine(m.i0 - 1, m.i1 - 1, m.i2 - 1) else { break }
+                    m.i0 -= 1; m.i1 -= 1; m.i2 -= 1
+                    m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
+                } else {
+                    guard first > 0 else { break }
+                    first -= 1
+                    m = combine(entries[first], m)
+                    covered = entries[first].i1..<covered.upperBound
+                }
             }
-        }
-        while !(isBreak(base, m.i0 + m.chg0) && isBreak(ours, m.i1 + m.chg1) && isBreak(theirs, m.i2 + m.chg2)) {
-            let after = last + 1 < entries.count ? (entries[last + 1].i0, entries[last + 1].i1, entries[last + 1].i2) : (base.count, ours.count, theirs.count)
-            if m.i1 + m.chg1 < after.1 {
-                guard common(end(m), after), m.i0 + m.chg0 < base.count, m.i2 + m.chg2 < theirs.count,
-                    sameLine(m.i0 + m.chg0, m.i1 + m.chg1, m.i2 + m.chg2)
-                else { break }
-                m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
+            while !(isBreak(base, m.i0 + m.chg0) && isBreak(ours, m.i1 + m.chg1) && isBreak(theirs, m.i2 + m.chg2)) {
+                let after = last + 1 < entries.count ? (entries[last + 1].i0, entries[last + 1].i1, entries[last + 1].i2) : (base.count, ours.count, theirs.count)
+                if m.i1 + m.chg1 < after.1 {
+                    guard common(end(m), after), m.i0 + m.chg0 < base.count, m.i2 + m.chg2 < theirs.count,
+                        sameLine(m.i0 + m.chg0, m.i1 + m.chg1, m.i2 + m.chg2)
+                    else { break }
+                    m.chg0 += 1; m.chg1 += 1; m.chg2 += 1
+                } else {
+                    guard last + 1 < entries.count else { break }
+                    last += 1
+                    m = combine(m, entries[last])
+                    covered = covered.lowerBound..<end(entries[last]).1
+                }
+            }
+            // Entries with nothing but blank lines between them and the span: there the line diff
+            // anchored on a blank line, which pairs nothing (a paragraph split on one side and
+            // joined on the other). They are one stretch of prose; so is a change both sides made
+            // alike there, which the span needs to see what each side did to those paragraphs.
+            // (Measured between what the span took in, not from where it was widened to, so that
+            // which entry is looked at first does not matter.)
+            let nextEntry = last + 1 < entries.count ? entries[last + 1] : nil
+            // (The changes made alike are in order, and do not overlap: found by bisection.)
+            var (low, high) = (0, sameChanges.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if sameChanges[mid].i1 < covered.upperBound { low = mid + 1 } else { high = mid }
+            }
+            let nextSame = low < sameChanges.count && sameChanges[low].i1 < (nextEntry?.i1 ?? Int.max) ? sameChanges[low] : nil
+            let previousEntry = first > 0 ? entries[first - 1] : nil
+            (low, high) = (0, sameChanges.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if end(sameChanges[mid]).1 <= covered.lowerBound { low = mid + 1 } else { high = mid }
+            }
+            let previousSame = low > 0 && end(sameChanges[low - 1]).1 > (previousEntry.map { end($0).1 } ?? -1) ? sameChanges[low - 1] : nil
+            if let next = nextSame ?? nextEntry, onlyBlankLines(covered.upperBound..<next.i1) {
+                if nextSame == nil { last += 1 }
+                m = combine(m, next)
+                covered = covered.lowerBound..<end(next).1
+            } else if let previous = previousSame ?? previousEntry, onlyBlankLines(end(previous).1..<covered.lowerBound) {
+                if previousSame == nil { first -= 1 }
+                m = combine(previous, m)
+                covered = previous.i1..<covered.upperBound
             } else {
-                guard last + 1 < entries.count else { break }
-                last += 1
-                m = combine(m, entries[last])
+                break
             }
         }
         return (first..<(last + 1), m)
@@ -251,10 +318,48 @@ struct ThreeWayMerge {
 
     /// The diff3 of the three texts with nothing resolved, only identical changes recognised:
     /// the step the prose pass takes at each level.
-    func plainEntries() -> [Entry] {
-        let h1 = LineDiff.diff(base.classes[...], ours.classes[...], classCount: table.classCount)
-        let h2 = LineDiff.diff(base.classes[...], theirs.classes[...], classCount: table.classCount)
-        var entries = diff3(h1, h2)
+    func plainEntries() -> [Entry] { plainEntries(hunks()) }
+
+    /// The changes both sides made alike, as (base text, new text): no entry of the merge.
+    func sameChanges() -> [(base: ArraySlice<UInt8>, new: ArraySlice<UInt8>)] {
+        let h = hunks()
+        var same: [Entry] = []
+        _ = diff3(h.ours, h.theirs, sameChanges: &same)
+        return same.map { (base.slice($0.i0..<($0.i0 + $0.chg0)), ours.slice($0.i1..<($0.i1 + $0.chg1))) }
+    }
+
+    /// The diffs of each side against the base.
+    func hunks() -> (ours: [DiffHunk], theirs: [DiffHunk]) {
+        guard filler != nil else {
+            return (LineDiff.diff(base.classes[...], ours.classes[...], classCount: table.classCount),
+                    LineDiff.diff(base.classes[...], theirs.classes[...], classCount: table.classCount))
+        }
+        // Words: aligned by the words alone first.
+        let (b, o, t) = (Self.words(base), Self.words(ours), Self.words(theirs))
+        return (LineDiff.diff(base.classes, ours.classes, classCount: table.classCount, anchors: (b, o)),
+                LineDiff.diff(base.classes, theirs.classes, classCount: table.classCount, anchors: (b, t)))
+    }
+
+    /// Which tokens of a text cut into words are words (letters, digits, marks), not spaces,
+    /// line breaks or punctuation.
+    static func words(_ t: TokenTable.Text) -> [Bool] {
+        (0..<t.count).map { k in
+            let token = t.slice(k..<(k + 1))
+            guard let first = token.first else { return false }
+            if first < 0x80 {
+                return (0x30...0x39).contains(first) || (0x41...0x5A).contains(first) || (0x61...0x7A).contains(first) || first == 0x5F
+            }
+            return String(decoding: token.prefix(8), as: UTF8.self).first.map { $0.isLetter || $0.isNumber } ?? false
+        }
+    }
+
+    func plainEntries(_ hunks: (ours: [DiffHunk], theirs: [DiffHunk])) -> [Entry] {
+        var same: [Entry] = []
+        return plainEntries(hunks, sameChanges: &same)
+    }
+
+    func plainEntries(_ hunks: (ours: [DiffHunk], theirs: [DiffHunk]), sameChanges: inout [Entry]) -> [Entry] {
+        var entries = diff3(hunks.ours, hunks.theirs, sameChanges: &sameChanges)
         for k in entries.indices where entries[k].mode == .conflict && oursEqualsTheirs(entries[k]) {
             entries[k].mode = .identical
         }
@@ -290,6 +395,13 @@ struct ThreeWayMerge {
     // MARK: - diff3
 
     private func diff3(_ h1: [DiffHunk], _ h2: [DiffHunk]) -> [Entry] {
+        var same: [Entry] = []
+        return diff3(h1, h2, sameChanges: &same)
+    }
+
+    /// diff3's entries; `sameChanges` gets the changes both sides made alike, which are no entry
+    /// (nothing to merge there), in order.
+    private func diff3(_ h1: [DiffHunk], _ h2: [DiffHunk], sameChanges: inout [Entry]) -> [Entry] {
         var entries: [Entry] = []
         let touching = touchingConflicts
         let filler = self.filler
@@ -363,6 +475,8 @@ struct ThreeWayMerge {
                     chg2 += ffo
                 }
                 append(.conflict, i0, chg0, i1, chg1, i2, chg2)
+            } else {
+                sameChanges.append(Entry(mode: .identical, i0: s1.start1, chg0: s1.count1, i1: s1.start2, chg1: s1.count2, i2: s2.start2, chg2: s2.count2))
             }
             let e1 = s1.start1 + s1.count1
             let e2 = s2.start1 + s2.count1

@@ -170,6 +170,15 @@ extension TokenTable {
     ///
     /// Offsets are UTF-8 byte offsets.
     static func wordEnds(_ bytes: [UInt8]) -> [Int] {
+        // Most prose is read scalar by scalar (characters being a scalar and its marks), which is
+        // many times faster than by `Character`; text with scalars that join characters in other
+        // ways (emoji sequences, flags, Hangul jamo, prepended marks) is read by `Character`.
+        simpleWordEnds(bytes) ?? characterWordEnds(bytes)
+    }
+
+    /// ``wordEnds(_:)`` by `Character`: the reference, and the reading of text with characters
+    /// ``simpleWordEnds(_:)`` does not take.
+    static func characterWordEnds(_ bytes: [UInt8]) -> [Int] {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.utf8.count == bytes.count else {
             // Not valid UTF-8: fall back to lines, which never split a byte sequence wrongly.
@@ -230,7 +239,7 @@ extension TokenTable {
     /// Byte ranges of the web addresses in a text, without the punctuation that ends a sentence
     /// after one, and without Markdown's closing bracket.
     static func webAddresses(_ text: String) -> [Range<Int>] {
-        guard text.contains("://") || text.contains("www.") || text.contains("mailto:") else { return [] }
+        guard mayHoldWebAddress(Array(text.utf8)) else { return [] }
         let utf8 = text.utf8
         return text.matches(of: webAddress).compactMap { match in
             var range = match.range
@@ -239,6 +248,153 @@ extension TokenTable {
             }
             guard !range.isEmpty else { return nil }
             return utf8.distance(from: utf8.startIndex, to: range.lowerBound)..<utf8.distance(from: utf8.startIndex, to: range.upperBound)
+        }
+    }
+
+    /// Whether the bytes hold "://", "www." or "mailto:", without which there is no web address.
+    static func mayHoldWebAddress(_ bytes: [UInt8]) -> Bool {
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            switch bytes[i] {
+            case UInt8(ascii: ":"):
+                if i + 2 < n, bytes[i + 1] == UInt8(ascii: "/"), bytes[i + 2] == UInt8(ascii: "/") { return true }
+                if i >= 6, bytes[(i - 6)..<i].elementsEqual("mailto".utf8) { return true }
+            case UInt8(ascii: "."):
+                if i >= 3, bytes[(i - 3)..<i].elementsEqual("www".utf8) { return true }
+            default: break
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// ``wordEnds(_:)`` read scalar by scalar, a character being a scalar and the marks after it
+    /// ("\r\n" one too); nil for text this cannot read as `Character` would: not UTF-8, or with
+    /// a scalar that joins characters otherwise.
+    static func simpleWordEnds(_ bytes: [UInt8]) -> [Int]? {
+        enum Kind { case word, space, other }
+        // The characters: where each starts, and its first scalar.
+        var starts: [Int] = []
+        var firsts: [UInt32] = []
+        starts.reserveCapacity(bytes.count)
+        firsts.reserveCapacity(bytes.count)
+        let ok: Bool = bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            var previous: UInt32? = nil
+            while i < p.count {
+                let (v, length) = Words.scalar(p, i)
+                if v == 0xFFFD, length == 1 { return false }
+                if joinsOtherwise(v) { return false }
+                let extends: Bool
+                if let previous {
+                    extends = (previous == 0x0D && v == 0x0A) || (Words.isMark(v) && !isControl(previous))
+                } else {
+                    extends = false
+                }
+                if !extends {
+                    starts.append(i)
+                    firsts.append(v)
+                } else if firsts.last == 0x5F {
+                    // "_" with a mark is not "_", which alone is a word character.
+                    firsts[firsts.count - 1] = 0xFFFD
+                }
+                previous = v
+                i += length
+            }
+            return true
+        }
+        guard ok else { return nil }
+        starts.append(bytes.count)
+        func kind(_ v: UInt32) -> Kind {
+            if isWordStart(v) { return .word }
+            if isSpace(v) { return .space }
+            return .other
+        }
+        let links = mayHoldWebAddress(bytes) ? webAddresses(String(decoding: bytes, as: UTF8.self)) : []
+        var link = 0
+        var ends: [Int] = []
+        var current: Kind? = nil
+        func begin(_ k: Kind, at i: Int) {
+            if current != nil { ends.append(starts[i]) }
+            current = k
+        }
+        let count = firsts.count
+        var i = 0
+        while i < count {
+            if link < links.count, starts[i] == links[link].lowerBound {
+                begin(.other, at: i)
+                while starts[i] < links[link].upperBound { i += 1 }
+                link += 1
+                continue
+            }
+            var k = kind(firsts[i])
+            // A mark between two letters or digits, with no space around it, is inside a word.
+            if k == .other, current == .word, i > 0, i + 1 < count, kind(firsts[i + 1]) == .word,
+                isLetterOrDigit(firsts[i - 1]), isLetterOrDigit(firsts[i + 1]), !isSpaceOrNewline(firsts[i])
+            {
+                k = .word
+            }
+            switch (current, k) {
+            case (.space, .space), (.word, .word): break
+            default: begin(k, at: i)
+            }
+            i += 1
+        }
+        if !bytes.isEmpty, ends.last != bytes.count { ends.append(bytes.count) }
+        return ends
+    }
+
+    /// Scalars that join characters other than as a mark after its base: zero-width joiners and
+    /// non-joiners, emoji modifiers and tags, regional indicators, Hangul jamo and syllables,
+    /// prepended concatenation marks, the Thai and Lao vowels SARA AM, halfwidth sound marks.
+    private static func joinsOtherwise(_ v: UInt32) -> Bool {
+        if v < 0x600 { return false }
+        switch v {
+        case 0x600...0x605, 0x6DD, 0x70F, 0x890...0x891, 0x8E2, 0xD4E, 0xE33, 0xEB3, 0x1100...0x11FF, 0x200C...0x200D,
+            0xA960...0xA97F, 0xAC00...0xD7FF, 0xFF9E...0xFF9F, 0x110BD, 0x110CD, 0x111C2...0x111C3, 0x1193F, 0x11941,
+            0x11A3A, 0x11A84...0x11A89, 0x11D46, 0x1F1E6...0x1F1FF, 0x1F3FB...0x1F3FF, 0xE0000...0xE0FFF:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// What ends a character before a mark: control characters, line and paragraph separators,
+    /// format characters.
+    private static func isControl(_ v: UInt32) -> Bool {
+        if v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029 { return true }
+        if v < 0xAD { return false }
+        return Unicode.Scalar(v)?.properties.generalCategory == .format
+    }
+
+    /// `Character.isLetter || isNumber || == "_"` of a character starting with this scalar.
+    private static func isWordStart(_ v: UInt32) -> Bool { v == 0x5F || isLetterOrDigit(v) }
+
+    /// `Character.isLetter || isNumber` of a character starting with this scalar.
+    private static func isLetterOrDigit(_ v: UInt32) -> Bool {
+        if v < 0x80 { return Words.asciiWord[Int(v)] }
+        switch v {
+        case 0xC0...0x24F: return v != 0xD7 && v != 0xF7
+        case 0x400...0x481, 0x48A...0x52F: return true
+        default:
+            guard let p = Unicode.Scalar(v)?.properties else { return false }
+            return p.isAlphabetic || p.numericType != nil
+        }
+    }
+
+    /// `Character.isWhitespace && !isNewline` of a character starting with this scalar.
+    private static func isSpace(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x09, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
+    }
+
+    private static func isSpaceOrNewline(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+        default: return false
         }
     }
 
