@@ -120,7 +120,7 @@ struct Resolve: AsyncParsableCommand {
         abstract: "Settle an article's conflicts: take a side, give the text, or edit the markers in $EDITOR.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
-    @Option(help: "ours: this workspace's side (what you pushed, if the conflict is about your change; else what the article has). theirs: the other side.")
+    @Option(help: "ours: this workspace's side (what you pushed, if the conflict is about your change; else what the article has). theirs: the other side. Of a text, the merge `galley conflicts` shows is taken, each conflict settled for that side: edits shown outside the markers stay.")
     var take: String?
     @Option(help: "Read the resolved text of the conflicted field from a file.") var bodyFile: String?
     @Option(help: "Only the conflict in this field (title, lead, body, …).") var field: String?

@@ -36,6 +36,40 @@ import Testing
         }
     }
 
+    /// Two people change the same word of a paragraph, and other words of it too: the conflict
+    /// is those words, the other edits stand merged around it, and taking a side keeps them.
+    @Test func takingASideKeepsTheEditsMergedAroundTheConflict() async throws {
+        let fixture = try await ClientFixture()
+        try await fixture.withServer { server in
+            let a = try await ClientFixture.workspace("anna", server: server)
+            let e = try await ClientFixture.workspace("erik", server: server)
+            let draft = try a.newArticle(
+                title: "Exports", lead: "", category: "politics", tags: [],
+                body: "Intro.\n\nThe minister said exports grew in May.\nTrade with China rose.\n")
+            try await a.syncOK()
+            try await e.syncOK()
+            var doc = ArticleDocument(try a.find(draft.id.description).content)
+            doc.body = "Intro.\n\nThe minister said exports grew in June.\nTrade with Beijing rose.\n"
+            try a.save(doc, to: try a.find(draft.id.description))
+            doc = ArticleDocument(try e.find(draft.id.description).content)
+            doc.body = "Intro.\n\nThe deputy minister said exports grew in April.\nTrade with China rose sharply.\n"
+            try e.save(doc, to: try e.find(draft.id.description))
+            try await a.syncOK()
+            try await e.syncOK()
+            let conflict = try #require(try e.conflicts().first)
+            let marked = try e.marked(conflict)
+            #expect(marked.contains("<<<<<<< ours (yours, not in the article)\nThe deputy minister said exports grew in April.\n="), "\(marked)")
+            #expect(marked.contains(">>>>>>> theirs (in the article now)\nTrade with Beijing rose sharply.\n"), "\(marked)")
+            _ = try e.resolve(try e.find(draft.id.description), take: .ours)
+            let expected = "Intro.\n\nThe deputy minister said exports grew in April.\nTrade with Beijing rose sharply.\n"
+            #expect(try e.body(draft.id) == expected)
+            try await e.syncOK()
+            try await a.syncOK()
+            #expect(try a.body(draft.id) == expected)
+            #expect(try a.conflicts().isEmpty && e.conflicts().isEmpty)
+        }
+    }
+
     @Test func twoAnalystsAndAnEditorNeverLoseAWord() async throws {
         let fixture = try await ClientFixture()
         try await fixture.withServer { server in

@@ -55,7 +55,9 @@ extension GalleyApp {
     /// - Parameters:
     ///   - take: `ours` is this workspace's side: what you pushed, when the conflict is about
     ///     your change, else what the article has; `theirs` is the other side
-    ///     (``Conflict/sides(for:)``).
+    ///     (``Conflict/sides(for:)``). Of a text, what `galley conflicts` shows is taken: the two
+    ///     sides merged, each conflict settled for that side (as `git merge-file --ours` does), so
+    ///     that an edit of the other side shown merged outside the markers is not dropped.
     ///   - text: the resolved text of the conflicted field (from a file or the editor).
     package func resolve(_ article: Article, take: Side? = nil, text: String? = nil, field: ContentField? = nil) throws -> Article {
         let open = try replica.conflicts(of: article.id).filter { field == nil || $0.field == field }
@@ -77,13 +79,15 @@ extension GalleyApp {
             let me = try replica.actor().name
             for conflict in open {
                 let sides = conflict.sides(for: me)
-                // Taking the side the article already has changes no text; the other side is set.
-                guard (take == .ours) != sides.oursIsInArticle else { continue }
                 if conflict.field == .deletion {
-                    change.delete = true
-                } else {
-                    change.set(conflict.field, to: take == .ours ? sides.ours : sides.theirs, from: article.content)
+                    // Taking the side the article already has (kept) changes nothing.
+                    if (take == .ours) != sides.oursIsInArticle { change.delete = true }
+                    continue
                 }
+                let chosen = conflict.field.isText
+                    ? TextMerge.merge(base: conflict.base, ours: sides.ours, theirs: sides.theirs).text(conflictsTake: take == .ours ? .ours : .theirs)
+                    : (take == .ours ? sides.ours : sides.theirs)
+                if chosen != article.content[text: conflict.field] { change.set(conflict.field, to: chosen, from: article.content) }
             }
         }
         return try record(change)
