@@ -72,7 +72,29 @@ struct MergeBenchmark: ParsableCommand {
         rows.append(["50 KB article, 10 edits/side", Bench.summary(article), "–", "–", Bench.median(article) < 1 ? "under 1 ms" : "over 1 ms"])
         results["article50k"] = ["engineMedianMs": Bench.median(article)]
 
-        // 3. The progit2 corpus: 146 real merges.
+        // 3. Prose everywhere in conflict: both sides edit other words of the same paragraphs, so
+        // that the line merge conflicts in every one and the prose pass merges them all; its cost
+        // must grow with the text, not faster.
+        var dense = SplitMix64(seed: seed &+ 11)
+        for paragraphs in [1_000, 8_000] {
+            let (bd, od, td) = Self.denseConflicts(paragraphs: paragraphs, rng: &dense)
+            var denseResult = TextMerge.merge(base: bd, ours: od, theirs: td)
+            let times = Bench.measure(runs: max(3, runs / 3)) { denseResult = TextMerge.merge(base: bd, ours: od, theirs: td) }
+            var gitDense: [Double] = []
+            if let git {
+                for (path, bytes) in zip(files, [bd, od, td]) { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+                gitDense = try Bench.measure(runs: max(3, runs / 3)) { try Bench.run(git, ["merge-file", "-p", files[1], files[0], files[2]]) }
+            }
+            rows.append([
+                "\(paragraphs) paragraphs (\(bd.count / 1024) KiB), every one edited by both", Bench.summary(times),
+                gitDense.isEmpty ? "–" : Bench.summary(gitDense) + " (\(paragraphs) conflicts)",
+                gitDense.isEmpty ? "–" : String(format: "%.2f", Bench.median(times) / Bench.median(gitDense)),
+                "\(denseResult.conflictCount) conflicts, \(denseResult.wordMerges) paragraphs merged word by word; \(String(format: "%.0f", Bench.median(times) * 1000 * 1024 / Double(bd.count))) µs per KiB",
+            ])
+            results["dense\(paragraphs)"] = ["bytes": bd.count, "engineMedianMs": Bench.median(times), "conflicts": denseResult.conflictCount, "wordMerges": denseResult.wordMerges]
+        }
+
+        // 4. The progit2 corpus: 146 real merges.
         if let corpus = Bench.corpus("merges-progit2") {
             let cases = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted().map { corpus.appendingPathComponent($0) }
             let inputs = try cases.map { c in try ["base", "ours", "theirs"].map { [UInt8](try Data(contentsOf: c.appendingPathComponent($0))) } }
@@ -100,6 +122,28 @@ struct MergeBenchmark: ParsableCommand {
             print("merge benchmark on \(Bench.machine); median (min–max) of \(runs) runs; seed \(seed)\n")
             print(Bench.table(["case", "Galley engine (in process)", "git merge-file -p (process)", "ratio", "notes"], rows))
         }
+    }
+
+    /// `paragraphs` paragraphs of wrapped prose, each of which both sides edit: each changes another
+    /// word of its first line, so that git conflicts on every paragraph.
+    static func denseConflicts(paragraphs: Int, rng: inout SplitMix64) -> ([UInt8], [UInt8], [UInt8]) {
+        let words = ["policy", "Minsk", "exports", "grew", "the", "analysts", "said", "Beijing", "loans", "industrial",
+                     "park", "investment", "and", "of", "in", "cooperation", "security", "Kremlin", "budget", "reform"]
+        var (base, ours, theirs) = ([String](), [String](), [String]())
+        for p in 0..<paragraphs {
+            let w = (0..<(50 + Int(rng.next() % 40))).map { _ in words[Int(rng.next() % UInt64(words.count))] }
+            func wrapped(_ w: [String]) -> String {
+                stride(from: 0, to: w.count, by: 12).map { w[$0..<min($0 + 12, w.count)].joined(separator: " ") }.joined(separator: "\n") + "."
+            }
+            var (o, t) = (w, w)
+            o[2] = "ours\(p)"
+            t[9] = "theirs\(p)"
+            base.append(wrapped(w))
+            ours.append(wrapped(o))
+            theirs.append(wrapped(t))
+        }
+        func join(_ ps: [String]) -> [UInt8] { Array((ps.joined(separator: "\n\n") + "\n").utf8) }
+        return (join(base), join(ours), join(theirs))
     }
 
     /// A Markdown document of about `bytes` bytes built from paragraphs, and two edited copies,
