@@ -93,8 +93,8 @@ struct Conflicts: AsyncParsableCommand {
     func run() async throws {
         try await perform {
             let app = try options.open()
+            if output.json { return try Terminal.json(try app.conflictViews()) }
             let conflicts = try app.conflicts()
-            if output.json { return try Terminal.json(conflicts) }
             if conflicts.isEmpty { print("No open conflicts.") }
             for c in conflicts {
                 let title = (try? app.find(c.articleID.description))?.content.title ?? ""
@@ -103,13 +103,16 @@ struct Conflicts: AsyncParsableCommand {
                     let sides = try app.sides(c)
                     print(Terminal.dim("    one side deletes the article, the other keeps it: ours \(sides.ours == "deleted" ? "deletes" : "keeps") it, theirs \(sides.theirs == "deleted" ? "deletes" : "keeps") it (it is kept now)"))
                 } else {
-                    print(Terminal.dim(try app.marked(c).split(separator: "\n", omittingEmptySubsequences: false).prefix(12).map { "    " + $0 }.joined(separator: "\n")))
+                    let (lines, omitted) = GalleyApp.excerpt(of: try app.marked(c))
+                    print(Terminal.dim(lines.map { "    " + $0 }.joined(separator: "\n")))
+                    if omitted > 0 { print(Terminal.dim("    … \(omitted) more lines: galley resolve \(c.articleID.short) opens all of it")) }
                 }
             }
+            let id = Set(conflicts.map(\.articleID)).count == 1 ? conflicts[0].articleID.short : "ID"
             if conflicts.contains(where: { $0.field != .deletion }) {
-                print("Settle with: galley resolve ID (edit the markers in $EDITOR), or --take ours (this workspace's side) or --take theirs")
+                print("Settle with: galley resolve \(id) (edit the markers in $EDITOR), or --take ours (this workspace's side) or --take theirs")
             } else if !conflicts.isEmpty {
-                print("Settle with: galley resolve ID --take ours or --take theirs")
+                print("Settle with: galley resolve \(id) --take ours or --take theirs")
             }
         }
     }

@@ -70,6 +70,44 @@ import Testing
         }
     }
 
+    /// Two authors settle one conflict, each their own way, before either hears of the other's
+    /// choice: the second choice is a new conflict, not a silent replacement of the first.
+    @Test func twoSettlementsOfOneConflictAreAConflictAgain() async throws {
+        let fixture = try await ClientFixture()
+        try await fixture.withServer { server in
+            let a = try await ClientFixture.workspace("anna", server: server)
+            let b = try await ClientFixture.workspace("boris", server: server)
+            var draft = try a.newArticle(title: "Exports", lead: "", category: "politics", tags: [], body: "Exports fell in May.\n")
+            draft = try a.authors(draft, add: ["boris"])
+            try await a.syncOK()
+            try await b.syncOK()
+            for (ws, word) in [(a, "rose"), (b, "grew")] {
+                var doc = ArticleDocument(try ws.find(draft.id.description).content)
+                doc.body = "Exports \(word) in May.\n"
+                try ws.save(doc, to: try ws.find(draft.id.description))
+            }
+            try await a.syncOK()
+            try await b.syncOK()
+            try await a.syncOK()
+            #expect(try a.conflicts().count == 1 && b.conflicts().count == 1)
+            // Anna keeps the article's text (hers); Boris, not knowing, takes his own.
+            _ = try a.resolve(try a.find(draft.id.description), take: .ours)
+            _ = try b.resolve(try b.find(draft.id.description), take: .ours)
+            try await a.syncOK()
+            await #expect(throws: Never.self) { try await b.sync() }
+            try await a.syncOK()
+            #expect(try a.body(draft.id) == "Exports rose in May.\n", "the first settlement stands")
+            let again = try #require(try a.conflicts().first, "the second settlement is a conflict, for both to see")
+            #expect(again.ours == "Exports rose in May.\n" && again.theirs == "Exports grew in May.\n")
+            #expect(try b.conflicts().count == 1)
+            // As JSON, each conflict says which side is this workspace's, as --take means it.
+            try await b.syncOK()
+            let view = try #require(try b.conflictViews().first)
+            let json = String(decoding: try JSONEncoder().encode(view), as: UTF8.self)
+            #expect(view.sides.ours == "Exports grew in May.\n" && json.contains(#""workspace":{"#) && json.contains(#""oursIsInArticle":false"#), "\(json)")
+        }
+    }
+
     @Test func twoAnalystsAndAnEditorNeverLoseAWord() async throws {
         let fixture = try await ClientFixture()
         try await fixture.withServer { server in

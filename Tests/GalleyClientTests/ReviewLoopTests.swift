@@ -57,6 +57,44 @@ import Testing
         }
     }
 
+    /// An edit after an approval voids it, but what the editor approved is still what the next
+    /// review reads against: the diff shows the edit, not the whole article as new.
+    @Test func afterAVoidedApprovalTheDiffIsAgainstWhatWasApproved() async throws {
+        let fixture = try await ClientFixture()
+        try await fixture.withServer { server in
+            let anna = try await ClientFixture.workspace("anna", server: server)
+            let erik = try await ClientFixture.workspace("erik", server: server)
+            let article = try anna.submit(try anna.newArticle(title: "Potash", category: "politics", body: "Exports rose.\n\nPrices fell.\n"))
+            try await anna.syncOK()
+            try await erik.syncOK()
+            _ = try erik.approve(try erik.find(article.id.description))
+            try await erik.syncOK()
+            try await anna.syncOK()
+            var doc = ArticleDocument(try anna.find(article.id.description).content)
+            doc.body = "Exports rose.\n\nPrices fell by 2%.\n"
+            try anna.save(doc, to: try anna.find(article.id.description))
+            try await anna.syncOK()
+            try await erik.syncOK()
+            let now = try erik.find(article.id.description)
+            #expect(now.approvedRevision == nil, "the edit voided the approval")
+            let diff = try erik.diff(now)
+            #expect(!diff.contains("A new article") && diff.contains("-Prices fell.") && diff.contains("+Prices fell by 2%."), "\(diff)")
+            #expect(!diff.contains("+Exports rose."), "what was approved is not shown as new: \(diff)")
+        }
+    }
+
+    /// `galley conflicts` shows each conflict where it is, with a little text around it, however
+    /// far into a long body: not the body's first lines.
+    @Test func aConflictIsShownWhereItIsInALongText() {
+        let marked = (1...30).map { "Paragraph \($0).\n" }.joined() + "<<<<<<< ours\nMine.\n=======\nYours.\n>>>>>>> theirs\nAfter.\n"
+        let (lines, omitted) = GalleyApp.excerpt(of: marked)
+        #expect(lines == ["…", "Paragraph 29.", "Paragraph 30.", "<<<<<<< ours", "Mine.", "=======", "Yours.", ">>>>>>> theirs", "After."], "\(lines)")
+        #expect(omitted == 0)
+        let many = (1...30).map { "<<<<<<< ours\nMine \($0).\n=======\nYours \($0).\n>>>>>>> theirs\n\nText \($0).\n\nMore.\n\nAnd more.\n" }.joined()
+        let long = GalleyApp.excerpt(of: many, limit: 40)
+        #expect(long.lines.count == 40 && long.omitted > 0)
+    }
+
     @Test func aRefusalKeepsItsWordsUntilDismissedAndOneWithoutWordsGoesWhenTheArticleMovesOn() async throws {
         let fixture = try await ClientFixture()
         try await fixture.withServer { server in

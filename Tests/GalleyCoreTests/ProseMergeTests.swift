@@ -231,11 +231,12 @@ import Testing
     }
 
     /// Where two people changed the same word, that word is the conflict: its base, ours and
-    /// theirs are those words, and everything else both did is merged on both sides of the markers.
+    /// theirs are those words, and every edit of other sentences is merged on both sides of the
+    /// markers.
     @Test func aConflictIsNarrowedToTheWordsThatCollide() {
         let base = "First paragraph.\n\nThe minister said exports grew in May.\nTrade with China rose.\n"
         let ours = "First paragraph.\n\nThe minister said exports grew in June.\nTrade with Beijing rose.\n"
-        let theirs = "First paragraph.\n\nThe deputy minister said exports grew in April.\nTrade with China rose sharply.\n"
+        let theirs = "First paragraph.\n\nThe minister said exports grew in April.\nTrade with China rose sharply.\n"
         let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
         #expect(merged.conflictCount == 1)
         #expect(merged.regions.contains(.conflict(base: "May", ours: "June", theirs: "April")), "\(merged.regions)")
@@ -243,14 +244,28 @@ import Testing
             First paragraph.
 
             <<<<<<< ours
-            The deputy minister said exports grew in June.
+            The minister said exports grew in June.
             =======
-            The deputy minister said exports grew in April.
+            The minister said exports grew in April.
             >>>>>>> theirs
             Trade with Beijing rose sharply.
 
             """)
-        #expect(merged.text(conflictsTake: .theirs) == "First paragraph.\n\nThe deputy minister said exports grew in April.\nTrade with Beijing rose sharply.\n")
+        #expect(merged.text(conflictsTake: .theirs) == "First paragraph.\n\nThe minister said exports grew in April.\nTrade with Beijing rose sharply.\n")
+    }
+
+    /// A sentence one side changed in two places is one statement: where one of them collides,
+    /// the conflict holds the other too, so that neither side of it reads "fell by 7", a claim
+    /// nobody made. Edits of other sentences still merge around it.
+    @Test func aConflictTakesInTheOtherEditsOfItsSentence() {
+        let merged = TextMerge.merge(
+            base: "Prices rose by 5 percent in March. Wages stayed flat.\n",
+            ours: "Prices rose by 7 percent in March. Wages stayed flat.\n",
+            theirs: "Prices fell by 3 percent in March. Wages stayed level.\n")
+        #expect(merged.conflictCount == 1)
+        #expect(merged.text(conflictsTake: .ours) == "Prices rose by 7 percent in March. Wages stayed level.\n")
+        #expect(merged.text(conflictsTake: .theirs) == "Prices fell by 3 percent in March. Wages stayed level.\n")
+        #expect(merged.regions.contains(.conflict(base: "rose by 5", ours: "rose by 7", theirs: "fell by 3")), "\(merged.regions)")
     }
 
     @Test func theMergedParagraphsAreNumberedAsAReaderCountsThem() {
@@ -263,18 +278,18 @@ import Testing
         #expect(merged.wordMergedParagraphs == [3, 4])
     }
 
-    /// With one collision in a paragraph and other edits beside it, either side of the conflict
-    /// holds every edit that did not collide: nothing merged is kept from the person who resolves.
+    /// With one collision in a paragraph and edits of other sentences beside it, either side of
+    /// the conflict holds every edit that did not collide: nothing merged is kept from the person
+    /// who resolves.
     @Test func bothSidesOfANarrowedConflictHoldEveryEditThatMerged() async {
         await propertyCheck(count: 300, input: MergeLawTests.document, Gen.int(in: 0...1000), Gen.int(in: 0...2)) { doc, a, script in
-            guard let p = doc.indices.first(where: { doc[$0].count >= 8 }) else { return }
-            // Distinct words: where one word repeats, which copy a side changed is anyone's guess
-            // (git's line merge guesses alike), and so is what "every other edit" means.
+            // Three sentences of distinct words (15 is the full stop): where one word repeats,
+            // which copy a side changed is anyone's guess (git's line merge guesses alike), and so
+            // is what "every other edit" means.
             var doc = doc
-            doc[p] = Array(doc[p].indices)
-            let n = doc[p].count
-            let i = a % (n - 6)
-            let (j, k) = (i + 3, i + 6)
+            let p = a % doc.count
+            doc[p] = [0, 1, 15, 2, 3, 15, 4, 5, 6, 7]
+            let (i, j, k) = (a % 2, 3 + (a / 2) % 2, 6 + (a / 4) % 4)
             var ours = doc
             ours[p][i] = 201
             ours[p][j] = 203

@@ -211,8 +211,11 @@ extension GalleyApp {
     /// edits) what was last synced; else the parent.
     func reviewBase(_ article: Article, head: Revision) throws -> (RevisionID, String)? {
         if let approved = article.approvedRevision { return (approved, "the approved revision") }
-        if let requested = try replica.notes(of: article.id).last(where: { $0.kind == .changesRequested })?.revision, requested != head.id {
-            return (requested, "the revision changes were requested on")
+        // The last review step: an approval an edit has since voided, or a request for changes.
+        let approvals = try replica.events(of: article.id).filter { $0.kind == .approved }.compactMap { e in e.revision.map { ($0, e.at, "the last approved revision") } }
+        let requests = try replica.notes(of: article.id).filter { $0.kind == .changesRequested }.compactMap { n in n.revision.map { ($0, n.createdAt, "the revision changes were requested on") } }
+        if let (revision, _, why) = (approvals + requests).max(by: { $0.1 < $1.1 }), revision != head.id {
+            return (revision, why)
         }
         if let published = article.publishedRevision, published != head.id { return (published, "the published revision") }
         if let synced = try replica.serverHead(article.id), synced != head.id { return (synced, "what was last synced") }

@@ -47,6 +47,64 @@ extension GalleyApp {
     /// The marked text of a conflict as this workspace sees it (ours = this workspace's side).
     package func marked(_ conflict: Conflict) throws -> String { conflict.marked(for: try replica.actor().name) }
 
+    /// The lines of a marked conflict a person needs to see it: the markers, what is between
+    /// them, and `context` lines around; other stretches shown as one "…" line. Past `limit`
+    /// lines the rest is left out, and `omitted` says how many lines that was.
+    package static func excerpt(of marked: String, context: Int = 2, limit: Int = 40) -> (lines: [String], omitted: Int) {
+        let all = marked.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var near = [Bool](repeating: false, count: all.count)
+        var inside = false
+        for (k, line) in all.enumerated() {
+            let marker = line.hasPrefix("<<<<<<<") || line.hasPrefix("=======") || line.hasPrefix(">>>>>>>")
+            if line.hasPrefix("<<<<<<<") { inside = true }
+            if marker || inside {
+                for j in max(0, k - context)...min(all.count - 1, k + context) { near[j] = true }
+            }
+            if line.hasPrefix(">>>>>>>") { inside = false }
+        }
+        var lines: [String] = []
+        var skipped = false
+        for (k, line) in all.enumerated() {
+            if near[k] {
+                lines.append(line)
+                skipped = false
+            } else if !skipped {
+                lines.append("…")
+                skipped = true
+            }
+        }
+        while lines.last == "" || lines.last == "…" { lines.removeLast() }
+        guard lines.count > limit else { return (lines, 0) }
+        return (Array(lines.prefix(limit)), lines.count - limit)
+    }
+
+    /// A conflict as `galley conflicts --json` gives it: as stored (`ours` is what the article
+    /// kept), and as this workspace sees it (`workspace.ours` is this workspace's side, the one
+    /// `--take ours` means).
+    package struct ConflictView: Encodable, Sendable {
+        package var conflict: Conflict
+        package var sides: Conflict.Sides
+
+        enum Keys: String, CodingKey { case workspace }
+        enum SideKeys: String, CodingKey { case ours, theirs, oursIsInArticle, oursLabel, theirsLabel }
+
+        package func encode(to encoder: any Encoder) throws {
+            try conflict.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            var workspace = container.nestedContainer(keyedBy: SideKeys.self, forKey: .workspace)
+            try workspace.encode(sides.ours, forKey: .ours)
+            try workspace.encode(sides.theirs, forKey: .theirs)
+            try workspace.encode(sides.oursIsInArticle, forKey: .oursIsInArticle)
+            try workspace.encode(sides.oursLabel, forKey: .oursLabel)
+            try workspace.encode(sides.theirsLabel, forKey: .theirsLabel)
+        }
+    }
+
+    package func conflictViews() throws -> [ConflictView] {
+        let me = try replica.actor().name
+        return try conflicts().map { ConflictView(conflict: $0, sides: $0.sides(for: me)) }
+    }
+
     /// The sides of a conflict as this workspace sees them.
     package func sides(_ conflict: Conflict) throws -> Conflict.Sides { conflict.sides(for: try replica.actor().name) }
 

@@ -275,6 +275,15 @@ public enum ChangeApplier {
             let new = intent[text: field]
             let ours = head.content[text: field]
             if new == old || new == ours { continue }
+            // A settlement of a conflict someone else settled first, with other text than theirs:
+            // two choices, neither of which may silently replace the other.
+            if let earlier = state.settledConflicts.first(where: { change.resolves.contains($0.id) && $0.field == field }) {
+                step.add(Conflict(
+                    id: ConflictID(change: change.id, field: field), articleID: current.id, field: field,
+                    base: earlier.base, ours: ours, theirs: new, changeIDs: (earlier.resolvedBy.map { [$0] } ?? []) + [change.id],
+                    author: actor.name, revision: head.id, createdAt: env.now))
+                continue
+            }
             if ours == old {
                 merged[text: field] = new
                 continue
@@ -326,8 +335,8 @@ public enum ChangeApplier {
 
     /// Conflicts the change settles. One someone else settled first, when this change chose the
     /// text the article had then and the article has other text now, is a choice between two
-    /// settlements: it is kept as a new conflict, not dropped. (A choice that sets text merges as
-    /// any edit.)
+    /// settlements: it is kept as a new conflict, not dropped. (A choice that sets other text than
+    /// the article has is one too: see ``edit``.)
     private static func settle(
         _ step: inout Step, baseID: RevisionID, change: Change, actor: Actor, state: State, env: Environment
     ) throws(GalleyError) {
@@ -441,7 +450,7 @@ public enum ChangeApplier {
         let other = head.author == actor.name ? "an earlier revision of \(head.author)'s" : "\(head.author)'s revision \(head.id.short)"
         return ReviewNote(
             id: UUID(namespaceHash: "word merge \(change.id)"), articleID: revision.articleID, author: wordMergeAuthor, kind: .comment,
-            text: "Merged by Galley word by word where \(actor.name)'s edit and \(other) changed the same lines: \(places). Read those places before approving revision \(revision.id.short).",
+            text: "Merged by Galley word by word: \(places), where \(actor.name)'s edit and \(other) changed the same lines. Read those places before approving revision \(revision.id.short).",
             revision: revision.id, createdAt: env.now)
     }
 

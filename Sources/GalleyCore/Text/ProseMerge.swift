@@ -353,7 +353,7 @@ struct ProseMerge: Hashable {
             let words = ThreeWayMerge(base: base, ours: ours, theirs: theirs, tokenizer: TokenTable.wordEnds, fillerBetweenConflicts: true)
             let hunks = words.hunks()
             guard words.keepsMostWords(hunks.ours), words.keepsMostWords(hunks.theirs) else { return nil }
-            let entries = words.plainEntries(hunks)
+            let entries = words.sentencesWhole(words.plainEntries(hunks))
             for m in entries {
                 let r0 = words.base.slice(m.i0..<(m.i0 + m.chg0))
                 switch m.mode {

@@ -252,6 +252,19 @@ struct ThreeWayMerge {
         func onlyBlankLines(_ lines: Range<Int>) -> Bool { lines.allSatisfy { Self.blank(ours, $0) } }
         /// The lines of ours that the entries (and changes made alike) taken in cover.
         var covered = m.i1..<(m.i1 + m.chg1)
+        // The changes made alike not yet taken in, nearest the span on either side.
+        var (low, high) = (0, sameChanges.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if sameChanges[mid].i1 < covered.upperBound { low = mid + 1 } else { high = mid }
+        }
+        var nextSameIndex = low
+        (low, high) = (0, sameChanges.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if end(sameChanges[mid]).1 <= covered.lowerBound { low = mid + 1 } else { high = mid }
+        }
+        var previousSameIndex = low - 1
         while true {
             while !(isBreak(base, m.i0) && isBreak(ours, m.i1) && isBreak(theirs, m.i2)) {
                 let before = first > 0 ? end(entries[first - 1]) : (0, 0, 0)
@@ -287,26 +300,20 @@ struct ThreeWayMerge {
             // (Measured between what the span took in, not from where it was widened to, so that
             // which entry is looked at first does not matter.)
             let nextEntry = last + 1 < entries.count ? entries[last + 1] : nil
-            // (The changes made alike are in order, and do not overlap: found by bisection.)
-            var (low, high) = (0, sameChanges.count)
-            while low < high {
-                let mid = (low + high) / 2
-                if sameChanges[mid].i1 < covered.upperBound { low = mid + 1 } else { high = mid }
-            }
-            let nextSame = low < sameChanges.count && sameChanges[low].i1 < (nextEntry?.i1 ?? Int.max) ? sameChanges[low] : nil
+            // (The changes made alike are in order and do not overlap; each is taken in once.)
+            while nextSameIndex < sameChanges.count, sameChanges[nextSameIndex].i1 < covered.upperBound { nextSameIndex += 1 }
+            while previousSameIndex >= 0, end(sameChanges[previousSameIndex]).1 > covered.lowerBound { previousSameIndex -= 1 }
+            let nextSame = nextSameIndex < sameChanges.count && sameChanges[nextSameIndex].i1 < (nextEntry?.i1 ?? Int.max)
+                ? sameChanges[nextSameIndex] : nil
             let previousEntry = first > 0 ? entries[first - 1] : nil
-            (low, high) = (0, sameChanges.count)
-            while low < high {
-                let mid = (low + high) / 2
-                if end(sameChanges[mid]).1 <= covered.lowerBound { low = mid + 1 } else { high = mid }
-            }
-            let previousSame = low > 0 && end(sameChanges[low - 1]).1 > (previousEntry.map { end($0).1 } ?? -1) ? sameChanges[low - 1] : nil
+            let previousSame = previousSameIndex >= 0 && end(sameChanges[previousSameIndex]).1 > (previousEntry.map { end($0).1 } ?? -1)
+                ? sameChanges[previousSameIndex] : nil
             if let next = nextSame ?? nextEntry, onlyBlankLines(covered.upperBound..<next.i1) {
-                if nextSame == nil { last += 1 }
+                if nextSame == nil { last += 1 } else { nextSameIndex += 1 }
                 m = combine(m, next)
                 covered = covered.lowerBound..<end(next).1
             } else if let previous = previousSame ?? previousEntry, onlyBlankLines(end(previous).1..<covered.lowerBound) {
-                if previousSame == nil { first -= 1 }
+                if previousSame == nil { first -= 1 } else { previousSameIndex -= 1 }
                 m = combine(previous, m)
                 covered = previous.i1..<covered.upperBound
             } else {
@@ -319,6 +326,32 @@ struct ThreeWayMerge {
     /// The diff3 of the three texts with nothing resolved, only identical changes recognised:
     /// the step the prose pass takes at each level.
     func plainEntries() -> [Entry] { plainEntries(hunks()) }
+
+    /// Word entries where a conflict takes in every other edit of the same sentence, of either
+    /// side: one side's "rose by 5" made "fell by 3" is one statement, and merged half into the
+    /// other side's "rose by 7", each side of the conflict would read "fell by 7", which nobody
+    /// wrote. A sentence ends at ".", "!", "?", "…" or ";" (a token of its own, so not inside
+    /// "5.2"). Where nothing conflicts, edits to other words of a sentence still merge.
+    func sentencesWhole(_ entries: [Entry]) -> [Entry] {
+        guard entries.contains(where: { $0.mode == .conflict }) else { return entries }
+        let b = base
+        let ends: Set<[UInt8]> = Set([".", "!", "?", "…", ";", "。", "！", "？"].map { Array($0.utf8) })
+        func sentenceEnd(_ k: Int) -> Bool { ends.contains(Array(b.slice(k..<(k + 1)))) }
+        func oneSentence(_ a: Entry, _ c: Entry) -> Bool { !((a.i0 + a.chg0)..<c.i0).contains(where: sentenceEnd) }
+        func combine(_ a: Entry, _ c: Entry) -> Entry {
+            Entry(mode: .conflict, i0: a.i0, chg0: c.i0 + c.chg0 - a.i0, i1: a.i1, chg1: c.i1 + c.chg1 - a.i1, i2: a.i2, chg2: c.i2 + c.chg2 - a.i2)
+        }
+        var out: [Entry] = []
+        for entry in entries {
+            var current = entry
+            while let last = out.last, last.mode == .conflict || current.mode == .conflict, oneSentence(last, current) {
+                current = combine(last, current)
+                out.removeLast()
+            }
+            out.append(current)
+        }
+        return out
+    }
 
     /// The changes both sides made alike, as (base text, new text): no entry of the merge.
     func sameChanges() -> [(base: ArraySlice<UInt8>, new: ArraySlice<UInt8>)] {
