@@ -28,7 +28,7 @@ struct MergeQualityBenchmark: ParsableCommand {
         }
 
         var gitClean = 0, cleanLikeGit = 0, cleanLikeHuman = 0
-        var gitConflicted = 0, galleyClean = 0, agreeing = 0, whitespaceOnly = 0, punctuationOnly: [String] = [], cleanMerges = 0
+        var gitConflicted = 0, galleyClean = 0, agreeing = 0, whitespaceOnly: [String] = [], punctuationOnly: [String] = [], cleanMerges = 0
         var differing: [String] = [], losing: [String] = [], doubling: [String] = []
         var gitHunks = 0, galleyHunks = 0, gitMarkedLines = 0, galleyMarkedLines = 0
         for c in cases {
@@ -56,7 +56,7 @@ struct MergeQualityBenchmark: ParsableCommand {
             galleyClean += 1
             switch MergeQuality.agreement(merged, c.human) {
             case .identical: agreeing += 1
-            case .whitespace: whitespaceOnly += 1
+            case .whitespace: whitespaceOnly.append(c.name)
             case .punctuation: punctuationOnly.append(c.name)
             case .words: differing.append(c.name)
             }
@@ -82,12 +82,13 @@ struct MergeQualityBenchmark: ParsableCommand {
         print(Bench.table(["", "cases", "result"], [
             ["git merges cleanly", "\(gitClean)", "identical to git: \(cleanLikeGit) (\(percent(cleanLikeGit, gitClean))); to the person's: \(cleanLikeHuman)"],
             ["git conflicts", "\(gitConflicted)", "Galley merges cleanly: \(galleyClean) (\(percent(galleyClean, gitConflicted)))"],
-            ["… of those", "\(galleyClean)", "identical to the person's: \(agreeing); but for whitespace: \(whitespaceOnly); but for punctuation: \(punctuationOnly.count); in other words: \(differing.count)"],
+            ["… of those", "\(galleyClean)", "identical to the person's: \(agreeing); but for whitespace: \(whitespaceOnly.count); but for punctuation: \(punctuationOnly.count); in other words: \(differing.count)"],
             ["conflict hunks", "\(gitHunks) (git)", "Galley: \(galleyHunks)"],
             ["lines between conflict markers", "\(gitMarkedLines) (git)", "Galley: \(galleyMarkedLines)"],
             ["clean merges that lose a word", "\(losing.count) of \(cleanMerges)", losing.isEmpty ? "none" : losing.joined(separator: "; ")],
             ["clean merges that write a word twice", "\(doubling.count) of \(cleanMerges)", doubling.isEmpty ? "none" : doubling.joined(separator: "; ")],
         ]))
+        if !whitespaceOnly.isEmpty { print("Differ from the person's resolution in whitespace: \(whitespaceOnly.joined(separator: " "))") }
         if !punctuationOnly.isEmpty { print("Differ from the person's resolution in punctuation: \(punctuationOnly.joined(separator: " "))") }
         if !differing.isEmpty { print("Differ in words from the person's resolution: \(differing.joined(separator: " "))") }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import Testing
 
 @testable import GalleyCore
@@ -68,6 +69,51 @@ import Testing
         // Line by line (without the word pass) the engine is git's merge, conflicts and markers included.
         #expect(Double(lineOnlyAgree) >= 0.99 * Double(cases.count), "line-level output differs from git in \(cases.count - lineOnlyAgree) cases")
         #expect(lineOnlyStatus == cases.count, "conflict counts differ from git in \(cases.count - lineOnlyStatus) cases")
+    }
+
+    static let git = ["/usr/bin/git", "/usr/local/bin/git"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// `git merge-file -p [--ours|--theirs|--union] ours base theirs`, and its exit status.
+    static func gitMerge(_ base: [UInt8], _ ours: [UInt8], _ theirs: [UInt8], _ flag: String?) throws -> ([UInt8], Int32) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galley-favor-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let paths = ["ours", "base", "theirs"].map { dir.appendingPathComponent($0).path }
+        for (path, bytes) in zip(paths, [ours, base, theirs]) { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: git!)
+        process.arguments = ["merge-file", "-p"] + (flag.map { [$0] } ?? []) + ["-L", "ours", "-L", "base", "-L", "theirs"] + paths
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ([UInt8](out), process.terminationStatus)
+    }
+
+    /// git's --ours, --theirs and --union settle what conflicts instead of marking it; Galley's
+    /// are the same, byte for byte, on the corpus's conflicts and on generated texts with line
+    /// ends of both kinds and no line end at the end.
+    @Test(.enabled(if: git != nil, "git is not installed"))
+    func favouringASideIsGitsByteForByte() throws {
+        var inputs = Self.cases.filter { $0.gitStatus != 0 }.map { ($0.base, $0.ours, $0.theirs, $0.name) }
+        let pieces = ["a\n", "b\n", "c\r\n", "\n", "d", "e\n", "f\n", "слова\n"]
+        var rng = SplitMix64(seed: 20_261_202)
+        for k in 0..<300 {
+            func text() -> [UInt8] { Array((0..<Int.random(in: 0...10, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined().utf8) }
+            inputs.append((text(), text(), text(), "generated \(k)"))
+        }
+        var checked = 0
+        for (base, ours, theirs, name) in inputs {
+            for favor in TextMerge.Favor.allCases {
+                let (expected, status) = try Self.gitMerge(base, ours, theirs, "--\(favor.rawValue)")
+                let result = TextMerge.merge(base: base, ours: ours, theirs: theirs, options: .init(wordLevel: false, favor: favor))
+                #expect(result.marked == expected, "\(name) --\(favor.rawValue): \(String(decoding: result.marked, as: UTF8.self).debugDescription) against git's \(String(decoding: expected, as: UTF8.self).debugDescription)")
+                #expect(status == 0 && result.conflictCount == 0)
+                checked += 1
+            }
+        }
+        #expect(checked >= 900)
     }
 
     /// Where git conflicts, what a person made of the merge (`human`, the merge commit's file) is

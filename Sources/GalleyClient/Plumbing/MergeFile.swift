@@ -19,8 +19,11 @@ package enum MergeFile {
     ///   - prose: merge as the sync engine merges an article's text: where lines conflict, try
     ///     again paragraph by paragraph and word by word (``TextMerge``). Without it the result is
     ///     `git merge-file`'s, byte for byte.
+    ///   - favor: settle conflicts for one side or both instead of marking them (git's `--ours`,
+    ///     `--theirs`, `--union`).
     package static func run(
-        ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool, prose: Bool = false
+        ours: String, base: String, theirs: String, labels: [String] = [], toStandardOutput: Bool, prose: Bool = false,
+        favor: TextMerge.Favor? = nil
     ) throws -> Outcome {
         func read(_ path: String) throws -> [UInt8] {
             var isFolder: ObjCBool = false
@@ -42,7 +45,7 @@ package enum MergeFile {
         let t = try read(theirs)
         let result = TextMerge.merge(
             base: b, ours: o, theirs: t,
-            options: .init(wordLevel: prose, oursLabel: labels.count > 0 ? labels[0] : ours, theirsLabel: labels.count > 2 ? labels[2] : theirs))
+            options: .init(wordLevel: prose, oursLabel: labels.count > 0 ? labels[0] : ours, theirsLabel: labels.count > 2 ? labels[2] : theirs, favor: favor))
         if !toStandardOutput {
             do {
                 try Data(result.marked).write(to: URL(fileURLWithPath: ours))

@@ -13,12 +13,19 @@ public enum TextMerge {
         public var oursLabel: String?
         public var theirsLabel: String?
 
-        public init(wordLevel: Bool = true, oursLabel: String? = "ours", theirsLabel: String? = "theirs") {
+        /// Settle what still conflicts for one side, or for both, instead of marking it (git's
+        /// `--ours`, `--theirs`, `--union`); the result then counts no conflicts.
+        public var favor: Favor?
+
+        public init(wordLevel: Bool = true, oursLabel: String? = "ours", theirsLabel: String? = "theirs", favor: Favor? = nil) {
             self.wordLevel = wordLevel
             self.oursLabel = oursLabel
             self.theirsLabel = theirsLabel
+            self.favor = favor
         }
     }
+
+    public enum Favor: String, Sendable, CaseIterable { case ours, theirs, union }
 
     public static func merge(base: String, ours: String, theirs: String, options: Options = Options()) -> MergeResult {
         merge(base: Array(base.utf8), ours: Array(ours.utf8), theirs: Array(theirs.utf8), options: options)

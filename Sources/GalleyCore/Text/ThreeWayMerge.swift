@@ -92,7 +92,7 @@ struct ThreeWayMerge {
         let regions = self.regions(meaning)
         refineConflicts(&entries)
         simplifyNonConflicts(&entries)
-        let (marked, count, wordMerged) = fill(entries, oursLabel: options.oursLabel, theirsLabel: options.theirsLabel)
+        let (marked, count, wordMerged) = fill(entries, oursLabel: options.oursLabel, theirsLabel: options.theirsLabel, favor: options.favor)
         var result = MergeResult(regions: regions, marked: marked, conflictCount: count)
         if count == 0 { result.wordMergedParagraphs = ProseMerge.paragraphNumbers(of: wordMerged, in: marked) }
         return result
@@ -655,7 +655,7 @@ struct ThreeWayMerge {
 
     /// The marked text, its number of conflict blocks, and the offsets in it of the paragraphs
     /// merged word by word.
-    private func fill(_ entries: [Entry], oursLabel: String?, theirsLabel: String?) -> ([UInt8], Int, [Int]) {
+    private func fill(_ entries: [Entry], oursLabel: String?, theirsLabel: String?, favor: TextMerge.Favor?) -> ([UInt8], Int, [Int]) {
         var out: [UInt8] = []
         out.reserveCapacity(ours.bytes.count + theirs.bytes.count / 8)
         var conflicts = 0
@@ -688,6 +688,21 @@ struct ThreeWayMerge {
         var i = 0
         for m in entries {
             switch m.mode {
+            case .conflict where favor != nil:
+                // git's --ours, --theirs, --union: the conflict's lines of one side, or of both
+                // (ours then theirs, ours ending in a line break).
+                copy(ours, i, m.i1 - i, needsCR: false, addNewline: false)
+                if favor != .theirs { copy(ours, m.i1, m.chg1, needsCR: needsCR(m), addNewline: favor == .union) }
+                if favor != .ours { copy(theirs, m.i2, m.chg2, needsCR: false, addNewline: false) }
+            case .narrowed where favor != nil:
+                copy(ours, i, m.i1 - i, needsCR: false, addNewline: false)
+                let (head, mine, other, tail) = ProseMerge.differingLines(m.prose!.text(.ours), m.prose!.text(.theirs))
+                out.append(contentsOf: head)
+                if favor != .theirs {
+                    if favor == .union { appendLines(mine, needsCR(m)) } else { out.append(contentsOf: mine) }
+                }
+                if favor != .ours { out.append(contentsOf: other) }
+                out.append(contentsOf: tail)
             case .conflict:
                 conflicts += 1
                 let cr = needsCR(m)
