@@ -67,6 +67,10 @@ import Testing
             try await a.syncOK()
             #expect(try a.body(draft.id) == expected)
             #expect(try a.conflicts().isEmpty && e.conflicts().isEmpty)
+            let notes = try a.log(try a.find(draft.id.description)).compactMap { entry -> String? in
+                if case .note(let note) = entry { return note.text } else { return nil }
+            }
+            #expect(notes.contains { $0.hasPrefix("Settled a conflict with --take ours, keeping words of both sides that Galley merged: body (paragraph 2)") }, "\(notes)")
         }
     }
 

@@ -112,13 +112,17 @@ import Testing
     }
 
     /// Two people changing different words of one paragraph (a sentence, for git one line that
-    /// both changed) both get their word: the word pass merges what the line pass cannot.
+    /// both changed), with a word between them, both get their word: the word pass merges what
+    /// the line pass cannot.
     @Test func disjointWordEditsInOneParagraphMergeCleanlyAndKeepBoth() async {
         await propertyCheck(count: 300, input: Self.document, Self.int(0...1000), Self.int(0...1000), Self.script) { doc, a, b, script in
             guard let p = doc.indices.first(where: { doc[$0].count >= 5 }) else { return }
             let n = doc[p].count
             let i = a % (n - 3)
             let j = i + 2 + b % (n - i - 2)
+            // Apart means a word (or a symbol) between them that neither changed: punctuation
+            // alone binds ("wait...what", "10 000", a link's text and address).
+            guard ((i + 1)..<j).contains(where: { ThreeWayMerge.holdsContent(ArraySlice(Array(Self.vocabularies[script][doc[p][$0] % 16].utf8))) }) else { return }
             var ours = doc
             ours[p][i] = 201
             var theirs = doc

@@ -148,6 +148,20 @@ import Testing
         return i == needle.count
     }
 
+    /// One side of marked text: what stands outside the markers and that side's part of each
+    /// conflict, as a person who takes that side reads it.
+    static func side(of marked: String, _ side: MergeResult.Side) -> String {
+        var out = ""
+        var part: MergeResult.Side? = nil
+        for line in marked.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            if line.hasPrefix("<<<<<<<") { part = .ours; continue }
+            if line.hasPrefix("=======") { part = .theirs; continue }
+            if line.hasPrefix(">>>>>>>") { part = nil; continue }
+            if part == nil || part == side { out += line + "\n" }
+        }
+        return out
+    }
+
     static func conflicts(_ r: MergeResult) -> [(base: String, ours: String, theirs: String)] {
         r.regions.compactMap { if case .conflict(let b, let o, let t) = $0 { (b, o, t) } else { nil } }
     }

@@ -212,9 +212,53 @@ import Testing
         #expect(merged.text(conflictsTake: .ours) == ours)
         #expect(merged.text(conflictsTake: .theirs) == theirs)
         #expect(merged.regions.contains(.conflict(
-            base: "The minister said that exports to China grew by five percent in May.",
-            ours: "According to the ministry, sales to China were up in the spring.",
-            theirs: "The minister said that exports to China grew by six percent in May.")), "\(merged.regions)")
+            base: "The minister said that exports to China grew by five percent in May.\n",
+            ours: "According to the ministry, sales to China were up in the spring.\n",
+            theirs: "The minister said that exports to China grew by six percent in May.\n")), "\(merged.regions)")
+    }
+
+    /// What an attack on the prose merge found, case by case (its fuzzer is gone; these stay).
+    @Test func whatAnAttackFound() throws {
+        // A line of spaces both sides replaced sent the widening of a span round for ever.
+        let spaces = TextMerge.merge(base: " \n\n", ours: "\nz\n", theirs: "\ny\n")
+        #expect(spaces.conflictCount == 1)
+        // Punctuation and no-break spaces bind words: one number, one link, one ellipsis.
+        for (base, ours, theirs) in [
+            ("Price is 10\u{A0}000 rubles today.\n", "Price is 10\u{A0}500 rubles today.\n", "Price is 20\u{A0}000 rubles today.\n"),
+            ("See [Belarus](https://example.org/by) now.\n", "See [Belarusian](https://example.org/by) now.\n", "See [Belarus](https://example.org/be) now.\n"),
+            ("He said wait...what then.\n", "He said waits...what then.\n", "He said wait...who then.\n"),
+        ] {
+            let merged = TextMerge.merge(base: base, ours: ours, theirs: theirs)
+            #expect(!merged.isClean, "\(merged.markedText)")
+            #expect(merged.text(conflictsTake: .ours) == ours && merged.text(conflictsTake: .theirs) == theirs, "\(merged.regions)")
+        }
+        // A paragraph rewrapped on one side and a word at the line's edge edited on the other.
+        let rewrapped = TextMerge.merge(base: "Intro.\n\na b c d e f\n", ours: "Intro.\n\na b c X e f\n", theirs: "Intro.\n\na b c\nd e f\n")
+        #expect(rewrapped.isClean && rewrapped.text() == "Intro.\n\na b c\nX e f\n", "\(rewrapped.markedText)")
+        // A paragraph one side deleted and the other edited: taking the deleting side gives the
+        // deleting side's text, not an extra blank line where the paragraph was.
+        let deleted = TextMerge.merge(base: "p1\n\np2 x\n\np3\n", ours: "p1\n\np3\n", theirs: "p1\n\np2 y\n\np3\n")
+        #expect(deleted.conflictCount == 1)
+        #expect(deleted.text(conflictsTake: .ours) == "p1\n\np3\n" && deleted.text(conflictsTake: .theirs) == "p1\n\np2 y\n\np3\n", "\(deleted.regions)")
+        // One side edits a paragraph and removes the next, the other edits the one removed: the
+        // edit merges, and the conflict is the removed paragraph alone.
+        let removed = TextMerge.merge(
+            base: "p0\n\np1 a b\n\np2 x\n\np3\n", ours: "p0\n\np1 a c\n\np3\n", theirs: "p0\n\np1 a b\n\np2 y\n\np3\n")
+        #expect(removed.conflictCount == 1)
+        #expect(removed.text(conflictsTake: .ours) == "p0\n\np1 a c\n\np3\n", "\(removed.regions)")
+        #expect(removed.text(conflictsTake: .theirs) == "p0\n\np1 a c\n\np2 y\n\np3\n", "\(removed.regions)")
+        // The last paragraph deleted on one side, the blank lines before it changed on the other.
+        let end = TextMerge.merge(base: "a b\n\nc d\n", ours: "a b\n\n\nc d\n", theirs: "a b\n")
+        #expect(end.isClean && end.text() == "a b\n", "\(end.text().debugDescription)")
+        // One side moved a paragraph, the other edited it where it was: git's lines show a side
+        // with the paragraph twice. The conflict is shown so that each side is as its author wrote it.
+        let moved = TextMerge.merge(base: "p1 x\n\np2 y\n\np3 z\n", ours: "p2 y\n\np1 x\n\np3 zz\n", theirs: "p1 xx\n\np2 y\n\np3 z\n")
+        #expect(!moved.isClean)
+        let marked = moved.markedText
+        for side in [MergeResult.Side.ours, .theirs] {
+            let text = ProseMergeFuzzTests.side(of: marked, side)
+            #expect(text.components(separatedBy: "p1").count == 2, "\(side) holds p1 once: \(text.debugDescription)")
+        }
     }
 
     /// A new paragraph beside a paragraph the other side edited: for git the lines touch and
@@ -289,7 +333,8 @@ import Testing
             var doc = doc
             let p = a % doc.count
             doc[p] = [0, 1, 15, 2, 3, 15, 4, 5, 6, 7]
-            let (i, j, k) = (a % 2, 3 + (a / 2) % 2, 6 + (a / 4) % 4)
+            // (Each edit a word away from the next: punctuation alone would bind them.)
+            let (i, j, k) = (a % 2, 4, 7 + (a / 2) % 3)
             var ours = doc
             ours[p][i] = 201
             ours[p][j] = 203

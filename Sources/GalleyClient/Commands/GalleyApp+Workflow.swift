@@ -135,6 +135,7 @@ extension GalleyApp {
             change.set(only, to: text, from: article.content)
         } else if let take {
             let me = try replica.actor().name
+            var wordMerged: [(ContentField, [Int])] = []
             for conflict in open {
                 let sides = conflict.sides(for: me)
                 if conflict.field == .deletion {
@@ -142,10 +143,20 @@ extension GalleyApp {
                     if (take == .ours) != sides.oursIsInArticle { change.delete = true }
                     continue
                 }
-                let chosen = conflict.field.isText
-                    ? TextMerge.merge(base: conflict.base, ours: sides.ours, theirs: sides.theirs).text(conflictsTake: take == .ours ? .ours : .theirs)
-                    : (take == .ours ? sides.ours : sides.theirs)
+                var chosen = take == .ours ? sides.ours : sides.theirs
+                if conflict.field.isText {
+                    let merged = TextMerge.merge(
+                        base: conflict.base, ours: sides.ours, theirs: sides.theirs, options: .init(favor: take == .ours ? .ours : .theirs))
+                    chosen = merged.markedText
+                    if !merged.wordMergedParagraphs.isEmpty { wordMerged.append((conflict.field, merged.wordMergedParagraphs)) }
+                }
                 if chosen != article.content[text: conflict.field] { change.set(conflict.field, to: chosen, from: article.content) }
+            }
+            // Words of both sides merged in what was taken: the reviewer should read those places
+            // as they read any word merge.
+            if !wordMerged.isEmpty, change.editsContent {
+                let places = wordMerged.map { field, paragraphs in "\(field.rawValue) (paragraph\(paragraphs.count == 1 ? "" : "s") \(paragraphs.map(String.init).joined(separator: ", ")))" }
+                change.note = .init(text: "Settled a conflict with --take \(take.rawValue), keeping words of both sides that Galley merged: \(places.joined(separator: ", ")). Read those places before approving.")
             }
         }
         return try record(change)

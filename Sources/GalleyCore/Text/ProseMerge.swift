@@ -41,17 +41,13 @@ struct ProseMerge: Hashable {
         let (b, o, t) = (Array(base), Array(ours), Array(theirs))
         var builder = Builder(base: Paragraphs(b), ours: Paragraphs(o), theirs: Paragraphs(t))
         builder.run()
-        var items = builder.items
-        // A paragraph that ended its side may be followed by one from the other side: it needs the
-        // blank line between them (and a line break) that it had no need of before.
-        for k in items.indices where k < items.count - 1 || !atEnd {
-            items[k].trailer = Self.withBlankLine(items[k].trailer, after: items[k].hasWords)
-        }
+        let items = builder.items
         var merge = ProseMerge()
-        for item in items {
+        for (k, item) in items.enumerated() {
             if item.wordMerged { merge.wordMerged.append(merge.length) }
-            for piece in item.body { merge.add(piece) }
-            merge.add(.clean(item.trailer))
+            // A paragraph that ended its side may be followed by one from the other side: it needs
+            // the blank line between them (and a line break) that it had no need of before.
+            for piece in item.pieces(needsBreak: k < items.count - 1 || !atEnd) { merge.add(piece) }
         }
         if !builder.checkedWhole,
             Phrases.shared(builder.added.ours, builder.added.theirs, atLeast: 3) || !Self.trusted(merge.pieces, base: b, ours: o, theirs: t)
@@ -111,7 +107,8 @@ struct ProseMerge: Hashable {
     /// (``MergeQuality/excessWords(merged:base:side:other:)``: no word written twice, none that side
     /// removed put back) or less often (``MergeQuality/missingFromSide(merged:base:side:other:)``:
     /// none of its own lost to the other side of a conflict), and, when they are clean, none is
-    /// missing that both sides' changes leave (``MergeQuality/lostWords(merged:base:ours:theirs:)``).
+    /// missing that both sides' changes leave (``MergeQuality/lostWords(merged:base:ours:theirs:)``);
+    /// and that the words keep the order their side gave them.
     static func trusted(_ pieces: [Piece], base: [UInt8], ours: [UInt8], theirs: [UInt8]) -> Bool {
         func text(_ side: MergeResult.Side) -> [UInt8] {
             var out: [UInt8] = []
@@ -132,6 +129,9 @@ struct ProseMerge: Hashable {
             guard MergeQuality.excess(tally, merged: merged, side).isEmpty, MergeQuality.missing(tally, merged: merged, side).isEmpty else { return false }
         }
         if clean, !MergeQuality.lost(tally, merged: 3, fromOurs).isEmpty { return false }
+        // And in the order each side gave its words: a clean merge in both sides' order, each side
+        // of a conflict in its own.
+        for (merged, side) in clean ? [(3, 1), (3, 2)] : [(3, 1), (4, 2)] where !tally.keepsOrder(of: side, in: merged) { return false }
         return true
     }
 
@@ -221,6 +221,29 @@ struct ProseMerge: Hashable {
         var trailer: [UInt8]
         var hasWords: Bool
         var wordMerged = false
+        /// What followed the paragraph on a side where it was the last of the text: what follows
+        /// it where it ends the merged text too.
+        var endTrailer: [UInt8]? = nil
+        /// A paragraph (or several) left a conflict as a whole: each side with what followed it
+        /// there, so that a side that removed it leaves nothing in its place.
+        var whole: Whole? = nil
+
+        struct Whole {
+            var base: [UInt8], ours: [UInt8], theirs: [UInt8]
+            var trailers: (base: [UInt8], ours: [UInt8], theirs: [UInt8])
+        }
+
+        /// The item's pieces, what follows it included; `needsBreak`: whether more text follows.
+        func pieces(needsBreak: Bool) -> [Piece] {
+            func end(_ trailer: [UInt8], after words: Bool) -> [UInt8] { needsBreak ? ProseMerge.withBlankLine(trailer, after: words) : trailer }
+            if let whole {
+                return [.conflict(
+                    base: whole.base + whole.trailers.base,
+                    ours: whole.ours.isEmpty ? [] : whole.ours + end(whole.trailers.ours, after: true),
+                    theirs: whole.theirs.isEmpty ? [] : whole.theirs + end(whole.trailers.theirs, after: true))]
+            }
+            return body + [.clean(end(needsBreak ? trailer : endTrailer ?? trailer, after: hasWords))]
+        }
     }
 
     /// Walks the paragraph diff of the three sides and makes the items of the merge.
@@ -252,7 +275,8 @@ struct ProseMerge: Hashable {
                 let n = m.i1 - p1
                 let aligned = m.i0 - p0 == n
                 for j in 0..<n {
-                    paragraph(ours.content(p1 + j), trailer: Self.trailer(aligned ? base.trailer(p0 + j) : nil, ours.trailer(p1 + j), theirs.trailer(p2 + j)))
+                    paragraph(ours.content(p1 + j), trailer: Self.trailer(aligned ? base.trailer(p0 + j) : nil, ours.trailer(p1 + j), theirs.trailer(p2 + j)),
+                              ends: end((p1 + j)..<(p1 + j + 1), (p2 + j)..<(p2 + j + 1)))
                 }
                 let (r0, r1, r2) = (m.i0..<(m.i0 + m.chg0), m.i1..<(m.i1 + m.chg1), m.i2..<(m.i2 + m.chg2))
                 switch m.mode {
@@ -273,7 +297,8 @@ struct ProseMerge: Hashable {
                     if r0.count == 1, r1.count == 1, r2.count == 1 {
                         // One paragraph on every side: pairing and merging as one piece are one thing.
                         mergeWords(base.content(r0.lowerBound), ours.content(r1.lowerBound), theirs.content(r2.lowerBound),
-                                   trailer: Self.trailer(base.trailer(r0.lowerBound), ours.trailer(r1.lowerBound), theirs.trailer(r2.lowerBound)))
+                                   trailers: (base.trailer(r0.lowerBound), ours.trailer(r1.lowerBound), theirs.trailer(r2.lowerBound)),
+                                   ends: end(r1, r2))
                         break
                     }
                     if r0.count == r1.count, r1.count == r2.count, zip(r0, zip(r1, r2)).allSatisfy({ k0, k in
@@ -282,40 +307,182 @@ struct ProseMerge: Hashable {
                         for j in 0..<r0.count {
                             let (k0, k1, k2) = (r0.lowerBound + j, r1.lowerBound + j, r2.lowerBound + j)
                             mergeWords(base.content(k0), ours.content(k1), theirs.content(k2),
-                                  trailer: Self.trailer(base.trailer(k0), ours.trailer(k1), theirs.trailer(k2)))
+                                       trailers: (base.trailer(k0), ours.trailer(k1), theirs.trailer(k2)), ends: end(k1..<(k1 + 1), k2..<(k2 + 1)))
                         }
-                        if ProseMerge.trusted(items[start...].flatMap { $0.body + [.clean($0.trailer)] },
+                        if ProseMerge.trusted(items[start...].flatMap { $0.pieces(needsBreak: true) },
                                               base: base.joined(r0), ours: ours.joined(r1), theirs: theirs.joined(r2)) {
                             break
                         }
                         items.removeSubrange(start...)
                         added = before
                     }
+                    if alignByLikeness(r0, r1, r2) { break }
                     do {
                         // Paragraphs split, joined, added or removed beside an edit of the other
                         // side: merged word by word as one piece, from the first to the last.
                         func last(_ p: Paragraphs, _ r: Range<Int>) -> [UInt8]? { r.isEmpty ? nil : p.trailer(r.upperBound - 1) }
                         mergeWords(base.joined(r0), ours.joined(r1), theirs.joined(r2),
-                              trailer: Self.trailer(last(base, r0), last(ours, r1), last(theirs, r2)))
+                                   trailers: (last(base, r0), last(ours, r1), last(theirs, r2)), ends: end(r1, r2))
                     }
                 }
                 (p0, p1, p2) = (m.i0 + m.chg0, m.i1 + m.chg1, m.i2 + m.chg2)
             }
         }
 
+        /// Paragraphs paired by likeness, where the diff grouped a side's edit of one paragraph
+        /// with its removal or addition of the next (a diff joins changes that touch): each side's
+        /// paragraphs matched to the base's they keep most words of, and the three merged as
+        /// paragraphs again on that pairing. So a paragraph one side removed and the other edited
+        /// is a conflict of that paragraph alone, and the edit beside it merges. False, with
+        /// nothing added, where nothing pairs or the result is not to be trusted.
+        private mutating func alignByLikeness(_ r0: Range<Int>, _ r1: Range<Int>, _ r2: Range<Int>) -> Bool {
+            guard !r0.isEmpty, r0.count * max(r1.count, r2.count, 1) <= 400 else { return false }
+            /// For each base paragraph, the paragraph of `side` it pairs with, by the longest
+            /// sequence of pairs that keep most of each other's words.
+            func pairs(_ side: Paragraphs, _ rs: Range<Int>) -> [Int?] {
+                let (n, m) = (r0.count, rs.count)
+                var like = [[Bool?]](repeating: [Bool?](repeating: nil, count: m), count: n)
+                func alike(_ i: Int, _ j: Int) -> Bool {
+                    if let known = like[i][j] { return known }
+                    let (b, o) = (base.content(r0.lowerBound + i), side.content(rs.lowerBound + j))
+                    let answer = b == o || (Phrases.keepsMost(of: b, in: o) && Phrases.keepsMost(of: o, in: b))
+                    like[i][j] = answer
+                    return answer
+                }
+                var longest = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
+                for i in stride(from: n - 1, through: 0, by: -1) {
+                    for j in stride(from: m - 1, through: 0, by: -1) {
+                        longest[i][j] = alike(i, j) ? longest[i + 1][j + 1] + 1 : max(longest[i + 1][j], longest[i][j + 1])
+                    }
+                }
+                var out = [Int?](repeating: nil, count: n)
+                var (i, j) = (0, 0)
+                while i < n, j < m {
+                    if alike(i, j), longest[i][j] == longest[i + 1][j + 1] + 1 {
+                        out[i] = rs.lowerBound + j
+                        i += 1
+                        j += 1
+                    } else if longest[i + 1][j] >= longest[i][j + 1] {
+                        i += 1
+                    } else {
+                        j += 1
+                    }
+                }
+                return out
+            }
+            let (toOurs, toTheirs) = (pairs(ours, r1), pairs(theirs, r2))
+            guard toOurs.contains(where: { $0 != nil }) || toTheirs.contains(where: { $0 != nil }) else { return false }
+            // Words that moved are no removal and no addition: a paragraph a side left unpaired
+            // whose words it kept elsewhere (joined to another), or a paragraph of its own made of
+            // the base's words (split from one), is left to the merge of words.
+            let baseWords = base.joined(r0)
+            for (side, rs, paired) in [(ours, r1, toOurs), (theirs, r2, toTheirs)] {
+                let all = side.joined(rs)
+                for (k, j) in paired.enumerated() where j == nil {
+                    if Phrases.keepsMost(of: base.content(r0.lowerBound + k), in: all) { return false }
+                }
+                let pairedHere = Set(paired.compactMap { $0 })
+                for j in rs where !pairedHere.contains(j) {
+                    if Phrases.keepsMost(of: side.content(j), in: baseWords) { return false }
+                }
+            }
+            // The pairing as lines of names, so that the merge of lines does the rest: a paired
+            // paragraph is named by its base paragraph on every side, an unpaired one by itself.
+            func names(_ count: Int, _ lower: Int, _ paired: [Int?], _ tag: String) -> ([UInt8], [Int]) {
+                var byIndex: [Int: Int] = [:]
+                for (k, j) in paired.enumerated() { if let j { byIndex[j] = k } }
+                var bytes: [UInt8] = []
+                var ends: [Int] = []
+                for j in lower..<(lower + count) {
+                    bytes += Array((byIndex[j].map { "b\($0)" } ?? "\(tag)\(j)").utf8) + [0x0A]
+                    ends.append(bytes.count)
+                }
+                return (bytes, ends)
+            }
+            let o = names(r1.count, r1.lowerBound, toOurs, "o")
+            let t = names(r2.count, r2.lowerBound, toTheirs, "t")
+            // Base paragraphs are named by their place in the group.
+            var baseBytes: [UInt8] = []
+            var baseEnds: [Int] = []
+            for k in 0..<r0.count {
+                baseBytes += Array("b\(k)".utf8) + [0x0A]
+                baseEnds.append(baseBytes.count)
+            }
+            let merge = ThreeWayMerge(base: baseBytes, ours: o.0, theirs: t.0, ends: (baseEnds, o.1, t.1), touchingConflicts: false)
+            let entries = merge.plainEntries()
+            let (start, before) = (items.count, added)
+            func fail() -> Bool {
+                items.removeSubrange(start...)
+                added = before
+                return false
+            }
+            func whole(_ q0: Range<Int>, _ q1: Range<Int>, _ q2: Range<Int>) {
+                func last(_ p: Paragraphs, _ r: Range<Int>) -> [UInt8] { r.isEmpty ? [] : p.trailer(r.upperBound - 1) }
+                var item = Item(body: [], trailer: [], hasWords: true)
+                item.whole = .init(
+                    base: base.joined(q0), ours: ours.joined(q1), theirs: theirs.joined(q2),
+                    trailers: (last(base, q0), last(ours, q1), last(theirs, q2)))
+                items.append(item)
+            }
+            var (q0, q1, q2) = (0, 0, 0)
+            for m in entries + [.init(mode: .identical, i0: r0.count, chg0: 0, i1: r1.count, chg1: 0, i2: r2.count, chg2: 0)] {
+                let n = m.i1 - q1
+                guard m.i0 - q0 == n, m.i2 - q2 == n else { return fail() }
+                for j in 0..<n {
+                    let (k0, k1, k2) = (r0.lowerBound + q0 + j, r1.lowerBound + q1 + j, r2.lowerBound + q2 + j)
+                    mergeWords(base.content(k0), ours.content(k1), theirs.content(k2),
+                               trailers: (base.trailer(k0), ours.trailer(k1), theirs.trailer(k2)), ends: end(k1..<(k1 + 1), k2..<(k2 + 1)))
+                }
+                let (s0, s1, s2) = (
+                    (r0.lowerBound + m.i0)..<(r0.lowerBound + m.i0 + m.chg0), (r1.lowerBound + m.i1)..<(r1.lowerBound + m.i1 + m.chg1),
+                    (r2.lowerBound + m.i2)..<(r2.lowerBound + m.i2 + m.chg2))
+                switch m.mode {
+                case .ours, .identical, .theirs:
+                    // One side added or removed paragraphs here; the other kept the base's, and
+                    // unless it left them as they were, its edit meets a removal: a conflict.
+                    let (changer, r, keeper, rk) = m.mode == .theirs ? (theirs, s2, ours, s1) : (ours, s1, theirs, s2)
+                    if m.mode != .identical, zip(s0, rk).contains(where: { base.content($0) != keeper.content($1) }) || s0.count != rk.count {
+                        whole(s0, s1, s2)
+                    } else {
+                        take(changer, r, other: keeper, rk, base: s0)
+                        if m.mode == .ours { added.ours += Phrases.added(ours.joined(s1), to: base.joined(s0)) }
+                        if m.mode == .theirs { added.theirs += Phrases.added(theirs.joined(s2), to: base.joined(s0)) }
+                    }
+                case .conflict, .resolved, .narrowed:
+                    whole(s0, s1, s2)
+                }
+                (q0, q1, q2) = (m.i0 + m.chg0, m.i1 + m.chg1, m.i2 + m.chg2)
+            }
+            guard ProseMerge.trusted(items[start...].flatMap { $0.pieces(needsBreak: true) },
+                                     base: base.joined(r0), ours: ours.joined(r1), theirs: theirs.joined(r2)) else { return fail() }
+            return true
+        }
+
         /// The paragraphs one side changed alone (or both alike); where the other side has as many
         /// in their place, it may have changed what follows them.
         private mutating func take(_ side: Paragraphs, _ r: Range<Int>, other: Paragraphs, _ ro: Range<Int>, base r0: Range<Int>) {
             for (j, k) in r.enumerated() {
-                let trailer = r.count == ro.count
+                let paired = r.count == ro.count
+                let trailer = paired
                     ? Self.trailer(r.count == r0.count ? base.trailer(r0.lowerBound + j) : nil, side.trailer(k), other.trailer(ro.lowerBound + j))
                     : side.trailer(k)
-                paragraph(side.content(k), trailer: trailer)
+                let (sideLast, otherLast) = (k == side.count - 1, paired && ro.lowerBound + j == other.count - 1)
+                let ends = sideLast == otherLast ? nil : sideLast ? side.trailer(k) : other.trailer(ro.lowerBound + j)
+                paragraph(side.content(k), trailer: trailer, ends: ends)
             }
         }
 
-        private mutating func paragraph(_ content: [UInt8], trailer: [UInt8]) {
-            items.append(Item(body: [.clean(content)], trailer: trailer, hasWords: !content.isEmpty))
+        /// What followed the paragraphs `r1` of ours and `r2` of theirs where they ended that
+        /// side's text, if they did on one side only (on both, what follows is merged as ever).
+        private func end(_ r1: Range<Int>, _ r2: Range<Int>) -> [UInt8]? {
+            let (oursLast, theirsLast) = (!r1.isEmpty && r1.upperBound == ours.count, !r2.isEmpty && r2.upperBound == theirs.count)
+            if oursLast, !theirsLast { return ours.trailer(r1.upperBound - 1) }
+            if theirsLast, !oursLast { return theirs.trailer(r2.upperBound - 1) }
+            return nil
+        }
+
+        private mutating func paragraph(_ content: [UInt8], trailer: [UInt8], ends: [UInt8]?) {
+            items.append(Item(body: [.clean(content)], trailer: trailer, hasWords: !content.isEmpty, endTrailer: ends))
         }
 
         /// What follows a paragraph, merged as a register: the side that changed it, or where both
@@ -331,15 +498,22 @@ struct ProseMerge: Hashable {
         }
 
         /// One paragraph (or several as one piece) both sides changed: word by word, or a conflict.
-        private mutating func mergeWords(_ b: [UInt8], _ o: [UInt8], _ t: [UInt8], trailer: [UInt8]) {
-            let hasWords = !o.isEmpty || !t.isEmpty
-            if o == t || t == b { return items.append(Item(body: [.clean(o)], trailer: trailer, hasWords: hasWords)) }
-            if o == b { return items.append(Item(body: [.clean(t)], trailer: trailer, hasWords: hasWords)) }
-            let whole = Item(body: [.conflict(base: b, ours: o, theirs: t)], trailer: trailer, hasWords: hasWords)
+        /// `trailers`: what follows it on each side (nil where a side has none of it).
+        private mutating func mergeWords(
+            _ b: [UInt8], _ o: [UInt8], _ t: [UInt8], trailers: ([UInt8]?, [UInt8]?, [UInt8]?), ends: [UInt8]?
+        ) {
+            let trailer = Self.trailer(trailers.0, trailers.1, trailers.2)
+            func clean(_ text: [UInt8]) -> Item {
+                Item(body: [.clean(text)], trailer: text.isEmpty ? [] : trailer, hasWords: !text.isEmpty, endTrailer: ends)
+            }
+            if o == t || t == b { return items.append(clean(o)) }
+            if o == b { return items.append(clean(t)) }
+            var whole = Item(body: [], trailer: [], hasWords: true)
+            whole.whole = .init(base: b, ours: o, theirs: t, trailers: (trailers.0 ?? [], trailers.1 ?? [], trailers.2 ?? []))
             guard let words = WordMerge(base: b, ours: o, theirs: t) else { return items.append(whole) }
             added.ours += words.added.ours
             added.theirs += words.added.theirs
-            items.append(Item(body: words.pieces, trailer: trailer, hasWords: hasWords, wordMerged: words.isClean))
+            items.append(Item(body: words.pieces, trailer: trailer, hasWords: true, wordMerged: words.mergedEdits, endTrailer: ends))
         }
     }
 
@@ -347,6 +521,9 @@ struct ProseMerge: Hashable {
     private struct WordMerge {
         var pieces: [Piece] = []
         var isClean = true
+        /// Whether edits of either side were merged (beside any conflict that is left): a place
+        /// a reviewer should read, and whoever takes a side of the conflict too.
+        var mergedEdits = false
         var added: (ours: [[Words.Key]], theirs: [[Words.Key]]) = ([], [])
 
         init?(base: [UInt8], ours: [UInt8], theirs: [UInt8]) {
@@ -354,8 +531,12 @@ struct ProseMerge: Hashable {
             let hunks = words.hunks()
             guard words.keepsMostWords(hunks.ours), words.keepsMostWords(hunks.theirs) else { return nil }
             let entries = words.sentencesWhole(words.plainEntries(hunks))
+            let conflicts = entries.contains { $0.mode == .conflict }
             for m in entries {
                 let r0 = words.base.slice(m.i0..<(m.i0 + m.chg0))
+                if m.mode == .ours || m.mode == .theirs, conflicts || entries.contains(where: { $0.mode != m.mode && $0.mode != .identical }) {
+                    mergedEdits = true
+                }
                 switch m.mode {
                 case .ours: added.ours += Phrases.added(Array(words.ours.slice(m.i1..<(m.i1 + m.chg1))), to: Array(r0))
                 case .theirs: added.theirs += Phrases.added(Array(words.theirs.slice(m.i2..<(m.i2 + m.chg2))), to: Array(r0))

@@ -15,10 +15,14 @@ struct ThreeWayMerge {
     /// that overlap and touching ones that both add (for whole paragraphs, where an edit to one
     /// and a new one beside it are plainly separate, but two additions at one place are not).
     private let touchingConflicts: Bool
-    /// For words: which base tokens are only spaces or line breaks. Two edits with nothing but
-    /// these between them touch, as two edits of neighbouring lines do: "six percent" and "five
-    /// points" must not come out as "six points", a claim neither side made.
+    /// For words: which base tokens hold no word (spaces, line breaks, punctuation, markup). Two
+    /// edits with nothing but these between them touch, as two edits of neighbouring lines do:
+    /// "six percent" and "five points" must not come out as "six points", a claim neither side
+    /// made; nor "10 000" (with a no-break space) and "wait...what" be taken apart, nor a link's
+    /// text and address ("[Belarus](…/by)") be merged from two people.
     private let filler: [Bool]?
+    /// For words: which base tokens are only spaces or line breaks.
+    private let spaces: [Bool]?
     private static let baseIndex = 0
     private static let oursIndex = 1
     private static let theirsIndex = 2
@@ -62,8 +66,10 @@ struct ThreeWayMerge {
         _ = table.add(bytes: theirs, tokenEnds: e2)
         if fillerBetweenConflicts {
             let b = table.texts[Self.baseIndex]
-            filler = (0..<b.count).map { k in b.slice(k..<(k + 1)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D } }
+            spaces = (0..<b.count).map { k in b.slice(k..<(k + 1)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D } }
+            filler = (0..<b.count).map { k in !Self.holdsContent(b.slice(k..<(k + 1))) }
         } else {
+            spaces = nil
             filler = nil
         }
     }
@@ -88,10 +94,25 @@ struct ThreeWayMerge {
         for k in entries.indices where entries[k].mode == .conflict && oursEqualsTheirs(entries[k]) {
             entries[k].mode = .identical
         }
-        let meaning = options.wordLevel ? mergeAsProse(&entries, sameChanges: sameChanges) : entries
-        let regions = self.regions(meaning)
+        let lineEntries = entries
+        var meaning = options.wordLevel ? mergeAsProse(&entries, sameChanges: sameChanges) : entries
         refineConflicts(&entries)
         simplifyNonConflicts(&entries)
+        if options.wordLevel, entries.contains(where: { $0.mode == .conflict || $0.mode == .narrowed }), !sidesTrusted(entries) {
+            // Read whole, a side of what would be shown holds a paragraph twice, or lacks words its
+            // author kept: git's lines paired a paragraph one side moved with the other's edit of
+            // it where it was. Shown instead: the two texts against each other, from the first
+            // change to the last, each side exactly as its author wrote it.
+            let (first, last) = (lineEntries.first!, lineEntries.last!)
+            let whole = Entry(
+                mode: .conflict, i0: first.i0, chg0: last.i0 + last.chg0 - first.i0, i1: first.i1, chg1: last.i1 + last.chg1 - first.i1,
+                i2: first.i2, chg2: last.i2 + last.chg2 - first.i2)
+            meaning = [whole]
+            entries = [whole]
+            refineConflicts(&entries)
+            simplifyNonConflicts(&entries)
+        }
+        let regions = self.regions(meaning)
         let (marked, count, wordMerged) = fill(entries, oursLabel: options.oursLabel, theirsLabel: options.theirsLabel, favor: options.favor)
         var result = MergeResult(regions: regions, marked: marked, conflictCount: count)
         if count == 0 { result.wordMergedParagraphs = ProseMerge.paragraphNumbers(of: wordMerged, in: marked) }
@@ -156,8 +177,15 @@ struct ThreeWayMerge {
             merged.prose = prose
             if prose.isClean || prose.narrows {
                 presented.append(merged)
-            } else {
+            } else if linesTrusted(entries[span], r0, r1, r2) {
                 presented += entries[span]
+            } else {
+                // git's lines would show a side with a paragraph twice, or without words its
+                // author kept (a paragraph moved on one side and edited on the other): the span
+                // is shown as one conflict, each side as its author wrote it.
+                var whole = wide
+                whole.mode = .conflict
+                presented.append(whole)
             }
             meaning.append(merged)
             done = span.upperBound
@@ -167,6 +195,35 @@ struct ThreeWayMerge {
         keep(entries.count)
         entries = presented
         return meaning
+    }
+
+    /// Whether the two sides of the marked text (each conflict settled for one side) are texts a
+    /// reader can trust (``ProseMerge/trusted(_:base:ours:theirs:)``), read against the whole texts.
+    private func sidesTrusted(_ entries: [Entry]) -> Bool {
+        let mine = fill(entries, oursLabel: nil, theirsLabel: nil, favor: .ours).0
+        let other = fill(entries, oursLabel: nil, theirsLabel: nil, favor: .theirs).0
+        return ProseMerge.trusted([.conflict(base: base.bytes, ours: mine, theirs: other)], base: base.bytes, ours: ours.bytes, theirs: theirs.bytes)
+    }
+
+    /// Whether the line merge's entries of a span make sides a reader can trust
+    /// (``ProseMerge/trusted(_:base:ours:theirs:)``).
+    private func linesTrusted(_ span: ArraySlice<Entry>, _ r0: Range<Int>, _ r1: Range<Int>, _ r2: Range<Int>) -> Bool {
+        var pieces: [ProseMerge.Piece] = []
+        var i = r1.lowerBound
+        for m in span {
+            pieces.append(.clean(Array(ours.slice(i..<m.i1))))
+            switch m.mode {
+            case .ours, .identical: pieces.append(.clean(Array(ours.slice(m.i1..<(m.i1 + m.chg1)))))
+            case .theirs: pieces.append(.clean(Array(theirs.slice(m.i2..<(m.i2 + m.chg2)))))
+            case .conflict, .resolved, .narrowed:
+                pieces.append(.conflict(
+                    base: Array(base.slice(m.i0..<(m.i0 + m.chg0))), ours: Array(ours.slice(m.i1..<(m.i1 + m.chg1))),
+                    theirs: Array(theirs.slice(m.i2..<(m.i2 + m.chg2)))))
+            }
+            i = m.i1 + m.chg1
+        }
+        pieces.append(.clean(Array(ours.slice(i..<r1.upperBound))))
+        return ProseMerge.trusted(pieces, base: Array(base.slice(r0)), ours: Array(ours.slice(r1)), theirs: Array(theirs.slice(r2)))
     }
 
     private static func blank(_ t: TokenTable.Text, _ line: Int) -> Bool {
@@ -183,7 +240,7 @@ struct ThreeWayMerge {
         var changed = [Bool](repeating: false, count: base.count)
         for h in hunks { for k in h.start1..<(h.start1 + h.count1) { changed[k] = true } }
         var (words, kept) = (0, 0)
-        for k in 0..<base.count where filler?[k] != true {
+        for k in 0..<base.count where spaces?[k] != true {
             words += 1
             if !changed[k] { kept += 1 }
         }
@@ -373,6 +430,26 @@ struct ThreeWayMerge {
                 LineDiff.diff(base.classes, theirs.classes, classCount: table.classCount, anchors: (b, t)))
     }
 
+    /// Whether a token holds something a reader reads as content: a letter or digit, or a symbol
+    /// such as an emoji or a currency sign; not only spaces, punctuation or markup.
+    static func holdsContent(_ token: ArraySlice<UInt8>) -> Bool {
+        token.withContiguousStorageIfAvailable { p in
+            var i = 0
+            while i < p.count {
+                let (v, length) = Words.scalar(p, i)
+                if Words.isWordScalar(v) { return true }
+                if v >= 0x80, let scalar = Unicode.Scalar(v) {
+                    switch scalar.properties.generalCategory {
+                    case .otherSymbol, .currencySymbol: return true
+                    default: break
+                    }
+                }
+                i += length
+            }
+            return false
+        } ?? holdsContent(ArraySlice(Array(token)))
+    }
+
     /// Which tokens of a text cut into words are words (letters, digits, marks), not spaces,
     /// line breaks or punctuation.
     static func words(_ t: TokenTable.Text) -> [Bool] {
@@ -442,10 +519,20 @@ struct ThreeWayMerge {
         /// `next` is the hunk after `a` on its own side: filler joins `a` and `b` only when nothing
         /// else of `a`'s side changed between them, since the union of two hunks is mapped
         /// through stretches that side left as they were.
-        func precedes(_ a: DiffHunk, _ b: DiffHunk, next: DiffHunk?) -> Bool {
+        /// Whether a hunk of words changes only spaces and line breaks into others, keeping some
+        /// (a paragraph rewrapped or split): beside an edit of a word it is no conflict, since
+        /// neither edit changes what the other reads.
+        let spaces = self.spaces
+        let sideTexts = (ours, theirs)
+        func spaceOnly(_ h: DiffHunk, _ side: TokenTable.Text) -> Bool {
+            guard let spaces, h.count1 > 0, h.count2 > 0, spaces[h.start1..<(h.start1 + h.count1)].allSatisfy({ $0 }) else { return false }
+            return side.slice(h.start2..<(h.start2 + h.count2)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        }
+        func precedes(_ a: DiffHunk, _ aSide: TokenTable.Text, _ b: DiffHunk, _ bSide: TokenTable.Text, next: DiffHunk?) -> Bool {
             let end = a.start1 + a.count1
             if let filler {
                 if let next, next.start1 <= b.start1 { return end < b.start1 }
+                if end <= b.start1, spaceOnly(a, aSide) || spaceOnly(b, bSide) { return true }
                 return end < b.start1 && filler[end..<b.start1].contains(false)
             }
             if touching { return end < b.start1 }
@@ -453,10 +540,13 @@ struct ThreeWayMerge {
             // one place, in an order nobody chose.
             return end < b.start1 || (end == b.start1 && (a.count2 <= a.count1 || b.count2 <= b.count1))
         }
-        func append(_ mode: Mode, _ i0: Int, _ chg0: Int, _ i1: Int, _ chg1: Int, _ i2: Int, _ chg2: Int) {
+        var lastSpaceOnly = false
+        func append(_ mode: Mode, _ i0: Int, _ chg0: Int, _ i1: Int, _ chg1: Int, _ i2: Int, _ chg2: Int, spaceOnly: Bool = false) {
+            let joinTouching = touching && !spaceOnly && !lastSpaceOnly
             if var m = entries.last,
-                touching ? (i1 <= m.i1 + m.chg1 || i2 <= m.i2 + m.chg2) : (i1 < m.i1 + m.chg1 || i2 < m.i2 + m.chg2)
+                joinTouching ? (i1 <= m.i1 + m.chg1 || i2 <= m.i2 + m.chg2) : (i1 < m.i1 + m.chg1 || i2 < m.i2 + m.chg2)
             {
+                lastSpaceOnly = false
                 if mode != m.mode { m.mode = .conflict }
                 m.chg0 = i0 + chg0 - m.i0
                 m.chg1 = i1 + chg1 - m.i1
@@ -464,6 +554,7 @@ struct ThreeWayMerge {
                 entries[entries.count - 1] = m
             } else {
                 entries.append(Entry(mode: mode, i0: i0, chg0: chg0, i1: i1, chg1: chg1, i2: i2, chg2: chg2))
+                lastSpaceOnly = spaceOnly
             }
         }
         let nBase = base.count
@@ -474,13 +565,13 @@ struct ThreeWayMerge {
         while x1 < h1.count && x2 < h2.count {
             let s1 = h1[x1]
             let s2 = h2[x2]
-            if precedes(s1, s2, next: x1 + 1 < h1.count ? h1[x1 + 1] : nil) {
-                append(.ours, s1.start1, s1.count1, s1.start2, s1.count2, s2.start2 - s2.start1 + s1.start1, s1.count1)
+            if precedes(s1, sideTexts.0, s2, sideTexts.1, next: x1 + 1 < h1.count ? h1[x1 + 1] : nil) {
+                append(.ours, s1.start1, s1.count1, s1.start2, s1.count2, s2.start2 - s2.start1 + s1.start1, s1.count1, spaceOnly: spaceOnly(s1, sideTexts.0))
                 x1 += 1
                 continue
             }
-            if precedes(s2, s1, next: x2 + 1 < h2.count ? h2[x2 + 1] : nil) {
-                append(.theirs, s2.start1, s2.count1, s1.start2 - s1.start1 + s2.start1, s2.count1, s2.start2, s2.count2)
+            if precedes(s2, sideTexts.1, s1, sideTexts.0, next: x2 + 1 < h2.count ? h2[x2 + 1] : nil) {
+                append(.theirs, s2.start1, s2.count1, s1.start2 - s1.start1 + s2.start1, s2.count1, s2.start2, s2.count2, spaceOnly: spaceOnly(s2, sideTexts.1))
                 x2 += 1
                 continue
             }
@@ -518,12 +609,12 @@ struct ThreeWayMerge {
         }
         while x1 < h1.count {
             let s1 = h1[x1]
-            append(.ours, s1.start1, s1.count1, s1.start2, s1.count2, s1.start1 + nTheirs - nBase, s1.count1)
+            append(.ours, s1.start1, s1.count1, s1.start2, s1.count2, s1.start1 + nTheirs - nBase, s1.count1, spaceOnly: spaceOnly(s1, sideTexts.0))
             x1 += 1
         }
         while x2 < h2.count {
             let s2 = h2[x2]
-            append(.theirs, s2.start1, s2.count1, s2.start1 + nOurs - nBase, s2.count1, s2.start2, s2.count2)
+            append(.theirs, s2.start1, s2.count1, s2.start1 + nOurs - nBase, s2.count1, s2.start2, s2.count2, spaceOnly: spaceOnly(s2, sideTexts.1))
             x2 += 1
         }
         return entries
@@ -697,6 +788,9 @@ struct ThreeWayMerge {
             case .narrowed where favor != nil:
                 copy(ours, i, m.i1 - i, needsCR: false, addNewline: false)
                 let (head, mine, other, tail) = ProseMerge.differingLines(m.prose!.text(.ours), m.prose!.text(.theirs))
+                // Where the paragraphs merged word by word around the conflict start (counted in
+                // ours; the paragraphs come out as many either way).
+                wordMerged += m.prose!.wordMerged.map { out.count + $0 }
                 out.append(contentsOf: head)
                 if favor != .theirs {
                     if favor == .union { appendLines(mine, needsCR(m)) } else { out.append(contentsOf: mine) }

@@ -125,6 +125,8 @@ enum Words {
 struct WordTally {
     /// `counts[t][w]`: how often word `w` occurs in text `t`.
     private(set) var counts: [[Int]]
+    /// The words of each text in order, by number.
+    private(set) var sequences: [[Int32]]
     private let texts: [[UInt8]]
     /// Where each word first occurs: a text and the word's bytes in it.
     private var first: [(text: Int, range: Range<Int>)] = []
@@ -185,6 +187,20 @@ struct WordTally {
         }
         self.counts = counts
         self.first = first
+        self.sequences = perText
+    }
+
+    /// Whether text `t` keeps the order text `s` gives the words the two share: of each word that
+    /// occurs once in both (a word that repeats has no one place).
+    func keepsOrder(of s: Int, in t: Int) -> Bool {
+        var place = [Int](repeating: -1, count: first.count)
+        for (k, w) in sequences[s].enumerated() where counts[s][Int(w)] == 1 && counts[t][Int(w)] == 1 { place[Int(w)] = k }
+        var last = -1
+        for w in sequences[t] where place[Int(w)] >= 0 {
+            guard place[Int(w)] > last else { return false }
+            last = place[Int(w)]
+        }
+        return true
     }
 
     /// The numbers of the words.
