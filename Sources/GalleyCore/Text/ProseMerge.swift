@@ -247,7 +247,7 @@ struct ProseMerge: Hashable {
     }
 
     /// Walks the paragraph diff of the three sides and makes the items of the merge.
-    private struct Builder {
+    fileprivate struct Builder {
         let base: Paragraphs, ours: Paragraphs, theirs: Paragraphs
         var items: [Item] = []
         /// Whether the checks made of the paragraphs merged word by word cover the whole stretch.
@@ -546,9 +546,16 @@ struct ProseMerge: Hashable {
             guard !Phrases.shared(added.ours, added.theirs, atLeast: 1) else { return nil }
             var paragraph = ProseMerge()
             words.walk(entries, clean: { paragraph.add(.clean(Array($0))) }) { m in
-                paragraph.add(.conflict(
-                    base: Array(words.base.slice(m.i0..<(m.i0 + m.chg0))), ours: Array(words.ours.slice(m.i1..<(m.i1 + m.chg1))),
-                    theirs: Array(words.theirs.slice(m.i2..<(m.i2 + m.chg2)))))
+                let (b, o, t) = (
+                    Array(words.base.slice(m.i0..<(m.i0 + m.chg0))), Array(words.ours.slice(m.i1..<(m.i1 + m.chg1))),
+                    Array(words.theirs.slice(m.i2..<(m.i2 + m.chg2))))
+                // Two changes of the spaces and line breaks between the same words: layout, which
+                // no reader asks to choose. Settled as what follows a paragraph is.
+                let blank = { (x: [UInt8]) in x.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D } }
+                if blank(b), blank(o), blank(t), !o.isEmpty, !t.isEmpty {
+                    return paragraph.add(.clean(Builder.trailer(b, o, t)))
+                }
+                paragraph.add(.conflict(base: b, ours: o, theirs: t))
             }
             pieces = paragraph.pieces
             isClean = paragraph.isClean

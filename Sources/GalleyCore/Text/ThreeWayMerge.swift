@@ -521,18 +521,19 @@ struct ThreeWayMerge {
         /// through stretches that side left as they were.
         /// Whether a hunk of words changes only spaces and line breaks into others, keeping some
         /// (a paragraph rewrapped or split): beside an edit of a word it is no conflict, since
-        /// neither edit changes what the other reads.
+        /// neither edit changes what the other reads (beside another such change it is).
         let spaces = self.spaces
         let sideTexts = (ours, theirs)
         func spaceOnly(_ h: DiffHunk, _ side: TokenTable.Text) -> Bool {
-            guard let spaces, h.count1 > 0, h.count2 > 0, spaces[h.start1..<(h.start1 + h.count1)].allSatisfy({ $0 }) else { return false }
+            guard let spaces, h.count2 > 0, spaces[h.start1..<(h.start1 + h.count1)].allSatisfy({ $0 }) else { return false }
             return side.slice(h.start2..<(h.start2 + h.count2)).allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
         }
         func precedes(_ a: DiffHunk, _ aSide: TokenTable.Text, _ b: DiffHunk, _ bSide: TokenTable.Text, next: DiffHunk?) -> Bool {
             let end = a.start1 + a.count1
             if let filler {
                 if let next, next.start1 <= b.start1 { return end < b.start1 }
-                if end <= b.start1, spaceOnly(a, aSide) || spaceOnly(b, bSide) { return true }
+                // (Two additions at one place stay a conflict: in which order is nobody's choice.)
+                if end <= b.start1, spaceOnly(a, aSide) != spaceOnly(b, bSide), a.count1 > 0 || b.count1 > 0 || end < b.start1 { return true }
                 return end < b.start1 && filler[end..<b.start1].contains(false)
             }
             if touching { return end < b.start1 }
@@ -542,7 +543,8 @@ struct ThreeWayMerge {
         }
         var lastSpaceOnly = false
         func append(_ mode: Mode, _ i0: Int, _ chg0: Int, _ i1: Int, _ chg1: Int, _ i2: Int, _ chg2: Int, spaceOnly: Bool = false) {
-            let joinTouching = touching && !spaceOnly && !lastSpaceOnly
+            // A rewrap beside an edit of words is two edits; two rewraps that touch are one.
+            let joinTouching = touching && spaceOnly == lastSpaceOnly
             if var m = entries.last,
                 joinTouching ? (i1 <= m.i1 + m.chg1 || i2 <= m.i2 + m.chg2) : (i1 < m.i1 + m.chg1 || i2 < m.i2 + m.chg2)
             {
