@@ -13,6 +13,7 @@ struct MergeBenchmark: ParsableCommand {
     @Option(help: "Edits on each side of the large document.") var edits = 100
     @Option(help: "Repetitions of each measurement.") var runs = 15
     @Option(help: "Seed for the generated documents.") var seed: UInt64 = 1
+    @Option(help: "Sizes, in paragraphs, of the documents where both sides edit every paragraph.") var dense: [Int] = [1_000, 8_000]
     @Flag(help: "Print JSON instead of a Markdown table.") var json = false
 
     func run() throws {
@@ -75,9 +76,9 @@ struct MergeBenchmark: ParsableCommand {
         // 3. Prose everywhere in conflict: both sides edit other words of the same paragraphs, so
         // that the line merge conflicts in every one and the prose pass merges them all; its cost
         // must grow with the text, not faster.
-        var dense = SplitMix64(seed: seed &+ 11)
-        for paragraphs in [1_000, 8_000] {
-            let (bd, od, td) = Self.denseConflicts(paragraphs: paragraphs, rng: &dense)
+        var denseRNG = SplitMix64(seed: seed &+ 11)
+        for paragraphs in dense {
+            let (bd, od, td) = Self.denseConflicts(paragraphs: paragraphs, rng: &denseRNG)
             var denseResult = TextMerge.merge(base: bd, ours: od, theirs: td)
             let times = Bench.measure(runs: max(3, runs / 3)) { denseResult = TextMerge.merge(base: bd, ours: od, theirs: td) }
             var gitDense: [Double] = []

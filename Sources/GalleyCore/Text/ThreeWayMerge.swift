@@ -99,10 +99,10 @@ struct ThreeWayMerge {
         refineConflicts(&entries)
         simplifyNonConflicts(&entries)
         if options.wordLevel, entries.contains(where: { $0.mode == .conflict || $0.mode == .narrowed }), !sidesTrusted(entries) {
-            // Read whole, a side of what would be shown holds a paragraph twice, or lacks words its
-            // author kept: git's lines paired a paragraph one side moved with the other's edit of
-            // it where it was. Shown instead: the two texts against each other, from the first
-            // change to the last, each side exactly as its author wrote it.
+            // Read whole, a side of what would be shown holds a paragraph twice: git's lines paired
+            // a paragraph one side moved with the other's edit of it where it was. Shown instead:
+            // the two texts against each other, from the first change to the last, each side
+            // exactly as its author wrote it.
             let (first, last) = (lineEntries.first!, lineEntries.last!)
             let whole = Entry(
                 mode: .conflict, i0: first.i0, chg0: last.i0 + last.chg0 - first.i0, i1: first.i1, chg1: last.i1 + last.chg1 - first.i1,
@@ -197,12 +197,33 @@ struct ThreeWayMerge {
         return meaning
     }
 
-    /// Whether the two sides of the marked text (each conflict settled for one side) are texts a
-    /// reader can trust (``ProseMerge/trusted(_:base:ours:theirs:)``), read against the whole texts.
+    /// Whether the two sides of the marked text (each conflict settled for one side) hold no line
+    /// twice that its authors wrote once.
     private func sidesTrusted(_ entries: [Entry]) -> Bool {
-        let mine = fill(entries, oursLabel: nil, theirsLabel: nil, favor: .ours).0
-        let other = fill(entries, oursLabel: nil, theirsLabel: nil, favor: .theirs).0
-        return ProseMerge.trusted([.conflict(base: base.bytes, ours: mine, theirs: other)], base: base.bytes, ours: ours.bytes, theirs: theirs.bytes)
+        // Read whole, a long document's sides differ from its authors' in countless small ways
+        // git's merge makes (the same word added in two places, a change both made alike), so
+        // what is looked for here is the one thing a reader cannot miss: a line of prose (three
+        // words or more) a side holds more often than either author wrote it.
+        func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>: Int] {
+            var counts: [ArraySlice<UInt8>: Int] = [:]
+            var start = 0
+            for end in TokenTable.lineEnds(bytes) {
+                var line = bytes[start..<end]
+                while let last = line.last, last == 0x0A || last == 0x0D || last == 0x20 { line = line.dropLast() }
+                if Words.ranges(line).count >= 3 { counts[line, default: 0] += 1 }
+                start = end
+            }
+            return counts
+        }
+        let (o, t) = (lines(ours.bytes), lines(theirs.bytes))
+        for favor in [TextMerge.Favor.ours, .theirs] {
+            for (line, n) in lines(fill(entries, oursLabel: nil, theirsLabel: nil, favor: favor).0) {
+                // (A line merged from both sides' words is no author's: not counted.)
+                let written = max(o[line] ?? 0, t[line] ?? 0)
+                if written > 0, n > written { return false }
+            }
+        }
+        return true
     }
 
     /// Whether the line merge's entries of a span make sides a reader can trust

@@ -184,56 +184,76 @@ extension TokenTable {
             // Not valid UTF-8: fall back to lines, which never split a byte sequence wrongly.
             return lineEnds(bytes)
         }
-        enum Kind { case word, space, other }
-        func kind(_ c: Character) -> Kind {
-            if c.isLetter || c.isNumber || c == "_" { return .word }
-            if c.isWhitespace && !c.isNewline { return .space }
-            return .other
-        }
-        // Any mark between two letters or digits, with no space around it, is inside a word:
-        // config.yaml, bob@x.org, e.g, COVID-19, col·lecció, a soft hyphen or a word joiner.
-        func joins(_ before: Character, _ c: Character, _ after: Character) -> Bool {
-            (before.isLetter || before.isNumber) && (after.isLetter || after.isNumber) && !c.isWhitespace && !c.isNewline
-        }
         let chars = Array(text)
-        var offsets: [Int] = []
-        offsets.reserveCapacity(chars.count + 1)
+        var read = CharacterReading(capacity: chars.count)
         var offset = 0
         for c in chars {
-            offsets.append(offset)
+            read.add(
+                start: offset, kind: c.isLetter || c.isNumber || c == "_" ? .word : c.isWhitespace && !c.isNewline ? .space : .other,
+                letterOrDigit: c.isLetter || c.isNumber, spaceOrNewline: c.isWhitespace || c.isNewline)
             offset += c.utf8.count
         }
-        offsets.append(offset)
-        let links = webAddresses(text)
-        var link = 0
-        var ends: [Int] = []
-        var current: Kind? = nil
-        func begin(_ k: Kind, at i: Int) {
-            if current != nil { ends.append(offsets[i]) }
-            current = k
+        return read.tokenEnds(total: bytes.count, links: webAddresses(text))
+    }
+
+    /// The characters of a text as ``wordEnds(_:)`` reads them, and the tokens they make: runs of
+    /// word characters, runs of spaces, each other character alone, a web address whole, and any
+    /// mark between two letters or digits, with no space around it, inside the word (config.yaml,
+    /// bob@x.org, e.g, COVID-19, col·lecció, a soft hyphen or a word joiner).
+    private struct CharacterReading {
+        enum Kind { case word, space, other }
+        var starts: [Int] = []
+        var kinds: [Kind] = []
+        var letterOrDigit: [Bool] = []
+        var spaceOrNewline: [Bool] = []
+
+        init(capacity: Int) {
+            starts.reserveCapacity(capacity + 1)
+            kinds.reserveCapacity(capacity)
+            letterOrDigit.reserveCapacity(capacity)
+            spaceOrNewline.reserveCapacity(capacity)
         }
-        var i = 0
-        while i < chars.count {
-            if link < links.count, offsets[i] == links[link].lowerBound {
-                begin(.other, at: i)
-                while offsets[i] < links[link].upperBound { i += 1 }
-                link += 1
-                continue
-            }
-            var k = kind(chars[i])
-            if k == .other, current == .word, i > 0, i + 1 < chars.count, kind(chars[i + 1]) == .word,
-                joins(chars[i - 1], chars[i], chars[i + 1])
-            {
-                k = .word
-            }
-            switch (current, k) {
-            case (.space, .space), (.word, .word): break
-            default: begin(k, at: i)
-            }
-            i += 1
+
+        mutating func add(start: Int, kind: Kind, letterOrDigit l: Bool, spaceOrNewline w: Bool) {
+            starts.append(start)
+            kinds.append(kind)
+            letterOrDigit.append(l)
+            spaceOrNewline.append(w)
         }
-        if offset > 0, ends.last != offset { ends.append(offset) }
-        return ends
+
+        func tokenEnds(total: Int, links: [Range<Int>]) -> [Int] {
+            let count = kinds.count
+            func start(_ i: Int) -> Int { i < count ? starts[i] : total }
+            var link = 0
+            var ends: [Int] = []
+            var current: Kind? = nil
+            func begin(_ k: Kind, at i: Int) {
+                if current != nil { ends.append(start(i)) }
+                current = k
+            }
+            var i = 0
+            while i < count {
+                if link < links.count, start(i) == links[link].lowerBound {
+                    begin(.other, at: i)
+                    while start(i) < links[link].upperBound { i += 1 }
+                    link += 1
+                    continue
+                }
+                var k = kinds[i]
+                if k == .other, current == .word, i > 0, i + 1 < count, kinds[i + 1] == .word,
+                    letterOrDigit[i - 1], letterOrDigit[i + 1], !spaceOrNewline[i]
+                {
+                    k = .word
+                }
+                switch (current, k) {
+                case (.space, .space), (.word, .word): break
+                default: begin(k, at: i)
+                }
+                i += 1
+            }
+            if total > 0, ends.last != total { ends.append(total) }
+            return ends
+        }
     }
 
     /// Byte ranges of the web addresses in a text, without the punctuation that ends a sentence
@@ -273,7 +293,6 @@ extension TokenTable {
     /// ("\r\n" one too); nil for text this cannot read as `Character` would: not UTF-8, or with
     /// a scalar that joins characters otherwise.
     static func simpleWordEnds(_ bytes: [UInt8]) -> [Int]? {
-        enum Kind { case word, space, other }
         // The characters: where each starts, and its first scalar.
         var starts: [Int] = []
         var firsts: [UInt32] = []
@@ -305,44 +324,13 @@ extension TokenTable {
             return true
         }
         guard ok else { return nil }
-        starts.append(bytes.count)
-        func kind(_ v: UInt32) -> Kind {
-            if isWordStart(v) { return .word }
-            if isSpace(v) { return .space }
-            return .other
+        var read = CharacterReading(capacity: firsts.count)
+        for (start, v) in zip(starts, firsts) {
+            read.add(
+                start: start, kind: isWordStart(v) ? .word : isSpace(v) ? .space : .other,
+                letterOrDigit: isLetterOrDigit(v), spaceOrNewline: isSpaceOrNewline(v))
         }
-        let links = mayHoldWebAddress(bytes) ? webAddresses(String(decoding: bytes, as: UTF8.self)) : []
-        var link = 0
-        var ends: [Int] = []
-        var current: Kind? = nil
-        func begin(_ k: Kind, at i: Int) {
-            if current != nil { ends.append(starts[i]) }
-            current = k
-        }
-        let count = firsts.count
-        var i = 0
-        while i < count {
-            if link < links.count, starts[i] == links[link].lowerBound {
-                begin(.other, at: i)
-                while starts[i] < links[link].upperBound { i += 1 }
-                link += 1
-                continue
-            }
-            var k = kind(firsts[i])
-            // A mark between two letters or digits, with no space around it, is inside a word.
-            if k == .other, current == .word, i > 0, i + 1 < count, kind(firsts[i + 1]) == .word,
-                isLetterOrDigit(firsts[i - 1]), isLetterOrDigit(firsts[i + 1]), !isSpaceOrNewline(firsts[i])
-            {
-                k = .word
-            }
-            switch (current, k) {
-            case (.space, .space), (.word, .word): break
-            default: begin(k, at: i)
-            }
-            i += 1
-        }
-        if !bytes.isEmpty, ends.last != bytes.count { ends.append(bytes.count) }
-        return ends
+        return read.tokenEnds(total: bytes.count, links: mayHoldWebAddress(bytes) ? webAddresses(String(decoding: bytes, as: UTF8.self)) : [])
     }
 
     /// Scalars that join characters other than as a mark after its base: zero-width joiners and
@@ -373,7 +361,7 @@ extension TokenTable {
 
     /// `Character.isLetter || isNumber` of a character starting with this scalar.
     private static func isLetterOrDigit(_ v: UInt32) -> Bool {
-        if v < 0x80 { return Words.asciiWord[Int(v)] }
+        if v < 0x80 { return Words.isASCIIWord(v) }
         switch v {
         case 0xC0...0x24F: return v != 0xD7 && v != 0xF7
         case 0x400...0x481, 0x48A...0x52F: return true

@@ -9,7 +9,7 @@ enum Words {
     /// Whether a scalar is part of a word: a letter, a digit or other number, or a mark.
     @inline(__always)
     static func isWordScalar(_ v: UInt32) -> Bool {
-        if v < 0x80 { return asciiWord[Int(v)] }
+        if v < 0x80 { return isASCIIWord(v) }
         switch v {
         case 0xC0...0x24F: return v != 0xD7 && v != 0xF7
         case 0x300...0x36F: return true  // combining diacritical marks
@@ -41,9 +41,9 @@ enum Words {
         }
     }
 
-    static let asciiWord: [Bool] = (0..<128).map { b in
-        (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b)
-    }
+    /// An ASCII letter or digit.
+    @inline(__always)
+    static func isASCIIWord(_ v: UInt32) -> Bool { (0x30...0x39).contains(v) || (0x61...0x7A).contains(v | 0x20) }
 
     /// Decodes the scalar at `i` of valid or invalid UTF-8: its value and length. A byte that does
     /// not start a well-formed sequence (overlong, a surrogate, beyond U+10FFFF, cut short) is
