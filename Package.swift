@@ -23,6 +23,8 @@ let mustache = Target.Dependency.product(name: "Mustache", package: "swift-musta
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
@@ -54,6 +56,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -66,9 +70,15 @@ let package = Package(
             dependencies: ["GalleyCore", "GalleyMarkdown", grdb],
             swiftSettings: swiftSettings
         ),
+        // The archive on PostgreSQL, for several servers on one database (the SQLite archive's twin).
+        .target(
+            name: "GalleyPostgres",
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyMarkdown", postgresNIO, nioCore, nioPosix, nioSSL, logging],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GalleyServer",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, nioHTTP1, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, nioHTTP1, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
             resources: [
                 // The contract, served at /openapi.yaml; the file lives in Schemas/ (this is a link).
                 .embedInCode("Resources/openapi.yaml"),
@@ -135,18 +145,19 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyStoreTests",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyTestSupport", grdb],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyTestSupport", grdb],
             swiftSettings: swiftSettings
         ),
         // Helpers the tests share: the built executables as processes, scratch folders, a seeded generator.
         .target(
             name: "GalleyTestSupport",
+            dependencies: ["GalleyStore", "GalleyPostgres"],
             path: "Tests/GalleyTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GalleyServerTests",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, nioHTTP1, yams],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, nioHTTP1, yams],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -44,8 +44,15 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// The archive under the configured data dir (it must exist for anything but `serve`).
-    func archive() throws -> (ServerConfiguration, SQLiteArchive) {
+    func archive() async throws -> (ServerConfiguration, any ArchiveStore) {
         let configuration = try load()
+        if configuration.databaseURL != nil {
+            do {
+                return (configuration, try await openArchive(configuration, logger: Logger(label: "galley-server")).0)
+            } catch let error as StartupError {
+                throw ValidationError(error.description)
+            }
+        }
         guard FileManager.default.fileExists(atPath: configuration.archivePath) else {
             throw ValidationError("There is no archive at \(configuration.archivePath); start the server once (galley-server) or set --config / GALLEY_DATA_DIR.")
         }
@@ -91,7 +98,7 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
 
         func run() async throws {
-            let (configuration, archive) = try options.archive()
+            let (configuration, archive) = try await options.archive()
             var password = Passwords.newPassword()
             if passwordStdin {
                 guard let line = readLine(strippingNewline: true), !line.isEmpty else {
@@ -115,7 +122,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let (_, archive) = try options.archive()
+            let (_, archive) = try await options.archive()
             for user in try await archive.users() {
                 print("\(user.name)\t\(user.role.rawValue)\(user.disabled ? "\tdisabled" : "")")
             }
@@ -128,7 +135,7 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let (_, archive) = try options.archive()
+            let (_, archive) = try await options.archive()
             try await perform { try await archive.setDisabled(name, true, by: "galley-server", at: Timestamp.canonical(Date())) }
             print("Disabled '\(name)'.")
         }
@@ -140,7 +147,7 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let (_, archive) = try options.archive()
+            let (_, archive) = try await options.archive()
             try await perform { try await archive.setDisabled(name, false, by: "galley-server", at: Timestamp.canonical(Date())) }
             print("Enabled '\(name)'.")
         }
@@ -160,7 +167,7 @@ struct CategoryCommand: AsyncParsableCommand {
         @Argument(help: "Its name, as readers see it.") var name: String
 
         func run() async throws {
-            let (_, archive) = try options.archive()
+            let (_, archive) = try await options.archive()
             try await perform { try await archive.addCategory(Category(slug: slug, name: name), by: "galley-server", at: Timestamp.canonical(Date())) }
             print("Added the category '\(slug)' (\(name)).")
         }
@@ -171,7 +178,7 @@ struct CategoryCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let (_, archive) = try options.archive()
+            let (_, archive) = try await options.archive()
             for c in try await archive.categories() { print("\(c.slug)\t\(c.name)") }
         }
     }
@@ -188,7 +195,7 @@ struct Backup: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: file) else {
             throw ValidationError("\(file) already exists; choose a new file name.")
         }
-        let (_, archive) = try options.archive()
+        let (_, archive) = try await options.archive()
         try await archive.backup(to: file)
         print("Backed up the archive to \(file).")
     }

@@ -27,8 +27,8 @@ import Testing
         return try await transition(client, id, editor, publish)
     }
 
-    @Test func controlCharactersAreRefusedNamingTheFieldAndNothingIsWritten() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func controlCharactersAreRefusedNamingTheFieldAndNothingIsWritten(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let erik = try await client.login("erik")
@@ -86,8 +86,8 @@ import Testing
         }
     }
 
-    @Test func textThatIsKeptComesBackByteForByte() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func textThatIsKeptComesBackByteForByte(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let erik = try await client.login("erik")
@@ -105,8 +105,8 @@ import Testing
         }
     }
 
-    @Test func loginGuessesAreCountedBeforeTheCheckAndOnTheRealName() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func loginGuessesAreCountedBeforeTheCheckAndOnTheRealName(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             // A NUL-suffixed name is not a name: it never logs in as anyone, whatever the password.
             for _ in 0..<8 {
@@ -129,8 +129,8 @@ import Testing
         }
     }
 
-    @Test func aClaimedOrReusedChangeIdIsRefusedAndRevealsNothing() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func aClaimedOrReusedChangeIdIsRefusedAndRevealsNothing(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -164,8 +164,8 @@ import Testing
         }
     }
 
-    @Test func theMergeAncestorIsTheBaseRevisionNotTheClientsWord() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func theMergeAncestorIsTheBaseRevisionNotTheClientsWord(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -188,8 +188,8 @@ import Testing
         }
     }
 
-    @Test func othersDraftsDoNotShowThroughFiltersSlugsOrTiming() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func othersDraftsDoNotShowThroughFiltersSlugsOrTiming(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -234,8 +234,8 @@ import Testing
         }
     }
 
-    @Test func whatIsLiveChangesOnlyByPublishing() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func whatIsLiveChangesOnlyByPublishing(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -281,8 +281,8 @@ import Testing
         }
     }
 
-    @Test func scheduledPublishingCannotBeBlockedOrLeftStuck() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func scheduledPublishingCannotBeBlockedOrLeftStuck(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         let publisher = ScheduledPublisher(environment: fixture.environment, logger: Logger(label: "test"))
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
@@ -341,8 +341,8 @@ import Testing
         }
     }
 
-    @Test func addressesInAnyScriptReachTheirPages() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func addressesInAnyScriptReachTheirPages(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         let admin = "admin"
         _ = admin
         try await fixture.archive.addCategory(Category(slug: "палітыка", name: "Палітыка"), by: "admin", at: fixture.environment.now)
@@ -375,8 +375,8 @@ import Testing
         return change
     }
 
-    @Test func aNonAuthorHearsOfADraftWhatHeWouldOfNothing() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func aNonAuthorHearsOfADraftWhatHeWouldOfNothing(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -412,8 +412,8 @@ import Testing
         }
     }
 
-    @Test func userNamesAreOneFormAndOneCaseAndTheServersOwnNamesAreTaken() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func userNamesAreOneFormAndOneCaseAndTheServersOwnNamesAreTaken(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let admin = try await client.login("admin")
             #expect(try await client.call(.post, "/v1/users", token: admin, json: ["name": "rené", "role": "analyst", "password": "long-enough-1"]).status == .created)
@@ -435,8 +435,8 @@ import Testing
         }
     }
 
-    @Test func analystsLearnNothingFromRelatedIdsOrSearchOfOthersDrafts() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func analystsLearnNothingFromRelatedIdsOrSearchOfOthersDrafts(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -464,8 +464,8 @@ import Testing
         }
     }
 
-    @Test func bylinesAndMessagesAreKept() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func bylinesAndMessagesAreKept(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -490,8 +490,8 @@ import Testing
         }
     }
 
-    @Test func misspeltFieldsRetriesAndInvisibleCharactersAreHandledAsPeopleMeanThem() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func misspeltFieldsRetriesAndInvisibleCharactersAreHandledAsPeopleMeanThem(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let id = ArticleID.generate(at: fixture.environment.now)
@@ -548,8 +548,8 @@ import Testing
         }
     }
 
-    @Test func aSecondSettlementOfAConflictDoesNotSilentlyLoseTheFirstChoice() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func aSecondSettlementOfAConflictDoesNotSilentlyLoseTheFirstChoice(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -574,8 +574,8 @@ import Testing
         }
     }
 
-    @Test func readersFindWhatTheyTypeInAnyFormAndPageThroughAllResults() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func readersFindWhatTheyTypeInAnyFormAndPageThroughAllResults(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let erik = try await client.login("erik")

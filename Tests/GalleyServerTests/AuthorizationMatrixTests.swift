@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -72,8 +73,8 @@ import Testing
         }
     }
 
-    @Test func theTableCoversEveryRoute() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func theTableCoversEveryRoute(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         let routed = Set(try routeTable(fixture.environment).map { "\($0.method) \($0.path)" })
         let covered = Set(Self.table.map {
             "\($0.0) \($0.1.replacingOccurrences(of: "{pid}", with: "{id}").replacingOccurrences(of: "{draftslug}", with: "{slug}"))"

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -9,8 +10,8 @@ import Testing
 
 /// Bad input gets a clear 4xx problem with a stable code, never a 500, and writes nothing.
 @Suite struct BadInputTests {
-    @Test func eachBadInputHasItsStatusAndCodeAndWritesNothing() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func eachBadInputHasItsStatusAndCodeAndWritesNothing(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let create = Make.create("Base", body: "Body.\n", by: "anna", at: fixture.environment.now)
@@ -104,8 +105,8 @@ import Testing
         }
     }
 
-    @Test func theServerSetsTheAuthorFromTheToken() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func theServerSetsTheAuthorFromTheToken(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let boris = try await client.login("boris")
             // Boris claims to be Anna.

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -40,8 +41,8 @@ import Yams
         #expect(pushError["$ref"] as? String == "#/components/schemas/Problem")
     }
 
-    @Test func theServerServesTheContract() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func theServerServesTheContract(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         let file = try Data(contentsOf: Self.spec)
         try await fixture.app().test(.router) { client in
             let reply = try await client.call(.get, "/openapi.yaml")

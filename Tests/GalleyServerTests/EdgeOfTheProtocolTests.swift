@@ -15,8 +15,8 @@ import Testing
 @Suite struct EdgeOfTheProtocolTests {
     /// A bad token matters where a user is needed, and there it is refused with its reason and
     /// the scheme that would do; the public site, health and logging in do not care.
-    @Test func credentialsAreCheckedWhereAUserIsNeededOnly() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func credentialsAreCheckedWhereAUserIsNeededOnly(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             for header in ["Bearer garbage", "Basic YTpi"] {
                 let auth: HTTPFields = [.authorization: header]
@@ -33,8 +33,8 @@ import Testing
         }
     }
 
-    @Test func headIsAnsweredWhereverGetIs() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func headIsAnsweredWhereverGetIs(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             for path in ["/healthz", "/", "/feed.atom", "/style.css"] {
                 let reply = try await client.call(.head, path)

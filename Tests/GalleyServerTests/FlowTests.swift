@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -10,8 +11,8 @@ import Testing
 @Suite struct FlowTests {
     static let body = "Minsk aspires to replace the Kremlin.\n\nSo far, cooperation has grown in some spheres.\n\nOverall, Beijing is unlikely to replace the Kremlin.\n"
 
-    @Test func draftSubmitApproveTheExactRevisionPublishAndEditAfterwards() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func draftSubmitApproveTheExactRevisionPublishAndEditAfterwards(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let erik = try await client.login("erik")
@@ -75,8 +76,8 @@ import Testing
         }
     }
 
-    @Test func approvingAStaleRevisionIsAConflictAndWritesNothing() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func approvingAStaleRevisionIsAConflictAndWritesNothing(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let erik = try await client.login("erik")

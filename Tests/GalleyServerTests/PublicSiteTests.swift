@@ -27,8 +27,8 @@ import Testing
         return try await client.article(create.articleID, token: erik)
     }
 
-    @Test func anArticlePageHasItsPartsInOrderAndSimilarArticles() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func anArticlePageHasItsPartsInOrderAndSimilarArticles(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let main = try await Self.publish(client, fixture.environment, title: "Minsk hopes to boost cooperation with Beijing",
                                               body: "Sino-Belarusian cooperation in military and technical spheres: Polonaise rockets and satellites.\n", tags: ["china"])
@@ -58,8 +58,8 @@ import Testing
         }
     }
 
-    @Test func anUnpublishedHeadNeverAppearsAnywherePublic() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func anUnpublishedHeadNeverAppearsAnywherePublic(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let live = try await Self.publish(client, fixture.environment, title: "Published title", body: "The published words.\n", tags: ["china"])
             // An edit under review, and a draft that was never published.
@@ -124,8 +124,8 @@ import Testing
         #expect(try await restarted.archive.publishedArticle(slug: slug) != nil)
     }
 
-    @Test func mediaTakesImagesOnlyAndServesThemByContent() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func mediaTakesImagesOnlyAndServesThemByContent(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             func upload(_ bytes: [UInt8]) async throws -> Reply {
@@ -153,8 +153,8 @@ import Testing
 extension PublicSiteTests {
     /// A reader who follows a dead link gets a page of the site, not a JSON document; API
     /// clients asking the same addresses keep getting problem+json they can parse.
-    @Test func readersGetAnHTMLPageForMissingAddressesAndAPIClientsGetProblems() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func readersGetAnHTMLPageForMissingAddressesAndAPIClientsGetProblems(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]
             for (path, status, says) in [

@@ -33,8 +33,8 @@ import Testing
         }
     }
 
-    @Test func passwordsAndTokensNeverReachLogsErrorsOrTheAuditLog() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func passwordsAndTokensNeverReachLogsErrorsOrTheAuditLog(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         let store = LogStore()
         let logger = Logger(label: "test") { _ in CapturingHandler(store: store) }
         let app = try buildApplication(environment: fixture.environment, logger: logger)
@@ -67,8 +67,8 @@ import Testing
         #expect(try await fixture.archive.session(tokenHash: token) == nil)
     }
 
-    @Test func analystsSeeNothingOfOthersDraftsInPullSearchOrConflicts() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func analystsSeeNothingOfOthersDraftsInPullSearchOrConflicts(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")

@@ -1,6 +1,7 @@
 import Foundation
 import GalleyTestSupport
 import GalleyCore
+import GalleyPostgres
 import GalleyStore
 import Hummingbird
 import HummingbirdTesting
@@ -13,19 +14,21 @@ import Testing
 /// A server over an in-memory archive with a controllable clock and four users:
 /// admin, editor `erik`, analysts `anna` and `boris`. Passwords are `password-<name>`.
 final class ServerFixture: Sendable {
-    let archive: SQLiteArchive
+    let archive: any ArchiveStore
     let environment: ServerEnvironment
     let time: TestClock
 
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+    /// - Parameter backend: which archive; the tests that take it run on each.
+    init(_ backend: Backend = .sqlite, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         var config = ServerConfiguration()
         config.bcryptCost = 4
         config.dataDir = Scratch.path("galley-test").path
         configure(&config)
-        archive = try SQLiteArchive.inMemory()
+        archive = try await backend.open()
         let time = TestClock(Timestamp.canonical(Date(timeIntervalSince1970: 1_800_000_000)))
         self.time = time
-        environment = ServerEnvironment(archive: archive, configuration: config, clock: { time.now })
+        environment = ServerEnvironment(
+            archive: archive, media: (archive as? PostgresArchive).map(PostgresMediaStore.init), configuration: config, clock: { time.now })
         for (name, role) in [("admin", Role.admin), ("erik", .editor), ("anna", .analyst), ("boris", .analyst)] {
             let hash = await Passwords.hash("password-\(name)", cost: 4)
             try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: environment.now))

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyCore
 import GalleyStore
 import Hummingbird
@@ -11,8 +12,8 @@ import Testing
 @Suite struct SyncRouteTests {
     static let body = (1...6).map { "Paragraph \($0) about the economy of Belarus." }.joined(separator: "\n\n") + "\n"
 
-    @Test func aRetriedPushAnswersTheSameAndWritesNothingNew() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func aRetriedPushAnswersTheSameAndWritesNothingNew(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let create = Make.create("Once", body: Self.body, by: "anna", at: fixture.environment.now)
@@ -24,8 +25,8 @@ import Testing
         }
     }
 
-    @Test func concurrentEditsOfDisjointParagraphsMergeAndOfOneParagraphConflictVisibleToBoth() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func concurrentEditsOfDisjointParagraphsMergeAndOfOneParagraphConflictVisibleToBoth(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")
@@ -61,8 +62,8 @@ import Testing
         }
     }
 
-    @Test func pullPagesNeverSkipOrRepeatWhilePushesRun() async throws {
-        let fixture = try await ServerFixture()
+    @Test(arguments: Backend.all) func pullPagesNeverSkipOrRepeatWhilePushesRun(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let erik = try await client.login("erik")

@@ -7,9 +7,10 @@ import Testing
 
 @Suite struct PullTests {
     /// Paging by count and by bytes never ends early: every article arrives once.
-    @Test(arguments: [(limit: 200, maxBytes: 4 << 20), (limit: 7, maxBytes: 4 << 20), (limit: 500, maxBytes: 50_000)])
-    func pagesReachTheEnd(limit: Int, maxBytes: Int) async throws {
-        let archive = try SQLiteArchive.inMemory()
+    @Test(arguments: Backend.all, [(limit: 200, maxBytes: 4 << 20), (limit: 7, maxBytes: 4 << 20), (limit: 500, maxBytes: 50_000)])
+    func pagesReachTheEnd(backend: Backend, paging: (limit: Int, maxBytes: Int)) async throws {
+        let (limit, maxBytes) = paging
+        let archive = try await backend.open()
         let now = Timestamp.canonical(Date())
         try await archive.createUser(StoredUser(name: "e", role: .editor, passwordHash: "x", createdAt: now))
         let actor = ChangeApplier.Actor(name: "e", role: .editor)

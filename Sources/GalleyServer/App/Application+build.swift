@@ -1,5 +1,6 @@
 import Foundation
 import GalleyCore
+import GalleyPostgres
 import GalleySite
 import GalleyStore
 import Hummingbird
@@ -39,11 +40,30 @@ package func buildApplication(
     configuration: ServerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
     announce: @Sendable (String) -> Void = { print($0) }
 ) async throws -> some ApplicationProtocol {
-    try checkDataDir(configuration.dataDir)
-    let archive = try SQLiteArchive(path: configuration.archivePath)
-    let environment = ServerEnvironment(archive: archive, configuration: configuration, metrics: metrics)
+    let (archive, media) = try await openArchive(configuration, logger: logger)
+    let environment = ServerEnvironment(archive: archive, media: media, configuration: configuration, metrics: metrics)
     try await bootstrapAdmin(environment, announce: announce)
     return try buildApplication(environment: environment, logger: logger)
+}
+
+/// The configured archive: PostgreSQL when `database_url` names one (images in it too, so every
+/// server serves them), else the embedded SQLite archive under the data dir. Media nil: files
+/// in the data dir.
+package func openArchive(_ configuration: ServerConfiguration, logger: Logger) async throws -> (any ArchiveStore, (any MediaStore)?) {
+    guard let text = configuration.databaseURL else {
+        try checkDataDir(configuration.dataDir)
+        return (try SQLiteArchive(path: configuration.archivePath), nil)
+    }
+    let url: DatabaseURL
+    do { url = try DatabaseURL(text) } catch let error as DatabaseURLError { throw StartupError(description: error.description) }
+    do {
+        let archive = try await PostgresArchive(url: url, logger: logger)
+        return (archive, PostgresMediaStore(archive: archive))
+    } catch StoreError.unavailable {
+        throw StartupError(description: "Cannot reach the PostgreSQL database at \(url) within 5 seconds. Is PostgreSQL running and listening there, and does database_url (GALLEY_DATABASE_URL) name it, with the right user and password?")
+    } catch let error as StoreError {
+        throw StartupError(description: "The PostgreSQL database at \(url) cannot hold the archive: \(error)")
+    }
 }
 
 /// Why the server cannot start; printed as is.

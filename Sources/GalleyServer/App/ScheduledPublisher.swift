@@ -42,9 +42,14 @@ package struct ScheduledPublisher: Service {
         self.logger = logger
     }
 
-    /// One round: publish what is due now. Returns the ids published.
+    /// One round: publish what is due now. Returns the ids published. Several servers on one
+    /// archive take turns; one that finds another server publishing leaves the round to it.
     @discardableResult
     package func tick() async throws -> [ArticleID] {
+        try await environment.archive.exclusively { try await publishDue() } ?? []
+    }
+
+    private func publishDue() async throws -> [ArticleID] {
         let now = environment.now
         var published: [ArticleID] = []
         for (id, seq) in try await environment.archive.dueScheduled(now: now) {

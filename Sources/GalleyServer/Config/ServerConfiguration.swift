@@ -29,6 +29,9 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var siteName = "Galley"
     /// The time zone dates are shown in on the site (they are stored in UTC).
     package var timeZone = TimeZone.current.identifier
+    /// A PostgreSQL database for the archive (`postgres://user:password@host:5432/galley`),
+    /// shared by several servers; absent: the embedded SQLite archive under `dataDir`.
+    package var databaseURL: String?
     /// The admin's first password; read from `GALLEY_ADMIN_PASSWORD` only, never from a file.
     package var adminPassword: String?
 
@@ -41,6 +44,7 @@ package struct ServerConfiguration: Sendable, Equatable {
         ("trends_category", "GALLEY_TRENDS_CATEGORY"), ("bcrypt_cost", "GALLEY_BCRYPT_COST"),
         ("login_attempts_per_minute", "GALLEY_LOGIN_ATTEMPTS_PER_MINUTE"), ("log_level", "GALLEY_LOG_LEVEL"),
         ("public_url", "GALLEY_PUBLIC_URL"), ("site_name", "GALLEY_SITE_NAME"), ("time_zone", "GALLEY_TIME_ZONE"),
+        ("database_url", "GALLEY_DATABASE_URL"),
     ]
 
     /// Defaults, then `file` (if given), then the environment.
@@ -104,6 +108,12 @@ package struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError("time_zone must be a zone name such as Europe/Minsk or UTC; got '\(v)'.")
             }
             timeZone = v
+        }
+        if let v = values["database_url"], !v.isEmpty, v != "<nil>" {
+            guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {
+                throw ConfigurationError("database_url must be a PostgreSQL URL such as postgres://galley:secret@127.0.0.1:5432/galley; leave it out for the embedded SQLite archive.")
+            }
+            databaseURL = v
         }
         if let v = values["log_level"] {
             guard let level = Logger.Level(rawValue: v.lowercased()) else {

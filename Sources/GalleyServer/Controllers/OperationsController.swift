@@ -18,10 +18,12 @@ struct OperationsController {
     struct Health: Encodable, Sendable {
         var status: String
         var epoch: String
+        /// "sqlite" or "postgresql"; the answer itself says the database answered (else 503).
+        var backend: String
     }
 
     @Sendable func health(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<Health> {
-        JSONResponse(Health(status: "ok", epoch: try await environment.archive.epoch()))
+        JSONResponse(Health(status: "ok", epoch: try await environment.archive.epoch(), backend: environment.archive.backend))
     }
 
     @Sendable func metrics(_ request: Request, context: GalleyRequestContext) async throws -> Response {

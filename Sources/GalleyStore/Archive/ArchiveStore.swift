@@ -21,6 +21,8 @@ import GalleyCore
 package protocol ArchiveStore: Sendable {
     /// The archive's epoch: made with the archive, renewed when it is restored from a backup.
     func epoch() async throws -> String
+    /// Which database holds it: "sqlite" or "postgresql".
+    var backend: String { get }
 
     // MARK: Users and sessions
     func createUser(_ user: StoredUser) async throws
@@ -48,6 +50,13 @@ package protocol ArchiveStore: Sendable {
     /// Applies each change, in order, all or nothing each (``ChangeLog/apply(_:by:at:in:)``); a
     /// change applied before (same id) returns its earlier result and writes nothing.
     func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult]
+    /// Applies many changes in one transaction, all or nothing: a bulk load (imports, moves,
+    /// benchmark archives), where per-change commits would only cost time.
+    func applyInOneTransaction(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult]
+    /// The number of the latest event (0 for an empty archive).
+    func latestSequence() async throws -> Int64
+    /// Every change id the archive has answered (for checks after crashes and moves).
+    func appliedChangeIDs() async throws -> Set<ChangeID>
     /// What changed after `cursor` that `viewer` may see, oldest first.
     func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage
 
@@ -83,6 +92,16 @@ package protocol ArchiveStore: Sendable {
     func dueScheduled(now: Date) async throws -> [(id: ArticleID, seq: Int64)]
     /// When the next scheduled article after `now` is due, if any.
     func nextScheduled(after now: Date) async throws -> Date?
+    /// Runs `body` unless another process serving this archive is running it now (then nil, at
+    /// once): scheduled publishing, done by one server at a time. One process: always runs.
+    func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T?
+}
+
+extension ArchiveStore {
+    /// An archive only one process serves needs no lock.
+    package func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
+        try await body()
+    }
 }
 
 /// Which published articles, newest first: all, or those of a category or with a tag.

@@ -190,7 +190,7 @@ extension SQLiteArchive {
     }
 
     /// The distinct words of an article's text, as ``terms(_:)`` cuts them (longer than 2 letters).
-    static func distinctTerms(_ title: String, _ lead: String, _ body: String) -> Set<String> {
+    package static func distinctTerms(_ title: String, _ lead: String, _ body: String) -> Set<String> {
         var out: Set<String> = []
         for text in [title, lead, body] { for t in terms(text) where t.count > 2 { out.insert(t) } }
         return out
@@ -211,7 +211,7 @@ extension SQLiteArchive {
 
     /// Words as the index sees them: lowercased, accents folded, split at non-letters. ASCII
     /// words are cut and lowercased by hand; only words with other letters go through Foundation.
-    static func terms(_ text: String) -> [String] {
+    package static func terms(_ text: String) -> [String] {
         var out: [String] = []
         var word: [UInt8] = []
         var plain = true
@@ -358,7 +358,7 @@ extension SQLiteArchive {
 
     /// bm25 costs about 1 ms per thousand matching articles on the benchmark machine; above
     /// this many, a query's p99 would pass 20 ms on a 100,000-article archive.
-    static let rankLimit = 1000
+    package static let rankLimit = 1000
 
     /// Whether ranking by relevance is cheap for this query: every word is in at most
     /// ``rankLimit`` published articles (or the words cannot be told apart from FTS5 syntax).

@@ -37,6 +37,8 @@ package final class SQLiteArchive: ArchiveStore {
         return config
     }
 
+    package var backend: String { "sqlite" }
+
     package func epoch() async throws -> String {
         try await writer.read { db in try Self.epoch(db) }
     }

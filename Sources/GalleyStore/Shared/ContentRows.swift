@@ -4,16 +4,16 @@ import GalleyCore
 
 /// Reading and writing the shared content tables (see ``ContentSchema``). Every function runs
 /// inside the caller's transaction.
-enum ContentRows {
+package enum ContentRows {
     // MARK: JSON columns
 
     /// A value as the JSON text a column holds. A failure is an error, never a stand-in value:
     /// these columns hold changes and the server's answers to them.
-    static func encoded<T: Encodable>(_ value: T) throws -> String {
+    package static func encoded<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try GalleyJSON.encoder().encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
         guard let text else { throw StoreError.corrupt("a JSON column is NULL") }
         do {
             return try GalleyJSON.decoder().decode(T.self, from: Data(text.utf8))
@@ -24,7 +24,7 @@ enum ContentRows {
 
     /// A JSON array of strings, written by hand: these columns are read and written for every
     /// article on every sync, and Foundation's coders are slow for such small values.
-    static func stringArray(_ values: [String]) -> String {
+    package static func stringArray(_ values: [String]) -> String {
         var out = "["
         for (k, v) in values.enumerated() {
             if k > 0 { out += "," }
@@ -51,7 +51,7 @@ enum ContentRows {
 
     /// Reads what ``stringArray(_:)`` writes (and any JSON array of strings, through Foundation
     /// when it has escapes this fast path does not handle).
-    static func strings(_ text: String?) throws -> [String] {
+    package static func strings(_ text: String?) throws -> [String] {
         guard let text else { throw StoreError.corrupt("a JSON column is NULL") }
         if text == "[]" { return [] }
         var out: [String] = []
@@ -80,8 +80,8 @@ enum ContentRows {
         throw StoreError.corrupt("a JSON array column is cut short")
     }
 
-    static func ms(_ date: Date?) -> Int64? { date.map(Timestamp.milliseconds) }
-    static func date(_ ms: Int64?) -> Date? { ms.map(Timestamp.date(milliseconds:)) }
+    package static func ms(_ date: Date?) -> Int64? { date.map(Timestamp.milliseconds) }
+    package static func date(_ ms: Int64?) -> Date? { ms.map(Timestamp.date(milliseconds:)) }
 
     // MARK: Content columns
 
@@ -369,7 +369,7 @@ enum ContentRows {
 
     /// An FTS5 query built from what a person typed: each word must occur (prefix match on the
     /// last one), and nothing they type is taken as FTS5 syntax, so no input can make it fail.
-    static func ftsQuery(_ text: String) -> String? {
+    package static func ftsQuery(_ text: String) -> String? {
         var words: [String] = []
         var current = ""
         for ch in text {

@@ -1,0 +1,228 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+
+/// The content tables' rows (articles, revisions, conflicts, notes, public rows) read and written
+/// in PostgreSQL, as ``ContentRows`` does in SQLite, with the same JSON columns.
+enum PGRows {
+    static let contentColumns = ContentField.content.map(\.column).joined(separator: ", ")
+    static let contentAssignments = ContentField.content.map { "\($0.column) = ?" }.joined(separator: ", ")
+    static let contentPlaceholders = ContentField.content.map { _ in "?" }.joined(separator: ", ")
+
+    static func contentValues(_ c: ArticleContent) -> [any PGBind] {
+        ContentField.content.map { $0 == .tags ? ContentRows.stringArray(c.sortedTags) : c[text: $0] }
+    }
+
+    static func content(_ row: PGRow, prefix: String = "") throws -> ArticleContent {
+        var content = ArticleContent(tags: Set(try ContentRows.strings(try row[prefix + ContentField.tags.column])))
+        for field in ContentField.single { content[text: field] = try row[prefix + field.column] }
+        return content
+    }
+
+    // MARK: Articles
+
+    static let articleColumns = """
+        num, id, \(contentColumns), authors, state, head_revision,
+        approved_revision, published_revision, scheduled_at, published_at, related, retraction_message,
+        created_at, updated_at, deleted, seq
+        """
+    static let qualifiedArticleColumns = articleColumns.split(separator: ",")
+        .map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+
+    static func article(_ row: PGRow) throws -> Article {
+        guard let id = ArticleID(try row["id"] as String), let head = RevisionID(try row["head_revision"] as String),
+            let state = ArticleState(rawValue: try row["state"])
+        else { throw StoreError.corrupt("an article row has a malformed id, head or state") }
+        return Article(
+            id: id, content: try content(row), authors: try ContentRows.strings(try row["authors"]), state: state,
+            headRevision: head, approvedRevision: (try row["approved_revision"] as String?).flatMap(RevisionID.init),
+            publishedRevision: (try row["published_revision"] as String?).flatMap(RevisionID.init),
+            scheduledAt: ContentRows.date(try row["scheduled_at"]), publishedAt: ContentRows.date(try row["published_at"]),
+            related: try ContentRows.strings(try row["related"]).compactMap(ArticleID.init), retractionMessage: try row["retraction_message"],
+            createdAt: Timestamp.date(milliseconds: try row["created_at"]), updatedAt: Timestamp.date(milliseconds: try row["updated_at"]),
+            deleted: try row["deleted"])
+    }
+
+    static func article(_ db: PGConnection, id: ArticleID) throws -> Article? {
+        try db.row("SELECT \(articleColumns) FROM articles WHERE id = ?", [id.description]).map(article)
+    }
+
+    static func articleNumber(_ db: PGConnection, id: ArticleID) throws -> Int64? {
+        try db.value(Int64.self, "SELECT num FROM articles WHERE id = ?", [id.description])
+    }
+
+    /// Inserts or updates the article, its tag and author rows, and its search entry when its
+    /// text changed (workflow steps leave the text, and the index, alone). Returns its number.
+    @discardableResult
+    static func save(_ db: PGConnection, _ a: Article, seq: Int64) throws -> Int64 {
+        let c = a.content
+        let tags = ContentRows.stringArray(c.sortedTags)
+        var values: [any PGBind] = [a.id.description, a.id.short]
+        values += contentValues(c)
+        values += [
+            ContentRows.stringArray(a.authors), a.state.rawValue, a.headRevision.hex, a.approvedRevision?.hex,
+            a.publishedRevision?.hex, ContentRows.ms(a.scheduledAt), ContentRows.ms(a.publishedAt),
+            ContentRows.stringArray(a.related.map(\.description)), a.retractionMessage,
+            Timestamp.milliseconds(a.createdAt), Timestamp.milliseconds(a.updatedAt), a.deleted, seq,
+        ]
+        let search: [any PGBind] = [c.title, c.lead, tags, c.body]
+        let num: Int64
+        if let old = try db.row("SELECT num, title, lead, body, tags FROM articles WHERE id = ?", [a.id.description]) {
+            num = try old["num"]
+            let sameText = try old["title"] == c.title && old["lead"] == c.lead && old["body"] == c.body && old["tags"] == tags
+            try db.execute(
+                """
+                UPDATE articles SET id = ?, short_id = ?, \(contentAssignments), authors = ?, state = ?, head_revision = ?,
+                    approved_revision = ?, published_revision = ?, scheduled_at = ?, published_at = ?,
+                    related = ?, retraction_message = ?, created_at = ?, updated_at = ?, deleted = ?, seq = ?
+                    \(sameText ? "" : ", search = galley_search(?, ?, ?, ?)")
+                WHERE num = ?
+                """,
+                values + (sameText ? [] : search) + [num])
+            try db.execute("DELETE FROM article_tags WHERE article_num = ?", [num])
+            try db.execute("DELETE FROM article_authors WHERE article_num = ?", [num])
+        } else {
+            num = try db.value(
+                Int64.self,
+                """
+                INSERT INTO articles (id, short_id, \(contentColumns),
+                    authors, state, head_revision, approved_revision, published_revision, scheduled_at,
+                    published_at, related, retraction_message, created_at, updated_at, deleted, seq, search)
+                VALUES (?, ?, \(contentPlaceholders), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, galley_search(?, ?, ?, ?))
+                RETURNING num
+                """,
+                values + search) ?? 0
+        }
+        if !c.tags.isEmpty {
+            try db.execute(
+                "INSERT INTO article_tags (tag, article_num) SELECT t, ? FROM unnest(?::text[]) AS t ON CONFLICT DO NOTHING", [num, c.sortedTags])
+        }
+        let authors = Array(Set(a.authors))
+        if !authors.isEmpty {
+            try db.execute(
+                "INSERT INTO article_authors (name, article_num) SELECT n, ? FROM unnest(?::text[]) AS n ON CONFLICT DO NOTHING", [num, authors])
+        }
+        return num
+    }
+
+    // MARK: Revisions
+
+    static func insert(_ db: PGConnection, _ r: Revision) throws {
+        // Revision ids are content hashes: the same revision stored twice is one row.
+        try db.execute(
+            """
+            INSERT INTO revisions (id, article_id, parents, \(contentColumns), author, created_at, change_id)
+            VALUES (?, ?, ?, \(contentPlaceholders), ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """,
+            [r.id.hex, r.articleID.description, ContentRows.stringArray(r.parents.map(\.hex))] + contentValues(r.content)
+                + [r.author, Timestamp.milliseconds(r.createdAt), r.changeID?.description])
+    }
+
+    static func revision(_ row: PGRow) throws -> Revision {
+        guard let articleID = ArticleID(try row["article_id"] as String) else {
+            throw StoreError.corrupt("a revision row has a malformed article id")
+        }
+        let revision = Revision(
+            articleID: articleID, parents: try ContentRows.strings(try row["parents"]).compactMap(RevisionID.init),
+            content: try content(row), author: try row["author"], createdAt: Timestamp.date(milliseconds: try row["created_at"]),
+            changeID: (try row["change_id"] as String?).flatMap(ChangeID.init))
+        let id: String = try row["id"]
+        guard revision.id.hex == id else {
+            throw StoreError.corrupt("revision \(id) does not hash to its id; the archive was altered")
+        }
+        return revision
+    }
+
+    static func revision(_ db: PGConnection, id: RevisionID) throws -> Revision? {
+        try db.row("SELECT * FROM revisions WHERE id = ?", [id.hex]).map(revision)
+    }
+
+    static func revisions(_ db: PGConnection, article: ArticleID) throws -> [Revision] {
+        try db.rows("SELECT * FROM revisions WHERE article_id = ? ORDER BY created_at, ord", [article.description]).map(revision)
+    }
+
+    // MARK: Conflicts and notes
+
+    static func save(_ db: PGConnection, _ c: Conflict, seq: Int64) throws {
+        try db.execute(
+            """
+            INSERT INTO conflicts (id, article_id, field, base, ours, theirs, change_ids, author, revision,
+                created_at, resolved_by, resolved_at, seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET resolved_by = excluded.resolved_by, resolved_at = excluded.resolved_at, seq = excluded.seq
+            """,
+            [
+                c.id.description, c.articleID.description, c.field.rawValue, c.base, c.ours, c.theirs,
+                ContentRows.stringArray(c.changeIDs.map(\.description)), c.author, c.revision.hex, Timestamp.milliseconds(c.createdAt),
+                c.resolvedBy?.description, ContentRows.ms(c.resolvedAt), seq,
+            ])
+    }
+
+    static func conflict(_ row: PGRow) throws -> Conflict {
+        guard let id = ConflictID(try row["id"] as String), let articleID = ArticleID(try row["article_id"] as String),
+            let field = ContentField(rawValue: try row["field"]), let revision = RevisionID(try row["revision"] as String)
+        else { throw StoreError.corrupt("a conflict row is malformed") }
+        return Conflict(
+            id: id, articleID: articleID, field: field, base: try row["base"], ours: try row["ours"], theirs: try row["theirs"],
+            changeIDs: try ContentRows.decode([ChangeID].self, try row["change_ids"]), author: try row["author"], revision: revision,
+            createdAt: Timestamp.date(milliseconds: try row["created_at"]),
+            resolvedBy: (try row["resolved_by"] as String?).flatMap(ChangeID.init), resolvedAt: ContentRows.date(try row["resolved_at"]))
+    }
+
+    static func conflicts(_ db: PGConnection, article: ArticleID, openOnly: Bool) throws -> [Conflict] {
+        try db.rows(
+            "SELECT * FROM conflicts WHERE article_id = ? \(openOnly ? "AND resolved_by IS NULL" : "") ORDER BY created_at, id COLLATE \"C\"",
+            [article.description]
+        ).map(conflict)
+    }
+
+    static func insert(_ db: PGConnection, _ n: ReviewNote, seq: Int64) throws {
+        try db.execute(
+            """
+            INSERT INTO notes (id, article_id, author, kind, text, revision, created_at, seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """,
+            [
+                n.id.uuidString.lowercased(), n.articleID.description, n.author, n.kind.rawValue, n.text,
+                n.revision?.hex, Timestamp.milliseconds(n.createdAt), seq,
+            ])
+    }
+
+    static func note(_ row: PGRow) throws -> ReviewNote {
+        guard let id = UUID(uuidString: try row["id"]), let articleID = ArticleID(try row["article_id"] as String),
+            let kind = ReviewNote.Kind(rawValue: try row["kind"])
+        else { throw StoreError.corrupt("a note row is malformed") }
+        return ReviewNote(
+            id: id, articleID: articleID, author: try row["author"], kind: kind, text: try row["text"],
+            revision: (try row["revision"] as String?).flatMap(RevisionID.init), createdAt: Timestamp.date(milliseconds: try row["created_at"]))
+    }
+
+    static func notes(_ db: PGConnection, article: ArticleID) throws -> [ReviewNote] {
+        try db.rows("SELECT * FROM notes WHERE article_id = ? ORDER BY created_at, id COLLATE \"C\"", [article.description]).map(note)
+    }
+
+    // MARK: Public rows
+
+    static let publishedColumns = "p.article_num, p.id, "
+        + ContentField.content.map { "p.\($0.column)" }.joined(separator: ", ")
+        + ", p.authors, p.related, p.published_at, p.updated_at, p.retracted, p.retraction_message"
+
+    /// The public row's columns named `p_…`, for a row that also holds the article's own.
+    static let prefixedPublishedColumns = (publishedColumns + ", p.revision, p.seq").split(separator: ",")
+        .map { column -> String in
+            let name = column.trimmingCharacters(in: .whitespaces)
+            return "\(name) AS \(name.replacingOccurrences(of: "p.", with: "p_"))"
+        }.joined(separator: ", ")
+
+    static func published(_ row: PGRow, prefix: String = "") throws -> PublishedArticle {
+        guard let id = ArticleID(try row[prefix + "id"] as String) else { throw StoreError.corrupt("a published row has a malformed id") }
+        return PublishedArticle(
+            id: id,
+            content: try content(row, prefix: prefix),
+            authors: try ContentRows.strings(try row[prefix + "authors"]),
+            related: try ContentRows.strings(try row[prefix + "related"]).compactMap(ArticleID.init),
+            publishedAt: Timestamp.date(milliseconds: try row[prefix + "published_at"]),
+            updatedAt: Timestamp.date(milliseconds: try row[prefix + "updated_at"]),
+            retracted: try row[prefix + "retracted"], retractionMessage: try row[prefix + "retraction_message"])
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+
+/// The archive seam's transaction in PostgreSQL: the same loads and writes as the SQLite
+/// archive's, inside a transaction that holds the writer's lock.
+struct PGTransaction: ArchiveTransaction {
+    let db: PGConnection
+
+    func appliedChange(_ id: ChangeID) throws -> AppliedChange? {
+        try db.row("SELECT user_name, digest, result FROM applied_changes WHERE change_id = ?", [id.description]).map {
+            AppliedChange(user: try $0["user_name"], digest: try $0["digest"], result: try ContentRows.decode(PushResult.self, try $0["result"]))
+        }
+    }
+
+    func article(_ id: ArticleID) throws -> Article? { try PGRows.article(db, id: id) }
+    func revision(_ id: RevisionID) throws -> Revision? { try PGRows.revision(db, id: id) }
+    func conflicts(of id: ArticleID, openOnly: Bool) throws -> [Conflict] { try PGRows.conflicts(db, article: id, openOnly: openOnly) }
+    func categorySlugs() throws -> Set<String> { Set(try db.rows("SELECT slug FROM categories").map { try $0["slug"] as String }) }
+
+    func slugTaken(_ slug: String, except id: ArticleID, author: String) throws -> Bool {
+        if try liveSlugOwner(slug).map({ $0 != id }) == true { return true }
+        return try db.value(
+            Bool.self,
+            """
+            SELECT EXISTS (SELECT 1 FROM article_authors au JOIN articles a ON a.num = au.article_num
+                WHERE au.name = ? AND a.slug = ? AND a.deleted = false AND a.id <> ?)
+            """,
+            [author, slug, id.description]) ?? true
+    }
+
+    func liveSlugOwner(_ slug: String) throws -> ArticleID? {
+        try db.value(String.self, "SELECT id FROM published_articles WHERE slug = ? LIMIT 1", [slug]).flatMap(ArticleID.init)
+    }
+
+    func userExists(_ name: String) throws -> Bool { try PostgresArchive.user(db, named: name) != nil }
+
+    func insert(_ revision: Revision) throws { try PGRows.insert(db, revision) }
+
+    func append(_ event: ChangeApplier.Event, article: ArticleID, revision: RevisionID?, actor: String, at time: Date) throws -> Int64 {
+        try PostgresArchive.event(db, kind: event.recorded, article: article, revision: revision, actor: actor, at: time)
+    }
+
+    func save(_ conflict: Conflict, seq: Int64) throws { try PGRows.save(db, conflict, seq: seq) }
+
+    func settle(_ conflict: ConflictID, by change: ChangeID, at time: Date, seq: Int64) throws {
+        try db.execute(
+            "UPDATE conflicts SET resolved_by = ?, resolved_at = ?, seq = ? WHERE id = ? AND resolved_by IS NULL",
+            [change.description, Timestamp.milliseconds(time), seq, conflict.description])
+    }
+
+    func insert(_ note: ReviewNote, seq: Int64) throws { try PGRows.insert(db, note, seq: seq) }
+
+    func save(_ article: Article, seq: Int64, publishing: Bool) throws {
+        let num = try PGRows.save(db, article, seq: seq)
+        try PostgresArchive.refreshPublished(db, article, num: num, seq: seq, publishing: publishing)
+    }
+
+    func audit(_ line: AuditRecord, actor: String, article: ArticleID?, at time: Date) throws {
+        try PostgresArchive.audit(db, line, actor: actor, article: article, at: time)
+    }
+
+    func recordApplied(_ change: Change, digest: String, user: String, result: PushResult, at time: Date) throws {
+        try db.execute(
+            "INSERT INTO applied_changes (change_id, article_id, user_name, status, result, applied_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                change.id.description, change.articleID.description, user, result.status.rawValue,
+                try ContentRows.encoded(result), Timestamp.milliseconds(time), digest,
+            ])
+    }
+}
+
+/// Pushes that reach this server while it writes wait, and are applied together in one
+/// transaction (one writer's lock, one commit), each change still all or nothing (a savepoint).
+/// One that fails leaves the others alone.
+final class PostgresGroupCommit: @unchecked Sendable {
+    weak var archive: PostgresArchive?
+    private let queue = PendingQueue()
+
+    struct Item: Sendable {
+        let changes: [Change]
+        let actor: ChangeApplier.Actor
+        let time: Date
+        let continuation: CheckedContinuation<[PushResult], any Error>
+    }
+
+    actor PendingQueue {
+        var pending: [Item] = []
+        var draining = false
+
+        /// Adds an item; true when the caller must start draining.
+        func add(_ item: Item) -> Bool {
+            pending.append(item)
+            if draining { return false }
+            draining = true
+            return true
+        }
+
+        /// The next batch, or nil (and no longer draining) when there is none.
+        func take() -> [Item]? {
+            guard !pending.isEmpty else {
+                draining = false
+                return nil
+            }
+            defer { pending.removeAll() }
+            return pending
+        }
+    }
+
+    func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
+        try await withCheckedThrowingContinuation { continuation in
+            Task {
+                if await queue.add(Item(changes: changes, actor: actor, time: time, continuation: continuation)) {
+                    await drain()
+                }
+            }
+        }
+    }
+
+    private func drain() async {
+        while let batch = await queue.take() {
+            guard let archive else {
+                for item in batch { item.continuation.resume(throwing: StoreError.unavailable(.ioError)) }
+                continue
+            }
+            do {
+                let outcomes = try await archive.applyBatch(batch.map { ($0.changes, $0.actor, $0.time) })
+                for (item, outcome) in zip(batch, outcomes) { item.continuation.resume(with: outcome) }
+            } catch {
+                // The commit itself failed: nothing of the batch is stored.
+                for item in batch { item.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+extension PostgresArchive {
+    package func apply(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
+        try await commits.apply(changes, by: actor, at: time)
+    }
+
+    /// Applies many changes in one transaction: a bulk load, all or nothing.
+    package func applyInOneTransaction(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
+        try await write { db in
+            try Self.takeWriterLock(db)
+            return try changes.map { try ChangeLog.apply($0, by: actor, at: time, in: PGTransaction(db: db)) }
+        }
+    }
+
+    static func takeWriterLock(_ db: PGConnection) throws {
+        try db.execute("SELECT pg_advisory_xact_lock(\(writerLock))")
+    }
+
+    /// Each push of the batch is all or nothing on its own (a savepoint per change; a change that
+    /// fails, fails its push from there on, as the SQLite archive's batches do).
+    func applyBatch(_ batch: [([Change], ChangeApplier.Actor, Date)]) async throws -> [Result<[PushResult], any Error>] {
+        let outcomes = try await write { db -> [ResultBox] in
+            try Self.takeWriterLock(db)
+            return batch.map { changes, actor, time in
+                ResultBox(Result {
+                    var results: [PushResult] = []
+                    for change in changes {
+                        results.append(try db.savepoint { try ChangeLog.apply(change, by: actor, at: time, in: PGTransaction(db: db)) })
+                    }
+                    return results
+                }.mapError(Self.storeError))
+            }
+        }
+        return outcomes.map(\.result)
+    }
+
+    struct ResultBox: @unchecked Sendable {
+        let result: Result<[PushResult], any Error>
+        init(_ result: Result<[PushResult], any Error>) { self.result = result }
+    }
+
+    /// Records an event and returns its sequence number (under the writer's lock: in commit order).
+    static func event(_ db: PGConnection, kind: String, article: ArticleID?, revision: RevisionID?, actor: String, at: Date) throws -> Int64 {
+        guard let seq = try db.value(
+            Int64.self, "INSERT INTO events (kind, article_id, revision, actor, at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+            [kind, article?.description, revision?.hex, actor, Timestamp.milliseconds(at)])
+        else { throw StoreError.failed("an event was stored without a number") }
+        return seq
+    }
+
+    // MARK: Pull
+
+    package func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage {
+        try await read { db in try Self.pull(db, since: cursor, limit: limit, maxBytes: maxBytes, viewer: viewer) }
+    }
+
+    /// The SQLite archive's pull, statement for statement, in one snapshot.
+    static func pull(_ db: PGConnection, since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) throws -> PullPage {
+        let articleRows = try changedArticles(db, since: cursor, limit: limit + 1, viewer: viewer)
+        let full = viewer.role.canReview
+            ? ""
+            : "AND EXISTS (SELECT 1 FROM articles a JOIN article_authors au ON au.article_num = a.num WHERE a.id = x.article_id AND au.name = ?)"
+        var side: [any PGBind] = [cursor]
+        if !viewer.role.canReview { side.append(viewer.name) }
+        side.append(limit + 1)
+        let noteRows = try db.rows("SELECT * FROM notes x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", side)
+        let conflictRows = try db.rows("SELECT * FROM conflicts x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", side)
+        let eventRows = try workflowEvents(db, since: cursor, limit: limit + 1, viewer: viewer)
+
+        enum Item { case article(Article), note(PGRow), conflict(PGRow), event(PGRow) }
+        var items: [(Int64, Int, Item)] = []
+        items += articleRows.map { ($0.seq, 0, .article($0.article)) }
+        items += try conflictRows.map { (try $0["seq"], 1, .conflict($0)) }
+        items += try noteRows.map { (try $0["seq"], 2, .note($0)) }
+        items += try eventRows.map { (try $0["seq"], 3, .event($0)) }
+        items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        var horizon = Int64.max
+        if articleRows.count > limit { horizon = articleRows[limit].seq }
+        for rows in [noteRows, conflictRows, eventRows] where rows.count > limit {
+            horizon = min(horizon, try rows[limit]["seq"] as Int64)
+        }
+        var truncated = false
+        if let first = items.first?.0, first == horizon {
+            truncated = true
+            // One change settled more conflicts than a page holds: send that whole group.
+            let group = try db.rows(
+                "SELECT * FROM conflicts x WHERE x.seq = ? \(full) ORDER BY x.id COLLATE \"C\"",
+                viewer.role.canReview ? [first] : [first, viewer.name])
+            items = items.filter { if case .conflict = $0.2 { return false } else { return $0.0 == first } }
+            items += group.map { (first, 1, .conflict($0)) }
+            items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+            horizon = first + 1
+        }
+
+        let epoch = try db.value(String.self, "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
+        var page = PullPage(epoch: epoch, articles: [], conflicts: [], notes: [], nextCursor: cursor, hasMore: false)
+        var taken = 0
+        var bytes = 0
+        for (seq, _, item) in items {
+            if seq >= horizon || ((taken >= limit || bytes >= maxBytes) && seq != page.nextCursor) {
+                page.hasMore = true
+                break
+            }
+            switch item {
+            case .article(let article):
+                guard let head = try PGRows.revision(db, id: article.headRevision) else {
+                    throw StoreError.corrupt("the head revision of article \(article.id.short) is missing")
+                }
+                let published = try article.publishedRevision.flatMap { id in
+                    id == article.headRevision ? nil : try PGRows.revision(db, id: id)
+                }
+                bytes += approximateSize(head) + (published.map(approximateSize) ?? 0)
+                page.articles.append(PulledArticle(article: article, head: head, published: published, seq: seq))
+            case .conflict(let row):
+                let conflict = try PGRows.conflict(row)
+                bytes += conflict.base.utf8.count + conflict.ours.utf8.count + conflict.theirs.utf8.count
+                page.conflicts.append(conflict)
+            case .note(let row):
+                let note = try PGRows.note(row)
+                bytes += note.text.utf8.count
+                page.notes.append(note)
+            case .event(let row):
+                if let kind = ArticleEvent.Kind(recorded: try row["kind"]), let id = ArticleID(try row["article_id"] as String) {
+                    page.events.append(ArticleEvent(
+                        seq: try row["seq"], articleID: id, kind: kind, actor: try row["actor"],
+                        revision: (try row["revision"] as String?).flatMap(RevisionID.init), at: Timestamp.date(milliseconds: try row["at"])))
+                }
+            }
+            page.nextCursor = seq
+            taken += 1
+        }
+        if truncated { page.hasMore = true }
+        return page
+    }
+
+    static func workflowEvents(_ db: PGConnection, since cursor: Int64, limit: Int, viewer: ChangeApplier.Actor) throws -> [PGRow] {
+        let workflow = "(e.kind = 'create' OR e.kind = 'delete' OR e.kind = 'undelete' OR e.kind LIKE 'state:%')"
+        if viewer.role.canReview {
+            return try db.rows("SELECT e.* FROM events e WHERE e.seq > ? AND \(workflow) ORDER BY e.seq LIMIT ?", [cursor, limit])
+        }
+        return try db.rows(
+            """
+            SELECT e.* FROM article_authors au JOIN articles a ON a.num = au.article_num JOIN events e ON e.article_id = a.id
+            WHERE au.name = ? AND e.seq > ? AND \(workflow) ORDER BY e.seq LIMIT ?
+            """,
+            [viewer.name, cursor, limit])
+    }
+
+    private static func approximateSize(_ r: Revision) -> Int {
+        r.content.body.utf8.count + r.content.lead.utf8.count + r.content.title.utf8.count + 512
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+
+/// What each viewer may see, by the SQLite archive's rules (``SQLiteArchive``'s viewers): editors
+/// see every article as it is; an analyst sees their own as they are and anyone else's only as
+/// readers do, from the public row, its timing included.
+extension PostgresArchive {
+    static func seesInFull(_ viewer: ChangeApplier.Actor?, _ article: Article) -> Bool {
+        guard let viewer else { return true }
+        return viewer.role.canReview || article.isAuthor(viewer.name)
+    }
+
+    static func view(_ db: PGConnection, _ article: Article, for viewer: ChangeApplier.Actor?) throws -> Article? {
+        if seesInFull(viewer, article) { return try withVisibleRelated(db, article, for: viewer) }
+        guard let row = try db.row(
+            "SELECT \(PGRows.prefixedPublishedColumns) FROM published_articles p JOIN articles a ON a.num = p.article_num WHERE a.id = ?",
+            [article.id.description])
+        else { return nil }
+        return try withVisibleRelated(db, try publicSeen(row, article: article).article, for: viewer)
+    }
+
+    static func withVisibleRelated(_ db: PGConnection, _ article: Article, for viewer: ChangeApplier.Actor?) throws -> Article {
+        guard let viewer, !viewer.role.canReview, !article.related.isEmpty else { return article }
+        var view = article
+        view.related = try article.related.filter { id in
+            try db.value(
+                Bool.self,
+                """
+                SELECT EXISTS (SELECT 1 FROM published_articles WHERE id = ?)
+                    OR EXISTS (SELECT 1 FROM articles a JOIN article_authors au ON au.article_num = a.num WHERE a.id = ? AND au.name = ?)
+                """,
+                [id.description, id.description, viewer.name]) ?? false
+        }
+        return view
+    }
+
+    static func publicView(_ article: Article, _ p: PublishedArticle, revision: RevisionID) -> Article {
+        Article(
+            id: article.id, content: p.content, authors: p.authors, state: p.retracted ? .retracted : .published,
+            headRevision: revision, publishedRevision: revision, publishedAt: p.publishedAt, related: p.related,
+            retractionMessage: p.retractionMessage, createdAt: article.createdAt, updatedAt: p.updatedAt)
+    }
+
+    package func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article? {
+        try await read { db in
+            guard let article = try PGRows.article(db, id: id) else { return nil }
+            return try Self.view(db, article, for: viewer)
+        }
+    }
+
+    struct Seen {
+        var article: Article
+        var seq: Int64
+    }
+
+    static let ownJoin = "article_authors au JOIN articles a ON a.num = au.article_num"
+
+    package func articles(_ query: ArticleQuery) async throws -> ArticleList {
+        try await read { db in
+            let before = query.beforeSeq ?? Int64.max
+            var seen: [Seen] = []
+            if let viewer = query.viewer, !viewer.role.canReview {
+                var own = Self.headFilters(query)
+                own.conditions += ["au.name = ?", "a.seq < ?"]
+                own.values += [viewer.name, before, query.limit]
+                seen += try db.rows(
+                    "SELECT \(PGRows.qualifiedArticleColumns) FROM \(Self.ownJoin) WHERE \(own.sql) ORDER BY a.seq DESC LIMIT ?", own.values
+                ).map { Seen(article: try PGRows.article($0), seq: try $0["seq"]) }
+                seen += try Self.publicRows(db, query, excludingAuthor: viewer.name, before: before)
+                seen.sort { $0.seq > $1.seq }
+                seen = Array(seen.prefix(query.limit))
+            } else {
+                var all = Self.headFilters(query)
+                all.conditions.append("a.seq < ?")
+                all.values += [before, query.limit]
+                seen = try db.rows("SELECT \(PGRows.articleColumns) FROM articles a WHERE \(all.sql) ORDER BY a.seq DESC LIMIT ?", all.values)
+                    .map { Seen(article: try PGRows.article($0), seq: try $0["seq"]) }
+            }
+            return ArticleList(
+                articles: try seen.map { try Self.withVisibleRelated(db, $0.article, for: query.viewer) },
+                next: seen.count == query.limit ? seen.last?.seq : nil)
+        }
+    }
+
+    struct Filters {
+        var conditions: [String]
+        var values: [any PGBind] = []
+
+        mutating func add(_ condition: String, _ value: String?) {
+            guard let value else { return }
+            conditions.append(condition)
+            values.append(value)
+        }
+
+        var sql: String { conditions.joined(separator: " AND ") }
+    }
+
+    static func headFilters(_ query: ArticleQuery) -> Filters {
+        var filters = Filters(conditions: ["a.deleted = false"])
+        filters.add("a.state = ?", query.state?.rawValue)
+        filters.add("a.category = ?", query.category)
+        filters.add("EXISTS (SELECT 1 FROM article_tags t WHERE t.article_num = a.num AND t.tag = ?)", query.tag)
+        filters.add("EXISTS (SELECT 1 FROM article_authors au2 WHERE au2.article_num = a.num AND au2.name = ?)", query.author)
+        return filters
+    }
+
+    static func publicRows(_ db: PGConnection, _ query: ArticleQuery, excludingAuthor name: String, before: Int64) throws -> [Seen] {
+        var filters = Filters(
+            conditions: ["p.seq < ?", "NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)"],
+            values: [before, name])
+        switch query.state {
+        case nil: break
+        case .published?: filters.conditions.append("p.retracted = false")
+        case .retracted?: filters.conditions.append("p.retracted = true")
+        default: return []
+        }
+        filters.add("p.category = ?", query.category)
+        filters.add("EXISTS (SELECT 1 FROM published_tags t WHERE t.article_num = p.article_num AND t.tag = ?)", query.tag)
+        filters.add("EXISTS (SELECT 1 FROM jsonb_array_elements_text(p.authors::jsonb) j WHERE j = ?)", query.author)
+        filters.values.append(query.limit)
+        return try db.rows(
+            """
+            SELECT \(PGRows.qualifiedArticleColumns), \(PGRows.prefixedPublishedColumns)
+            FROM published_articles p JOIN articles a ON a.num = p.article_num
+            WHERE \(filters.sql) ORDER BY p.seq DESC LIMIT ?
+            """,
+            filters.values
+        ).map { try publicSeen($0) }
+    }
+
+    static func publicSeen(_ row: PGRow, article known: Article? = nil) throws -> Seen {
+        guard let revision = RevisionID(try row["p_revision"] as String) else { throw StoreError.corrupt("a published row has a malformed revision") }
+        let article = try known ?? PGRows.article(row)
+        return Seen(article: publicView(article, try PGRows.published(row, prefix: "p_"), revision: revision), seq: try row["p_seq"])
+    }
+
+    static func changedArticles(_ db: PGConnection, since cursor: Int64, limit: Int, viewer: ChangeApplier.Actor) throws -> [Seen] {
+        if viewer.role.canReview {
+            return try db.rows("SELECT \(PGRows.articleColumns) FROM articles a WHERE a.seq > ? ORDER BY a.seq LIMIT ?", [cursor, limit])
+                .map { Seen(article: try PGRows.article($0), seq: try $0["seq"]) }
+        }
+        let own = try db.rows(
+            "SELECT \(PGRows.qualifiedArticleColumns) FROM \(ownJoin) WHERE au.name = ? AND a.seq > ? ORDER BY a.seq LIMIT ?",
+            [viewer.name, cursor, limit]
+        ).map { Seen(article: try PGRows.article($0), seq: try $0["seq"]) }
+        let others = try db.rows(
+            """
+            SELECT \(PGRows.qualifiedArticleColumns), \(PGRows.prefixedPublishedColumns)
+            FROM published_articles p JOIN articles a ON a.num = p.article_num
+            WHERE p.seq > ? AND NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)
+            ORDER BY p.seq LIMIT ?
+            """,
+            [cursor, viewer.name, limit]
+        ).map { try publicSeen($0) }
+        return try (own + others).sorted { $0.seq < $1.seq }.prefix(limit + 1).map {
+            Seen(article: try withVisibleRelated(db, $0.article, for: viewer), seq: $0.seq)
+        }
+    }
+
+    // MARK: Search
+
+    package func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
+        let query = try PGSearch.query(text)
+        return try await read { db in
+            let ranked = try Self.rankable(db, text)
+            let order = ranked ? "ts_rank(a.search, q.q, 1) DESC, a.num DESC" : "a.num DESC"
+            if viewer.role.canReview {
+                return try db.rows(
+                    """
+                    SELECT \(PGRows.qualifiedArticleColumns) FROM articles a, (SELECT \(query.sql) AS q) q
+                    WHERE a.search @@ q.q AND a.deleted = false ORDER BY \(order) LIMIT ?
+                    """,
+                    query.values + [limit]
+                ).map(PGRows.article)
+            }
+            // As in the SQLite archive: an analyst's own articles by their text as it is, newest
+            // change first; others' by their public text, ranked among public texts.
+            let own = try db.rows(
+                """
+                SELECT \(PGRows.qualifiedArticleColumns) FROM \(Self.ownJoin), (SELECT \(query.sql) AS q) q
+                WHERE au.name = ? AND a.deleted = false AND a.search @@ q.q ORDER BY a.seq DESC LIMIT ?
+                """,
+                query.values + [viewer.name, limit]
+            ).map(PGRows.article)
+            let publicOrder = ranked ? "ts_rank(p.search, q.q, 1) DESC, p.article_num DESC" : "p.article_num DESC"
+            let others = try db.rows(
+                """
+                SELECT \(PGRows.qualifiedArticleColumns), \(PGRows.prefixedPublishedColumns)
+                FROM published_articles p JOIN articles a ON a.num = p.article_num, (SELECT \(query.sql) AS q) q
+                WHERE p.search @@ q.q
+                    AND NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = a.num AND au.name = ?)
+                ORDER BY \(publicOrder) LIMIT ?
+                """,
+                query.values + [viewer.name, limit]
+            ).map { try Self.publicSeen($0).article }
+            return try (own + others).prefix(limit).map { try Self.withVisibleRelated(db, $0, for: viewer) }
+        }
+    }
+
+    /// Whether ranking by relevance is cheap for this query (as in the SQLite archive: every word
+    /// is in at most ``SQLiteArchive/rankLimit`` published articles); otherwise newest first.
+    static func rankable(_ db: PGConnection, _ text: String) throws -> Bool {
+        let words = SQLiteArchive.terms(text).filter { $0.count > 2 }
+        guard !words.isEmpty else { return true }
+        let most = try db.value(Int64.self, "SELECT MAX(docs) FROM published_terms WHERE term = ANY(?::text[])", [words]) ?? 0
+        return most <= SQLiteArchive.rankLimit
+    }
+}
+
+/// A search as a `tsquery`: plain words must all occur, the last may be a prefix (as the SQLite
+/// archive's FTS5 query); text with quotes, OR or a leading minus is read as a web search
+/// (`websearch_to_tsquery`), which cannot fail to parse.
+enum PGSearch {
+    struct Query {
+        var sql: String
+        var values: [any PGBind]
+    }
+
+    static func query(_ text: String) throws -> Query {
+        let trimmed = text.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.allSatisfy({ $0 == "*" || $0 == "^" || $0.isWhitespace }) {
+            throw GalleyError(.badQuery, "Search for words; a * after the beginning of a word finds the words it begins.", field: "q")
+        }
+        if trimmed.filter({ $0 == "\"" }).count % 2 == 1 {
+            throw GalleyError(.badQuery, "The search '\(text)' is not a valid query: a quote is not closed. Search for plain words, or quote a phrase.")
+        }
+        if trimmed.contains("\"") || trimmed.contains(" OR ") || trimmed.contains(" or ") || trimmed.hasPrefix("-") || trimmed.contains(" -") {
+            return Query(sql: "websearch_to_tsquery('galley', ?)", values: [trimmed])
+        }
+        var words: [String] = []
+        var current = ""
+        for ch in trimmed {
+            if ch.isLetter || ch.isNumber || ch == "_" { current.append(ch) } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        words = words.filter { !["AND", "NOT", "NEAR"].contains($0) }
+        guard !words.isEmpty else { throw GalleyError(.badQuery, "The search is empty; give at least one word.", field: "q") }
+        let prefix = !trimmed.hasSuffix(" ") || trimmed.hasSuffix("*")
+        // Each word through the configuration (folded, lowercased); words the configuration drops
+        // entirely (none with `simple`) would leave an empty query, which matches nothing.
+        let parts = words.prefix(32).enumerated().map { i, w -> String in
+            let last = i == min(words.count, 32) - 1
+            return "'" + w.replacingOccurrences(of: "'", with: "''") + "'" + (last && prefix ? ":*" : "")
+        }
+        return Query(sql: "to_tsquery('galley', ?)", values: [parts.joined(separator: " & ")])
+    }
+}
