@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyClientTests",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyClient", "GalleySite", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, propertyBased],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyClient", "GalleySite", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, propertyBased],
             swiftSettings: swiftSettings
         ),
     ],

@@ -2,6 +2,7 @@ import Foundation
 import GalleyTestSupport
 import GalleyClient
 import GalleyCore
+import GalleyPostgres
 import GalleyServer
 import GalleyStore
 import Hummingbird
@@ -12,15 +13,17 @@ import Testing
 /// A live in-process server on port 0 with users admin, erik (editor), anna and boris
 /// (analysts), passwords `password-<name>`, and workspaces for whoever needs one.
 struct ClientFixture {
-    let archive: SQLiteArchive
+    let archive: any ArchiveStore
     let environment: ServerEnvironment
 
-    init() async throws {
+    /// - Parameter backend: which archive the server keeps; the tests that take it run on each.
+    init(_ backend: Backend = .sqlite) async throws {
         var config = ServerConfiguration()
         config.bcryptCost = 4
         config.port = 0
-        archive = try SQLiteArchive.inMemory()
-        environment = ServerEnvironment(archive: archive, configuration: config)
+        archive = try await backend.open()
+        environment = ServerEnvironment(
+            archive: archive, media: (archive as? PostgresArchive).map(PostgresMediaStore.init), configuration: config)
         for (name, role) in [("admin", Role.admin), ("erik", .editor), ("anna", .analyst), ("boris", .analyst)] {
             let hash = await Passwords.hash("password-\(name)", cost: 4)
             try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())))

@@ -1,4 +1,5 @@
 import Foundation
+import GalleyTestSupport
 import GalleyClient
 import GalleyCore
 import GalleyStore
@@ -10,8 +11,8 @@ import Testing
 
     /// Two people change different words of one paragraph offline: Galley merges their words,
     /// and the reviewer's `galley diff` and `galley log` say where it did.
-    @Test func aWordMergeIsPointedOutToTheReviewer() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func aWordMergeIsPointedOutToTheReviewer(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let a = try await ClientFixture.workspace("anna", server: server)
             let e = try await ClientFixture.workspace("erik", server: server)
@@ -38,8 +39,8 @@ import Testing
 
     /// Two people change the same word of a paragraph, and other words of it too: the conflict
     /// is those words, the other edits stand merged around it, and taking a side keeps them.
-    @Test func takingASideKeepsTheEditsMergedAroundTheConflict() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func takingASideKeepsTheEditsMergedAroundTheConflict(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let a = try await ClientFixture.workspace("anna", server: server)
             let e = try await ClientFixture.workspace("erik", server: server)
@@ -76,8 +77,8 @@ import Testing
 
     /// Two authors settle one conflict, each their own way, before either hears of the other's
     /// choice: the second choice is a new conflict, not a silent replacement of the first.
-    @Test func twoSettlementsOfOneConflictAreAConflictAgain() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func twoSettlementsOfOneConflictAreAConflictAgain(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let a = try await ClientFixture.workspace("anna", server: server)
             let b = try await ClientFixture.workspace("boris", server: server)
@@ -112,8 +113,8 @@ import Testing
         }
     }
 
-    @Test func twoAnalystsAndAnEditorNeverLoseAWord() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func twoAnalystsAndAnEditorNeverLoseAWord(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let a = try await ClientFixture.workspace("anna", server: server)
             let b = try await ClientFixture.workspace("boris", server: server)

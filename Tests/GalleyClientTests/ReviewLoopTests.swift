@@ -9,8 +9,8 @@ import Testing
 /// that reach the analyst, diffs against what was reviewed, history with its workflow steps,
 /// refusals that keep their words, and offline steps that do not fight each other.
 @Suite struct ReviewLoopTests {
-    @Test func requestChangesReachesTheAnalystAndTheNextDiffIsAgainstWhatWasReviewed() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func requestChangesReachesTheAnalystAndTheNextDiffIsAgainstWhatWasReviewed(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let anna = try await ClientFixture.workspace("anna", server: server)
             let erik = try await ClientFixture.workspace("erik", server: server)
@@ -59,8 +59,8 @@ import Testing
 
     /// An edit after an approval voids it, but what the editor approved is still what the next
     /// review reads against: the diff shows the edit, not the whole article as new.
-    @Test func afterAVoidedApprovalTheDiffIsAgainstWhatWasApproved() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func afterAVoidedApprovalTheDiffIsAgainstWhatWasApproved(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let anna = try await ClientFixture.workspace("anna", server: server)
             let erik = try await ClientFixture.workspace("erik", server: server)
@@ -95,8 +95,8 @@ import Testing
         #expect(long.lines.count == 40 && long.omitted > 0)
     }
 
-    @Test func aRefusalKeepsItsWordsUntilDismissedAndOneWithoutWordsGoesWhenTheArticleMovesOn() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func aRefusalKeepsItsWordsUntilDismissedAndOneWithoutWordsGoesWhenTheArticleMovesOn(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let anna = try await ClientFixture.workspace("anna", server: server)
             // Before its first sync the workspace knows no categories: the server is the judge.
@@ -125,8 +125,8 @@ import Testing
         }
     }
 
-    @Test func creatingAndDeletingOfflineIsNoConflictEvenWhenTheServerGivesAnotherSlug() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func creatingAndDeletingOfflineIsNoConflictEvenWhenTheServerGivesAnotherSlug(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let boris = try await ClientFixture.workspace("boris", server: server)
             let erik = try await ClientFixture.workspace("erik", server: server)
@@ -151,8 +151,8 @@ import Testing
         }
     }
 
-    @Test func coAuthorsAreCheckedOfflineAgainstTheServersUsers() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func coAuthorsAreCheckedOfflineAgainstTheServersUsers(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let anna = try await ClientFixture.workspace("anna", server: server)
             try await anna.syncOK()

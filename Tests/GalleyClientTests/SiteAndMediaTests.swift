@@ -12,8 +12,8 @@ import FoundationNetworking
 
 /// Images attached offline and the static site, through a live server.
 @Suite struct SiteAndMediaTests {
-    @Test func anImageAttachedOfflineIsUploadedAndTheStaticSiteShowsOnlyPublishedText() async throws {
-        let fixture = try await ClientFixture()
+    @Test(arguments: Backend.all) func anImageAttachedOfflineIsUploadedAndTheStaticSiteShowsOnlyPublishedText(backend: Backend) async throws {
+        let fixture = try await ClientFixture(backend)
         try await fixture.withServer { server in
             let anna = try await ClientFixture.workspace("anna", server: server)
             let erik = try await ClientFixture.workspace("erik", server: server)
