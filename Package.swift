@@ -114,7 +114,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "galley-server",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyServer", argumentParser, hummingbird, logging, metrics, prometheus],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyServer", argumentParser, hummingbird, logging, metrics, prometheus],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -53,7 +53,11 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
         configuration.options.maximumConnections = connections
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(5)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool logs each failed attempt to connect at info; while the database restarts that
+        // is a line every few hundred milliseconds. Requests that fail say so themselves (503).
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.client = client
         runner = Task.detached { await client.run() }
         threads = NIOThreadPool(numberOfThreads: connections)
@@ -152,7 +156,6 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
     /// by the archive's own rules passes as it is. Messages never carry a statement's values.
     static func storeError(_ error: any Error) -> any Error {
         if error is GalleyError || error is StoreError { return error }
-        if ProcessInfo.processInfo.environment["GALLEY_PG_DEBUG"] != nil { FileHandle.standardError.write(Data("postgres: \(String(reflecting: error))\n".utf8)) }
         if let error = error as? PostgresTransactionError {
             return storeError(error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? StoreError.failed("a transaction failed"))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GalleyCore
+import GalleyPostgres
 import GalleyServer
 import GalleyStore
 import Hummingbird
@@ -79,7 +80,7 @@ struct Serve: AsyncParsableCommand {
             // Unbuffered, so that whoever started the server sees it at once.
             FileHandle.standardOutput.write(Data((message + "\n").utf8))
         }
-        logger.info("serving", metadata: ["address": "\(configuration.host):\(configuration.port)", "data": "\(configuration.dataDir)"])
+        logger.info("serving", metadata: ["address": "\(configuration.host):\(configuration.port)", "archive": "\(configuration.databaseURL.flatMap { try? DatabaseURL($0).description } ?? configuration.archivePath)"])
         try await app.runService()
         logger.info("stopped")
     }

@@ -134,7 +134,12 @@ package func bootstrapAdmin(_ environment: ServerEnvironment, announce: @Sendabl
     let chosen = environment.configuration.adminPassword
     let password = chosen ?? Passwords.newPassword()
     let hash = await Passwords.hash(password, cost: environment.configuration.bcryptCost)
-    try await environment.archive.createUser(StoredUser(name: "admin", role: .admin, passwordHash: hash, createdAt: environment.now))
+    do {
+        try await environment.archive.createUser(StoredUser(name: "admin", role: .admin, passwordHash: hash, createdAt: environment.now))
+    } catch let error as GalleyError where error.code == .alreadyExists {
+        // Another server on the same database started at the same moment and made the admin.
+        return
+    }
     if chosen == nil {
         announce("""
             Created the first user 'admin' with the password: \(password)
