@@ -1,0 +1,149 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import GalleyTestSupport
+import Synchronization
+import Testing
+
+@testable import GalleyPostgres
+
+/// Three archives on one PostgreSQL database, as three servers have: each its own connections.
+@Suite(.enabled(if: TestPostgres.available, "\(TestPostgres.missing)"))
+struct SeveralServersTests {
+    /// Three archives on `url`, as three servers open it.
+    static func servers(_ url: String) async throws -> [PostgresArchive] {
+        var servers: [PostgresArchive] = []
+        for _ in 0..<3 { servers.append(try await PostgresArchive.open(url)) }
+        return servers
+    }
+
+    static let seed = UInt64(ProcessInfo.processInfo.environment["GALLEY_SERVERS_SEED"] ?? "") ?? 20261202
+
+    /// Writers push through three archives at once with random pauses, while one holds its
+    /// transaction open and the rest wait to commit after it: every acknowledged change is in the
+    /// archive, and each made exactly one revision (none lost, none doubled).
+    @Test func writersOnThreeServersLoseAndDoubleNothing() async throws {
+        let url = try TestPostgres.newDatabase()
+        let servers = try await Self.servers(url)
+        let t0 = Timestamp.canonical(Date())
+        let people = (0..<6).map { ChangeApplier.Actor(name: "writer\($0)", role: .editor) }
+        for person in people {
+            try await servers[0].createUser(StoredUser(name: person.name, role: .editor, passwordHash: "x", createdAt: t0))
+        }
+        try await servers[1].addCategory(Category(slug: "politics", name: "Politics"), by: "writer0", at: t0)
+
+        let acknowledged = Locked<[ChangeID: PushResult]>([:])
+        let seed = Self.seed
+
+        // The adversary: a transaction on server 0 that holds the writer's lock, takes an event
+        // number and sleeps before it commits, while others wait to commit after it.
+        let adversary = Task {
+            try await Task.sleep(for: .milliseconds(150))
+            try await servers[0].write { db in
+                try PostgresArchive.takeWriterLock(db)
+                _ = try PostgresArchive.event(db, kind: "note", article: nil, revision: nil, actor: "writer0", at: t0)
+                usleep(800_000)
+            }
+        }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (w, person) in people.enumerated() {
+                group.addTask {
+                    var rng = SplitMix64(seed: seed &+ UInt64(w))
+                    var mine: [(ArticleID, RevisionID, String)] = []
+                    for step in 0..<25 {
+                        let server = servers[Int(rng.next() % 3)]
+                        var change: Change
+                        if mine.isEmpty || rng.next() % 3 == 0 {
+                            change = Change(
+                                articleID: ArticleID.generate(at: t0, using: &rng), baseRevision: nil,
+                                set: .init(title: "\(person.name) \(step)", body: "Text \(step).\n", category: "politics"),
+                                author: person.name, replicaID: UUID(), createdAt: t0)
+                        } else {
+                            let (id, head, body) = mine.remove(at: Int(rng.next() % UInt64(mine.count)))
+                            change = Change(articleID: id, baseRevision: head, author: person.name, replicaID: UUID(), createdAt: t0)
+                            change.set(.body, to: "Edited \(step).\n", from: ArticleContent(body: body))
+                        }
+                        let result = try await server.apply([change], by: person, at: t0)[0]
+                        #expect(result.status != .rejected, "seed \(seed): \(result.error?.message ?? "")")
+                        acknowledged.withLock { $0[change.id] = result }
+                        if let head = result.headRevision { mine.append((change.articleID, head, change.set.body ?? "")) }
+                        try await Task.sleep(for: .milliseconds(Int(rng.next() % 15)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await adversary.value
+
+        let finalHeads = try await Dictionary(uniqueKeysWithValues: servers[2].articles(ArticleQuery(limit: 1000)).articles.map { ($0.id, $0.headRevision) })
+        let applied = try await servers[1].appliedChangeIDs()
+        let acked = acknowledged.withLock { $0 }
+        #expect(Set(acked.keys).isSubset(of: applied), "seed \(seed): an acknowledged change is not in the archive")
+        let revisions = try await withThrowingTaskGroup(of: Int.self) { group in
+            for id in finalHeads.keys { group.addTask { try await servers[0].revisions(of: id).count } }
+            return try await group.reduce(0, +)
+        }
+        #expect(revisions == acked.values.filter { $0.headRevision != nil }.count, "seed \(seed): a change stored twice or not at all")
+    }
+
+    /// A reader that pulls while writers commit through other servers (one of them holding its
+    /// transaction open) ends with every article at its final head: no cursor skipped.
+    @Test func readersPullingDuringWritesMissNothing() async throws {
+        let url = try TestPostgres.newDatabase()
+        let servers = try await Self.servers(url)
+        let t0 = Timestamp.canonical(Date())
+        let editor = ChangeApplier.Actor(name: "erik", role: .editor)
+        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
+        let done = Locked(false)
+        let seed = Self.seed
+
+        let writers = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<3 {
+                    group.addTask {
+                        var rng = SplitMix64(seed: seed &+ 100 &+ UInt64(w))
+                        for n in 0..<40 {
+                            let change = Change(
+                                articleID: ArticleID.generate(at: t0, using: &rng), baseRevision: nil,
+                                set: .init(title: "W\(w) \(n)", body: "Text.\n"), author: "erik", replicaID: UUID(), createdAt: t0)
+                            _ = try await servers[w].apply([change], by: editor, at: t0)
+                            if n == 10 && w == 0 {
+                                // Held open: others queue behind it; readers must not pass it.
+                                let slow = Change(
+                                    articleID: ArticleID.generate(at: t0, using: &rng), baseRevision: nil,
+                                    set: .init(title: "Slow", body: "Committed last, numbered early.\n"), author: "erik", replicaID: UUID(), createdAt: t0)
+                                _ = try await servers[0].write { db in
+                                    try PostgresArchive.takeWriterLock(db)
+                                    let result = try ChangeLog.apply(slow, by: editor, at: t0, in: PGTransaction(db: db))
+                                    usleep(500_000)
+                                    return result
+                                }
+                            }
+                            try await Task.sleep(for: .milliseconds(Int(rng.next() % 10)))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            done.withLock { $0 = true }
+        }
+
+        var seen: [ArticleID: Int64] = [:]
+        var cursor: Int64 = 0
+        var polls = 0
+        while true {
+            let finished = done.withLock { $0 }
+            let page = try await servers[(polls % 2) + 1].pull(since: cursor, limit: 7, maxBytes: 1 << 20, viewer: editor)
+            for pulled in page.articles { seen[pulled.article.id] = pulled.seq }
+            #expect(page.nextCursor >= cursor)
+            cursor = page.nextCursor
+            polls += 1
+            if finished && !page.hasMore { break }
+        }
+        try await writers.value
+        let all = try await servers[0].articles(ArticleQuery(limit: 1000)).articles
+        #expect(all.count == 121)
+        #expect(Set(seen.keys) == Set(all.map(\.id)), "seed \(seed): a reader's cursor skipped \(all.count - seen.count) articles in \(polls) polls")
+    }
+}
