@@ -85,6 +85,7 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
 
     deinit {
         runner.cancel()
+        threads.shutdownGracefully { _ in }
     }
 
     // MARK: Running work

@@ -1,6 +1,7 @@
 import Foundation
 import GalleyClient
 import GalleyCore
+import GalleyPostgres
 import GalleyStore
 import GalleyTestSupport
 import Synchronization
@@ -12,8 +13,10 @@ import Testing
 @Suite(.serialized) struct CrashTests {
     static let kills = ProcessInfo.processInfo.environment["GALLEY_CRASH_KILLS"].flatMap(Int.init) ?? 10
 
-    @Test func theServerKilledUnderLoadLosesNoAcknowledgedChangeAndAppliesNoneTwice() async throws {
-        let first = try ServerProcess.start(environment: ["GALLEY_ADMIN_PASSWORD": "crash-password-1"])
+    @Test(arguments: Backend.all) func theServerKilledUnderLoadLosesNoAcknowledgedChangeAndAppliesNoneTwice(backend: Backend) async throws {
+        // On PostgreSQL the archive outlives each killed server in the database; on SQLite, in the data dir.
+        let database = backend == .postgres ? ["GALLEY_DATABASE_URL": try TestPostgres.newDatabase()] : [:]
+        let first = try ServerProcess.start(environment: database.merging(["GALLEY_ADMIN_PASSWORD": "crash-password-1"]) { $1 })
         let dataDir = first.dataDir
         let port = first.port
         let current = Locked<ServerProcess?>(first)
@@ -54,14 +57,20 @@ import Testing
             try await Task.sleep(for: .milliseconds(40 + Int64(rng.next() % 120)))
             current.withLock { $0?.kill() }
             killed += 1
-            let restarted = try ServerProcess.start(dataDir: dataDir, port: port)
+            let restarted = try ServerProcess.start(dataDir: dataDir, port: port, environment: database)
             current.withLock { $0 = restarted }
         }
         for w in workers { try await w.value }
         current.withLock { $0?.stop() }
 
-        let archive = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
-        #expect(try await archive.integrityCheck() == "ok")
+        let archive: any ArchiveStore
+        if let url = database["GALLEY_DATABASE_URL"] {
+            archive = try await PostgresArchive.open(url)
+        } else {
+            let sqlite = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
+            #expect(try await sqlite.integrityCheck() == "ok")
+            archive = sqlite
+        }
         let applied = try await archive.appliedChangeIDs()
         let all = made.withLock { $0 }
         #expect(all.count == clients * perClient)
@@ -85,7 +94,7 @@ import Testing
             if !page.hasMore { break }
         }
         #expect(seen == all.count)
-        print("crash test: \(killed) SIGKILLs survived, \(all.count) changes checked")
+        print("crash test (\(backend)): \(killed) SIGKILLs survived, \(all.count) changes checked")
     }
 
     @Test func syncKilledWhilePushingAndPullingCompletesLaterWithNothingLostOrDoubled() async throws {
