@@ -1,6 +1,8 @@
 import Foundation
 import GalleyCore
+import GalleyPostgres
 import GalleyStore
+import GalleyTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -10,20 +12,48 @@ import Testing
 @testable import GalleyServer
 
 @Suite struct HealthTests {
-    @Test func healthzAnswersOK() async throws {
+    @Test(arguments: Backend.all) func healthzAnswersOKAndNamesTheBackend(backend: Backend) async throws {
         var config = ServerConfiguration()
         config.bcryptCost = 4
-        let environment = ServerEnvironment(archive: try SQLiteArchive.inMemory(), configuration: config)
+        let environment = ServerEnvironment(archive: try await backend.open(), configuration: config)
         let app = try buildApplication(environment: environment, logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("\"ok\""))
+                let body = String(buffer: response.body)
+                #expect(body.contains("\"ok\""))
+                #expect(body.contains(backend == .postgres ? "\"backend\":\"postgresql\"" : "\"backend\":\"sqlite\""), "\(body)")
             }
             try await client.execute(uri: "/no-such-page", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
+        }
+    }
+
+    /// A database URL that is not PostgreSQL's is refused with what to write; a password in one
+    /// never shows in what the server prints of it.
+    @Test func theDatabaseURLIsCheckedAndItsPasswordNeverShown() throws {
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.load(file: nil, environment: ["GALLEY_DATABASE_URL": "mysql://galley@db/galley"]) }
+        let config = try ServerConfiguration.load(file: nil, environment: ["GALLEY_DATABASE_URL": "postgres://galley:s3cret%21@db.internal:6432/galley?sslmode=require"])
+        let url = try DatabaseURL(try #require(config.databaseURL))
+        #expect(url.password == "s3cret!" && url.port == 6432 && url.database == "galley" && url.sslmode == "require")
+        #expect(!url.description.contains("s3cret"), "\(url)")
+        #expect(throws: DatabaseURLError.self) { try DatabaseURL("postgres://galley@db.internal:5432/") }
+        #expect(throws: DatabaseURLError.self) { try DatabaseURL("postgres://galley@db.internal/galley?sslmode=maybe") }
+    }
+
+    /// A server started on a database nobody answers for exits with a message that says what
+    /// to check, and without the password.
+    @Test func anUnreachableDatabaseAtStartSaysSo() async throws {
+        var config = ServerConfiguration()
+        config.databaseURL = "postgres://galley:s3cret@127.0.0.1:\(TestPostgres.freePort())/galley"
+        do {
+            _ = try await openArchive(config, logger: Logger(label: "test"))
+            Issue.record("a database that does not answer was opened")
+        } catch let error as StartupError {
+            #expect(error.description.contains("Cannot reach the PostgreSQL database at postgres://galley:***@127.0.0.1"), "\(error)")
+            #expect(!error.description.contains("s3cret"))
         }
     }
 
