@@ -13,7 +13,7 @@ struct SeveralServersTests {
     /// Three archives on `url`, as three servers open it.
     static func servers(_ url: String) async throws -> [PostgresArchive] {
         var servers: [PostgresArchive] = []
-        for _ in 0..<3 { servers.append(try await PostgresArchive.open(url)) }
+        for _ in 0..<3 { servers.append(try await Backend.postgres(url)) }
         return servers
     }
 

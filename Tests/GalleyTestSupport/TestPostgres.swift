@@ -71,7 +71,7 @@ package enum TestPostgres {
         let initdb = try tool("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
         guard initdb.status == 0 else { throw TestPostgresError("initdb failed: \(initdb.output)") }
         let port = freePort()
-        let options = "-c port=\(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(dir) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        let options = "-c port=\(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(dir) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=64MB"
         let ctl = try tool("pg_ctl", ["-D", data, "-o", options, "-l", dir + "/log", "-w", "-t", "60", "start"])
         guard ctl.status == 0 else { throw TestPostgresError("pg_ctl start failed: \(ctl.output)") }
         clusterDir = dir
