@@ -5,9 +5,10 @@ import GalleyStore
 /// The content tables' rows (articles, revisions, conflicts, notes, public rows) read and written
 /// in PostgreSQL, as ``ContentRows`` does in SQLite, with the same JSON columns.
 enum PGRows {
-    static let contentColumns = ContentField.content.map(\.column).joined(separator: ", ")
-    static let contentAssignments = ContentField.content.map { "\($0.column) = ?" }.joined(separator: ", ")
-    static let contentPlaceholders = ContentField.content.map { _ in "?" }.joined(separator: ", ")
+    // The column lists are the SQLite archive's: the tables have the same columns.
+    static let contentColumns = ContentRows.contentColumns
+    static let contentAssignments = ContentRows.contentAssignments
+    static let contentPlaceholders = ContentRows.contentPlaceholders
 
     static func contentValues(_ c: ArticleContent) -> [any PGBind] {
         ContentField.content.map { $0 == .tags ? ContentRows.stringArray(c.sortedTags) : c[text: $0] }
@@ -21,13 +22,8 @@ enum PGRows {
 
     // MARK: Articles
 
-    static let articleColumns = """
-        num, id, \(contentColumns), authors, state, head_revision,
-        approved_revision, published_revision, scheduled_at, published_at, related, retraction_message,
-        created_at, updated_at, deleted, seq
-        """
-    static let qualifiedArticleColumns = articleColumns.split(separator: ",")
-        .map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    static let articleColumns = ContentRows.articleColumns
+    static let qualifiedArticleColumns = SQLiteArchive.qualifiedArticleColumns
 
     static func article(_ row: PGRow) throws -> Article {
         guard let id = ArticleID(try row["id"] as String), let head = RevisionID(try row["head_revision"] as String),
@@ -203,16 +199,9 @@ enum PGRows {
 
     // MARK: Public rows
 
-    static let publishedColumns = "p.article_num, p.id, "
-        + ContentField.content.map { "p.\($0.column)" }.joined(separator: ", ")
-        + ", p.authors, p.related, p.published_at, p.updated_at, p.retracted, p.retraction_message"
-
+    static let publishedColumns = SQLiteArchive.publishedColumns
     /// The public row's columns named `p_…`, for a row that also holds the article's own.
-    static let prefixedPublishedColumns = (publishedColumns + ", p.revision, p.seq").split(separator: ",")
-        .map { column -> String in
-            let name = column.trimmingCharacters(in: .whitespaces)
-            return "\(name) AS \(name.replacingOccurrences(of: "p.", with: "p_"))"
-        }.joined(separator: ", ")
+    static let prefixedPublishedColumns = SQLiteArchive.prefixedPublishedColumns
 
     static func published(_ row: PGRow, prefix: String = "") throws -> PublishedArticle {
         guard let id = ArticleID(try row[prefix + "id"] as String) else { throw StoreError.corrupt("a published row has a malformed id") }

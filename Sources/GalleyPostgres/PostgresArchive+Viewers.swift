@@ -6,10 +6,7 @@ import GalleyStore
 /// see every article as it is; an analyst sees their own as they are and anyone else's only as
 /// readers do, from the public row, its timing included.
 extension PostgresArchive {
-    static func seesInFull(_ viewer: ChangeApplier.Actor?, _ article: Article) -> Bool {
-        guard let viewer else { return true }
-        return viewer.role.canReview || article.isAuthor(viewer.name)
-    }
+    static func seesInFull(_ viewer: ChangeApplier.Actor?, _ article: Article) -> Bool { SQLiteArchive.seesInFull(viewer, article) }
 
     static func view(_ db: PGConnection, _ article: Article, for viewer: ChangeApplier.Actor?) throws -> Article? {
         if seesInFull(viewer, article) { return try withVisibleRelated(db, article, for: viewer) }
@@ -36,10 +33,7 @@ extension PostgresArchive {
     }
 
     static func publicView(_ article: Article, _ p: PublishedArticle, revision: RevisionID) -> Article {
-        Article(
-            id: article.id, content: p.content, authors: p.authors, state: p.retracted ? .retracted : .published,
-            headRevision: revision, publishedRevision: revision, publishedAt: p.publishedAt, related: p.related,
-            retractionMessage: p.retractionMessage, createdAt: article.createdAt, updatedAt: p.updatedAt)
+        SQLiteArchive.publicView(article, p, revision: revision)
     }
 
     package func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article? {

@@ -253,12 +253,12 @@ extension SQLiteArchive {
 
     // MARK: Reading the public archive
 
-    static let publishedColumns = "p.article_num, p.id, "
+    package static let publishedColumns = "p.article_num, p.id, "
         + ContentField.content.map { "p.\($0.column)" }.joined(separator: ", ")
         + ", p.authors, p.related, p.published_at, p.updated_at, p.retracted, p.retraction_message"
 
     /// The public row's columns named `p_…`, for a row that also holds the article's own.
-    static let prefixedPublishedColumns = (publishedColumns + ", p.revision, p.seq").split(separator: ",")
+    package static let prefixedPublishedColumns = (publishedColumns + ", p.revision, p.seq").split(separator: ",")
         .map { column -> String in
             let name = column.trimmingCharacters(in: .whitespaces)
             return "\(name) AS \(name.replacingOccurrences(of: "p.", with: "p_"))"

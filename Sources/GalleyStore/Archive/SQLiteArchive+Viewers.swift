@@ -12,7 +12,7 @@ import GalleyCore
 /// other unpublished state of someone else's article, not even its timing.
 extension SQLiteArchive {
     /// Whether `viewer` sees `article` in full: reviewers always, analysts their own.
-    static func seesInFull(_ viewer: ChangeApplier.Actor?, _ article: Article) -> Bool {
+    package static func seesInFull(_ viewer: ChangeApplier.Actor?, _ article: Article) -> Bool {
         guard let viewer else { return true }
         return viewer.role.canReview || article.isAuthor(viewer.name)
     }
@@ -43,7 +43,7 @@ extension SQLiteArchive {
     }
 
     /// An article as readers know it, from its public row.
-    static func publicView(_ article: Article, _ p: PublishedArticle, revision: RevisionID) -> Article {
+    package static func publicView(_ article: Article, _ p: PublishedArticle, revision: RevisionID) -> Article {
         Article(
             id: article.id, content: p.content, authors: p.authors, state: p.retracted ? .retracted : .published,
             headRevision: revision, publishedRevision: revision, publishedAt: p.publishedAt, related: p.related,
@@ -64,7 +64,7 @@ extension SQLiteArchive {
     }
 
     static let ownJoin = "article_authors au JOIN articles a ON a.num = au.article_num"
-    static let qualifiedArticleColumns = ContentRows.articleColumns.split(separator: ",")
+    package static let qualifiedArticleColumns = ContentRows.articleColumns.split(separator: ",")
         .map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     /// Articles for `query.viewer`, newest change first, filtered on what that viewer sees.

@@ -87,11 +87,11 @@ package enum ContentRows {
 
     /// The content columns every content table has (articles, revisions, public rows), in the
     /// table's order (``ContentField/content``): `title, lead, body, category, tags, …`.
-    static let contentColumns = ContentField.content.map(\.column).joined(separator: ", ")
+    package static let contentColumns = ContentField.content.map(\.column).joined(separator: ", ")
     /// `title = ?, lead = ?, …`, for an UPDATE.
-    static let contentAssignments = ContentField.content.map { "\($0.column) = ?" }.joined(separator: ", ")
+    package static let contentAssignments = ContentField.content.map { "\($0.column) = ?" }.joined(separator: ", ")
     /// One `?` a content column.
-    static let contentPlaceholders = ContentField.content.map { _ in "?" }.joined(separator: ", ")
+    package static let contentPlaceholders = ContentField.content.map { _ in "?" }.joined(separator: ", ")
 
     /// The values of ``contentColumns``, in their order.
     static func contentValues(_ c: ArticleContent) -> [any DatabaseValueConvertible] {
@@ -107,7 +107,7 @@ package enum ContentRows {
 
     // MARK: Articles
 
-    static let articleColumns = """
+    package static let articleColumns = """
         num, id, \(contentColumns), authors, state, head_revision,
         approved_revision, published_revision, scheduled_at, published_at, related, retraction_message,
         created_at, updated_at, deleted, seq
