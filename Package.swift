@@ -125,7 +125,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "galley-bench",
-            dependencies: ["GalleyCore", grdb, asyncHTTPClient, nioCore, "GalleyStore", "GalleyServer", "GalleyClient", "GalleyMarkdown", "GalleySite", argumentParser],
+            dependencies: ["GalleyCore", grdb, asyncHTTPClient, nioCore, "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyClient", "GalleyMarkdown", "GalleySite", argumentParser],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyClientTests",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyClient", "GalleySite", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, propertyBased],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyClient", "GalleySite", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, asyncHTTPClient, nioCore, logging, propertyBased],
             swiftSettings: swiftSettings
         ),
     ],

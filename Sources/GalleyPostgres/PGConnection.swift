@@ -3,6 +3,7 @@ import GalleyStore
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// A value bound to a `?` of a statement.
 protocol PGBind: Sendable {
@@ -97,7 +98,7 @@ struct PGConnection: @unchecked Sendable {
     /// The rows of a query.
     func rows(_ sql: String, _ values: [any PGBind] = []) throws -> [PGRow] {
         do {
-            return try connection.query(statement(sql, values), logger: logger).wait().rows.map(PGRow.init)
+            return try answer(connection.query(statement(sql, values), logger: logger)).rows.map(PGRow.init)
         } catch {
             throw PostgresArchive.storeError(error)
         }
@@ -121,11 +122,30 @@ struct PGConnection: @unchecked Sendable {
     @discardableResult
     func execute(_ sql: String, _ values: [any PGBind] = []) throws -> Int {
         do {
-            let result = try connection.query(statement(sql, values), logger: logger).wait()
+            let result = try answer(connection.query(statement(sql, values), logger: logger))
             return result.metadata.rows ?? 0
         } catch {
             throw PostgresArchive.storeError(error)
         }
+    }
+
+    /// Waits for a query's answer, or for its connection to close: PostgresNIO never answers a
+    /// query written to a connection the database has just closed (a restart), and a plain
+    /// `wait()` would hold the request, and its thread, for ever.
+    private func answer<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        future.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        while done.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
+            // An answer already on its way still arrives; then the closed connection is the answer.
+            if connection.isClosed, done.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
+                throw StoreError.unavailable(.ioError)
+            }
+        }
+        return try outcome.withLock { $0! }.get()
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.

@@ -151,6 +151,23 @@ extension PostgresArchive {
         try db.execute("SELECT pg_advisory_xact_lock(\(writerLock))")
     }
 
+    /// Read from pg_locks, so it sees every server's writers: a bigint advisory key is kept as
+    /// its high and low 32 bits (classid, objid).
+    package func writerQueue() async throws -> WriterQueue? {
+        let high = Self.writerLock >> 32, low = Self.writerLock & 0xFFFF_FFFF
+        return try await run { db in
+            try db.row(
+                """
+                SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - MIN(a.xact_start) FILTER (WHERE l.granted)), 0)::float8 AS held,
+                       COUNT(*) FILTER (WHERE NOT l.granted) AS waiting
+                FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND l.classid::int8 = ? AND l.objid::int8 = ? AND l.objsubid = 1
+                """, [high, low]
+            ).map { WriterQueue(heldSeconds: try $0["held"], waiting: Int(try $0["waiting"] as Int64)) }
+        }
+    }
+
     /// Each push of the batch is all or nothing on its own (a savepoint per change; a change that
     /// fails, fails its push from there on, as the SQLite archive's batches do).
     func applyBatch(_ batch: [([Change], ChangeApplier.Actor, Date)]) async throws -> [Result<[PushResult], any Error>] {

@@ -156,7 +156,7 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
     /// A failure of PostgreSQL or of the way to it, as a ``StoreError``; a ``GalleyError`` thrown
     /// by the archive's own rules passes as it is. Messages never carry a statement's values.
     static func storeError(_ error: any Error) -> any Error {
-        if error is GalleyError || error is StoreError { return error }
+        if error is GalleyError || error is StoreError || error is CopyError { return error }
         if let error = error as? PostgresTransactionError {
             return storeError(error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? StoreError.failed("a transaction failed"))
         }

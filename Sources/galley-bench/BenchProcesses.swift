@@ -1,6 +1,7 @@
 import Foundation
 import GalleyCore
 import GalleyServer
+import GalleyPostgres
 import GalleyStore
 
 extension Bench {
@@ -169,12 +170,17 @@ final class BenchServer {
         return dir
     }
 
-    init(dataDir: URL) throws {
+    /// A server on the archive `place` holds (its data dir, or its PostgreSQL database).
+    convenience init(_ place: BenchPlace) throws {
+        try self.init(dataDir: place.dataDir, database: place.database)
+    }
+
+    init(dataDir: URL, database: String? = nil) throws {
         self.dataDir = dataDir
         port = Bench.freePort()
-        pid = try Bench.spawn(Bench.binary("galley-server"), ["serve"], environment: [
-            "GALLEY_DATA_DIR": dataDir.path, "GALLEY_PORT": String(port), "GALLEY_LOG_LEVEL": "error", "GALLEY_BCRYPT_COST": "4",
-        ])
+        var environment = ["GALLEY_DATA_DIR": dataDir.path, "GALLEY_PORT": String(port), "GALLEY_LOG_LEVEL": "error", "GALLEY_BCRYPT_COST": "4"]
+        if let database { environment["GALLEY_DATABASE_URL"] = database }
+        pid = try Bench.spawn(Bench.binary("galley-server"), ["serve"], environment: environment)
         try Bench.waitForPort(port)
     }
 
@@ -199,5 +205,48 @@ final class BenchServer {
 
     func sync(_ workspace: URL) throws -> Bench.Measured {
         try Bench.measured(Bench.binary("galley"), ["sync"], environment: ["NO_COLOR": "1", "GALLEY_WORKSPACE": workspace.path])
+    }
+}
+
+/// Where a benchmark's archive lives: the embedded SQLite file of a prepared data dir, or a fresh
+/// PostgreSQL database the prepared archive was copied into (with `galley-server`'s own copy).
+struct BenchPlace: Sendable {
+    let dataDir: URL
+    /// The database's URL; nil for the embedded archive.
+    let database: String?
+
+    var backend: String { database == nil ? "SQLite" : "PostgreSQL" }
+
+    static func sqlite(_ dataDir: URL) -> BenchPlace { BenchPlace(dataDir: dataDir, database: nil) }
+
+    /// A new database on the server `server` names (any database there: the name is replaced),
+    /// holding a copy of the archive in `dataDir`.
+    static func postgres(copying dataDir: URL, server: String) async throws -> BenchPlace {
+        let name = "galley_bench_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        _ = try await PostgresDatabases.create(name, beside: DatabaseURL(server))
+        var components = URLComponents(string: server)!
+        components.path = "/" + name
+        let url = components.string!
+        let source = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
+        let target = try await PostgresArchive.open(url)
+        defer { target.close() }
+        _ = try await ArchiveCopy.copy(from: source, media: dataDir.appendingPathComponent("media"), to: target)
+        return BenchPlace(dataDir: dataDir, database: url)
+    }
+
+    func open() async throws -> any ArchiveStore {
+        if let database { return try await PostgresArchive.open(database) }
+        return try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
+    }
+
+    /// Closes what `open` gave.
+    static func close(_ archive: any ArchiveStore) {
+        (archive as? PostgresArchive)?.close()
+    }
+
+    /// Removes the database (the data dir is the caller's).
+    func remove() async {
+        guard let database, let url = try? DatabaseURL(database) else { return }
+        try? await PostgresDatabases.drop(url.database, beside: url)
     }
 }

@@ -4,7 +4,9 @@ import Foundation
 import GRDB
 import GalleyClient
 import GalleyCore
+import GalleyPostgres
 import GalleyStore
+import Synchronization
 import NIOCore
 
 /// `galley-bench incremental-sync`: one article changes on the server; how long does the
@@ -104,12 +106,17 @@ struct IncrementalSyncBenchmark: AsyncParsableCommand {
     }
 }
 
-/// `galley-bench push-load`: many people push at once before a deadline.
+/// `galley-bench push-load`: many people push at once, on the embedded archive and, given
+/// `--database`, on PostgreSQL behind one or several servers, side by side in one run.
 struct PushLoadBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "push-load", abstract: "Concurrent pushes: throughput, latency, and a check that nothing was lost or applied twice.")
+    static let configuration = CommandConfiguration(
+        commandName: "push-load", abstract: "Concurrent pushes: throughput, latency, pull lag, and a check that nothing was lost or applied twice.")
     @Option var clients = 50
-    @Option var changes = 20
-    @Option(help: "Repetitions, each on a fresh archive and server; the table gives the median and the spread.") var runs = 5
+    @Option(help: "Changes per client; ignored with --duration.") var changes = 20
+    @Option(help: "Seconds each run lasts: clients push until then (a sustained load, not a burst).") var duration: Double?
+    @Option(help: "Repetitions, each on a fresh archive and servers; the table gives the median and the spread.") var runs = 5
+    @Option(help: "Also run on PostgreSQL: a server URL (postgres://user@host:port/any); each run gets a new database there.") var database: String?
+    @Option(help: "How many galley-servers share the PostgreSQL archive, as a list: 1,2,3.") var servers = "1"
     @Option var seed: UInt64 = 1
     @Flag var json = false
 
@@ -123,96 +130,137 @@ struct PushLoadBenchmark: AsyncParsableCommand {
         var merged: Int
         var conflicts: Int
         var rejected: Int
+        var seconds: Double
+        var pullLagP50: Double
+        var pullLagP99: Double
+        var lagSamples: Int
         var serverRSSKiB: Int
     }
 
+    /// One line of the table: an archive and how many servers share it.
+    struct Setup: Hashable {
+        var postgres: Bool
+        var servers: Int
+        var name: String { postgres ? "PostgreSQL, \(servers) server\(servers == 1 ? "" : "s")" : "SQLite, 1 server" }
+    }
+
+    func validate() throws {
+        let counts = servers.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw ValidationError("--servers takes a list of counts, such as 1,2,3.") }
+        if database == nil && counts != [1] { throw ValidationError("Several servers share a PostgreSQL archive: give --database postgres://… as well.") }
+        if let database, !DatabaseURL.isPostgres(database) { throw ValidationError("--database takes a postgres:// URL.") }
+    }
+
     func run() async throws {
-        var results: [RunResult] = []
+        var setups = [Setup(postgres: false, servers: 1)]
+        if database != nil {
+            setups += servers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { Setup(postgres: true, servers: $0) }
+        }
+        var results: [Setup: [RunResult]] = [:]
+        // Runs interleave the setups, so that a slow minute of a shared machine hurts each alike.
         for r in 0..<max(1, runs) {
-            Bench.note("run \(r + 1) of \(runs): \(clients) clients × \(changes) changes")
-            results.append(try await once(seed: seed &+ UInt64(r) &* 1000))
+            for setup in setups {
+                let load = duration.map { String(format: "%.0f s", $0) } ?? "\(changes) changes each"
+                Bench.note("run \(r + 1) of \(runs), \(setup.name): \(clients) clients, \(load)")
+                results[setup, default: []].append(try await once(setup, seed: seed &+ UInt64(r) &* 1000))
+            }
         }
         func spread(_ xs: [Double], _ format: String) -> String {
             String(format: "\(format) (\(format)–\(format))", Bench.median(xs), xs.min() ?? .nan, xs.max() ?? .nan)
         }
-        let throughput = results.map(\.changesPerSecond)
-        let p50 = results.map(\.p50)
-        let p99 = results.map(\.p99)
-        let errors = results.reduce(0) { $0 + $1.errors }
-        let acknowledged = results.reduce(0) { $0 + $1.acknowledged }
-        let found = results.reduce(0) { $0 + $1.foundExactlyOnce }
-        let rss = results.map(\.serverRSSKiB).max() ?? 0
-        let summary: [String: Any] = [
-            "machine": Bench.machine, "clients": clients, "changesPerClient": changes, "runs": results.count,
-            "changesPerSecond": Bench.median(throughput), "changesPerSecondMin": throughput.min() ?? 0, "changesPerSecondMax": throughput.max() ?? 0,
-            "p50Ms": Bench.median(p50), "p99Ms": Bench.median(p99), "p99MsMax": p99.max() ?? 0,
-            "errors": errors, "merged": results.reduce(0) { $0 + $1.merged }, "conflicts": results.reduce(0) { $0 + $1.conflicts },
-            "rejected": results.reduce(0) { $0 + $1.rejected }, "acknowledged": acknowledged, "foundExactlyOnce": found, "lost": acknowledged - found,
-            "serverPeakRSSMiB": Double(rss) / 1024,
-        ]
-        if json { return print(Bench.json(summary)) }
-        print("push-load on \(Bench.machine): \(clients) clients, \(changes) changes each (a third to shared articles); median (min–max) of \(results.count) runs\n")
-        print(Bench.table(["measure", "value", "target"], [
-            ["throughput", spread(throughput, "%.0f") + " changes/s", "≥ 1,000 changes/s"],
-            ["latency p50", spread(p50, "%.1f") + " ms", "—"],
-            ["latency p99", spread(p99, "%.1f") + " ms", "≤ 250 ms"],
-            ["errors (all runs)", "\(errors)", "0"],
-            ["acknowledged / in the archive exactly once (all runs)", "\(acknowledged) / \(found)", "all"],
-            ["merged with others' work / with conflicts / refused (all runs)",
-             "\(results.reduce(0) { $0 + $1.merged }) / \(results.reduce(0) { $0 + $1.conflicts }) / \(results.reduce(0) { $0 + $1.rejected })", "—"],
-            ["server peak RSS (largest run)", String(format: "%.0f MiB", Double(rss) / 1024), "≤ 200 MiB"],
-        ]))
+        var summaries: [[String: Any]] = []
+        var rows: [[String]] = []
+        for setup in setups {
+            let runs = results[setup] ?? []
+            let throughput = runs.map(\.changesPerSecond)
+            let acknowledged = runs.reduce(0) { $0 + $1.acknowledged }
+            let found = runs.reduce(0) { $0 + $1.foundExactlyOnce }
+            let errors = runs.reduce(0) { $0 + $1.errors }
+            let rss = runs.map(\.serverRSSKiB).max() ?? 0
+            summaries.append([
+                "setup": setup.name, "backend": setup.postgres ? "postgresql" : "sqlite", "servers": setup.servers, "runs": runs.count,
+                "seconds": Bench.median(runs.map(\.seconds)),
+                "changesPerSecond": Bench.median(throughput), "changesPerSecondMin": throughput.min() ?? 0, "changesPerSecondMax": throughput.max() ?? 0,
+                "p50Ms": Bench.median(runs.map(\.p50)), "p99Ms": Bench.median(runs.map(\.p99)), "p99MsMax": runs.map(\.p99).max() ?? 0,
+                "pullLagP50Ms": Bench.median(runs.map(\.pullLagP50)), "pullLagP99Ms": Bench.median(runs.map(\.pullLagP99)),
+                "errors": errors, "merged": runs.reduce(0) { $0 + $1.merged }, "conflicts": runs.reduce(0) { $0 + $1.conflicts },
+                "rejected": runs.reduce(0) { $0 + $1.rejected }, "acknowledged": acknowledged, "foundExactlyOnce": found, "lost": acknowledged - found,
+                "serverPeakRSSMiB": Double(rss) / 1024,
+            ])
+            rows.append([
+                setup.name, spread(throughput, "%.0f"), spread(runs.map(\.p50), "%.1f"), spread(runs.map(\.p99), "%.1f"),
+                spread(runs.map(\.pullLagP99), "%.1f"), "\(errors)", "\(acknowledged) / \(found)",
+                "\(runs.reduce(0) { $0 + $1.merged }) / \(runs.reduce(0) { $0 + $1.conflicts }) / \(runs.reduce(0) { $0 + $1.rejected })",
+                String(format: "%.0f MiB", Double(rss) / 1024),
+            ])
+        }
+        if json { return print(Bench.json(["machine": Bench.machine, "clients": clients, "changesPerClient": duration == nil ? changes : 0, "durationSeconds": duration ?? 0, "setups": summaries])) }
+        let load = duration.map { String(format: "pushing for %.0f s", $0) } ?? "\(changes) changes each"
+        print("push-load on \(Bench.machine): \(clients) clients, \(load) (a third to shared articles), one reader pulling throughout; median (min–max) of \(max(1, runs)) runs\n")
+        print(Bench.table(
+            ["archive", "changes/s", "p50 ms", "p99 ms", "pull lag p99 ms", "errors", "acknowledged / in the archive once", "merged / conflicts / refused", "peak RSS per server"],
+            rows))
+        print("Targets: SQLite ≥ 1,000 changes/s, p99 ≤ 250 ms; PostgreSQL with 2 servers ≥ 1,500 changes/s at 50 clients over ≥ 30 s, p99 ≤ 150 ms, pull lag p99 ≤ 100 ms; nothing lost or doubled.")
     }
 
-    func once(seed: UInt64) async throws -> RunResult {
+    func once(_ setup: Setup, seed: UInt64) async throws -> RunResult {
         let dataDir = try await BenchServer.prepare(articles: 100, seed: seed)
         defer { try? FileManager.default.removeItem(at: dataDir) }
         let shared = try InitialSyncBenchmark.rows(dataDir).map(\.id).compactMap(ArticleID.init)
-        let server = try BenchServer(dataDir: dataDir)
+        let place = setup.postgres ? try await BenchPlace.postgres(copying: dataDir, server: database!) : .sqlite(dataDir)
+        var servers: [BenchServer] = []
+        for _ in 0..<setup.servers { servers.append(try BenchServer(place)) }
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: clients)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 
+        // Each client keeps to one server, as a load balancer's sticky sessions would.
         var apis: [ServerAPI] = []
-        for _ in 0..<clients {
-            var api = ServerAPI(baseURL: server.url, token: nil, client: http)
+        for c in 0..<clients {
+            var api = ServerAPI(baseURL: servers[c % servers.count].url, token: nil, client: http)
             api.token = try await api.login(name: "bench", password: BenchServer.password).token
             apis.append(api)
         }
+        let lag = PullLag()
+        let readerURL = servers[servers.count - 1].url
+        let reader = Task {
+            var api = ServerAPI(baseURL: readerURL, token: nil, client: http)
+            api.token = try await api.login(name: "bench", password: BenchServer.password).token
+            return try await lag.follow(api)
+        }
         let start = Bench.now()
+        let deadline = duration.map { Date().addingTimeInterval($0) }
         let outcomes = try await withThrowingTaskGroup(of: ClientOutcome.self) { group in
             for (index, api) in apis.enumerated() {
                 let seed = seed &+ UInt64(index)
                 let count = changes
-                group.addTask { try await Self.client(api, shared: shared, changes: count, seed: seed) }
+                group.addTask { try await Self.client(api, shared: shared, changes: count, until: deadline, seed: seed, lag: lag) }
             }
             var all: [ClientOutcome] = []
             for try await o in group { all.append(o) }
             return all
         }
         let wall = Double(Bench.now() - start) / 1_000_000_000
+        lag.stop()
+        try await reader.value
         try await http.shutdown()
-        let serverRSS = server.stop()
+        let serverRSS = servers.compactMap { $0.stop() }.max()
 
-        // Every acknowledged change is in the archive exactly once.
+        // Every acknowledged change is in the archive, once (a change id is the key of what was applied).
         let acknowledged = outcomes.flatMap(\.acknowledged)
-        let db = try DatabaseQueue(path: dataDir.appendingPathComponent("archive.sqlite").path)
-        let (found, rejected) = try await db.read { db -> (Int, Int) in
-            var found = 0
-            var rejected = 0
-            for id in acknowledged {
-                let statuses = try String.fetchAll(db, sql: "SELECT status FROM applied_changes WHERE change_id = ?", arguments: [id.description])
-                if statuses.count == 1 { found += 1 }
-                if statuses.first == "rejected" { rejected += 1 }
-            }
-            return (found, rejected)
-        }
-        try db.close()
+        let archive = try await place.open()
+        let applied = try await archive.appliedChangeIDs()
+        BenchPlace.close(archive)
+        await place.remove()
+        let found = acknowledged.filter(applied.contains).count
         let latencies = outcomes.flatMap(\.latencies)
+        let lags = lag.lags()
         return RunResult(
             changesPerSecond: Double(latencies.count) / wall, p50: Bench.percentile(latencies, 0.5), p99: Bench.percentile(latencies, 0.99),
             errors: outcomes.reduce(0) { $0 + $1.errors }, acknowledged: acknowledged.count, foundExactlyOnce: found,
-            merged: outcomes.reduce(0) { $0 + $1.merged }, conflicts: outcomes.reduce(0) { $0 + $1.conflicts }, rejected: rejected,
+            merged: outcomes.reduce(0) { $0 + $1.merged }, conflicts: outcomes.reduce(0) { $0 + $1.conflicts },
+            rejected: outcomes.reduce(0) { $0 + $1.rejected }, seconds: wall,
+            pullLagP50: Bench.percentile(lags, 0.5), pullLagP99: Bench.percentile(lags, 0.99), lagSamples: lags.count,
             serverRSSKiB: serverRSS ?? 0)
     }
 
@@ -222,16 +270,59 @@ struct PushLoadBenchmark: AsyncParsableCommand {
         var errors = 0
         var merged = 0
         var conflicts = 0
+        var rejected = 0
     }
 
-    /// One person: new articles and edits of their own, and a third of edits to shared articles.
-    static func client(_ api: ServerAPI, shared: [ArticleID], changes: Int, seed: UInt64) async throws -> ClientOutcome {
+    /// How long after a push was acknowledged a reader, pulling all the while, first saw it:
+    /// the acknowledged head revisions against the heads the reader's pulls brought.
+    final class PullLag: Sendable {
+        private struct State {
+            var acknowledged: [RevisionID: UInt64] = [:]
+            var seen: [RevisionID: UInt64] = [:]
+            var running = true
+        }
+        private let state = Mutex(State())
+
+        func acknowledged(_ head: RevisionID) {
+            let now = Bench.now()
+            state.withLock { $0.acknowledged[head] = now }
+        }
+
+        func stop() { state.withLock { $0.running = false } }
+
+        /// Pulls from the end of the archive on, until stopped.
+        func follow(_ api: ServerAPI) async throws {
+            var cursor = try await api.pull(since: 0, limit: 500).nextCursor
+            while state.withLock({ $0.running }) {
+                let page = try await api.pull(since: cursor, limit: 500)
+                let now = Bench.now()
+                state.withLock { state in
+                    for pulled in page.articles where state.seen[pulled.article.headRevision] == nil { state.seen[pulled.article.headRevision] = now }
+                }
+                cursor = page.nextCursor
+                if !page.hasMore { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+
+        /// Milliseconds; a head seen before its push's answer arrived counts as no lag.
+        func lags() -> [Double] {
+            state.withLock { state in
+                state.acknowledged.compactMap { head, at in state.seen[head].map { $0 > at ? Double($0 - at) / 1_000_000 : 0 } }
+            }
+        }
+    }
+
+    /// One person: new articles and edits of their own, and a third of edits to shared articles,
+    /// `changes` of them or until `deadline`.
+    static func client(_ api: ServerAPI, shared: [ArticleID], changes: Int, until deadline: Date?, seed: UInt64, lag: PullLag) async throws -> ClientOutcome {
         var outcome = ClientOutcome()
         var data = BenchData(seed: seed)
         var mine: [ArticleID] = []
-        for k in 0..<changes {
+        var k = 0
+        while deadline.map({ Date() < $0 }) ?? (k < changes) {
+            defer { k += 1 }
             var change: Change
-            if k % 3 == 2 || (k % 3 == 1 && mine.isEmpty) {
+            if k % 3 == 2 || (k % 3 == 1 && !mine.isEmpty) {
                 let pool = k % 3 == 2 ? shared : mine
                 let id = pool[Int(data.rng.next() % UInt64(pool.count))]
                 guard let article = try? await api.article(id) else {
@@ -244,7 +335,7 @@ struct PushLoadBenchmark: AsyncParsableCommand {
                 change = Change(articleID: id, baseRevision: article.headRevision, author: "bench", replicaID: UUID(), createdAt: Date())
                 change.set(.body, to: paragraphs.joined(separator: "\n\n"), from: article.content)
             } else {
-                change = data.create(Int(seed) * 1000 + k, author: "bench", at: Date())
+                change = data.create(Int(seed) * 100_000 + k, author: "bench", at: Date())
                 mine.append(change.articleID)
             }
             let start = Bench.now()
@@ -252,8 +343,13 @@ struct PushLoadBenchmark: AsyncParsableCommand {
                 let result = try await api.push([change])
                 outcome.latencies.append(Double(Bench.now() - start) / 1_000_000)
                 outcome.acknowledged.append(change.id)
-                if result.first?.status == .merged { outcome.merged += 1 }
-                if result.first?.status == .conflict { outcome.conflicts += 1 }
+                if let head = result.first?.headRevision { lag.acknowledged(head) }
+                switch result.first?.status {
+                case .merged: outcome.merged += 1
+                case .conflict: outcome.conflicts += 1
+                case .rejected: outcome.rejected += 1
+                default: break
+                }
             } catch {
                 outcome.errors += 1
             }

@@ -16,7 +16,7 @@ struct GalleyServerCommand: AsyncParsableCommand {
         abstract: "The Galley editorial archive: sync, review and publishing over HTTP.",
         discussion: "Configuration: ServerConfig/galley-server.yaml documents every key; --config FILE reads one, and GALLEY_* environment variables override it.",
         version: GalleyVersion.string,
-        subcommands: [Serve.self, UserCommand.self, CategoryCommand.self, Backup.self],
+        subcommands: [Serve.self, UserCommand.self, CategoryCommand.self, Backup.self, CopyToPostgres.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -199,5 +199,49 @@ struct Backup: AsyncParsableCommand {
         let (_, archive) = try await options.archive()
         try await archive.backup(to: file)
         print("Backed up the archive to \(file).")
+    }
+}
+
+struct CopyToPostgres: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy-to-postgres",
+        abstract: "Copy the embedded SQLite archive (under the data dir) into an empty PostgreSQL database, and verify the copy.",
+        discussion: """
+            Stop galley-server first: what it takes after the copy began is not copied. The copy is all or nothing; it \
+            keeps every event number and the archive's epoch, so clients go on syncing from where they were, without \
+            pulling again. Then set database_url (GALLEY_DATABASE_URL) to URL and start the servers. The SQLite archive \
+            is left as it was.
+            """)
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: "The PostgreSQL database, postgres://user:password@host:port/database; it must hold no archive yet.") var url: String
+
+    func run() async throws {
+        let configuration = try options.load()
+        guard FileManager.default.fileExists(atPath: configuration.archivePath) else {
+            throw ValidationError("There is no SQLite archive at \(configuration.archivePath) to copy; set --config or GALLEY_DATA_DIR to the data dir it is in.")
+        }
+        let target: DatabaseURL
+        do { target = try DatabaseURL(url) } catch { throw ValidationError("\(error)") }
+        let source = try SQLiteArchive(path: configuration.archivePath)
+        let archive: PostgresArchive
+        do {
+            archive = try await PostgresArchive(url: target, logger: Logger(label: "galley-server"))
+        } catch {
+            throw ValidationError("Cannot open the PostgreSQL database at \(target): \(error)")
+        }
+        defer { archive.close() }
+        do {
+            let started = Date()
+            let report = try await ArchiveCopy.copy(from: source, media: URL(fileURLWithPath: configuration.mediaPath), to: archive)
+            print("Copied \(configuration.archivePath) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s:")
+            print(report)
+            print("Now set database_url (GALLEY_DATABASE_URL) to that database and start galley-server; clients keep syncing as before.")
+        } catch let error as CopyError {
+            FileHandle.standardError.write(Data("error: \(error)\nNothing was written to PostgreSQL.\n".utf8))
+            throw ExitCode(1)
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("error: the copy failed (\(error)); nothing was written to PostgreSQL.\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

@@ -31,6 +31,21 @@ import Testing
         }
     }
 
+    /// On PostgreSQL every server tells, at each scrape, how long the writer's lock has been held
+    /// and how many wait for it (a stalled pull cursor's cause); SQLite has one writer and no such line.
+    @Test(arguments: Backend.all) func metricsTellTheWriterQueueOnPostgreSQL(backend: Backend) async throws {
+        let environment = ServerEnvironment(archive: try await backend.open(), configuration: ServerConfiguration())
+        let app = try buildApplication(environment: environment, logger: Logger(label: "test"), scheduling: false)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = String(buffer: response.body)
+                #expect(body.contains("\ngalley_writer_lock_held_seconds 0.0\n") == (backend == .postgres), "\(body)")
+                #expect(body.contains("\ngalley_writer_lock_waiting 0\n") == (backend == .postgres), "\(body)")
+            }
+        }
+    }
+
     /// A database URL that is not PostgreSQL's is refused with what to write; a password in one
     /// never shows in what the server prints of it.
     @Test func theDatabaseURLIsCheckedAndItsPasswordNeverShown() throws {

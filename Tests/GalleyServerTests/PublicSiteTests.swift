@@ -104,7 +104,7 @@ import Testing
         let environment = ServerEnvironment(archive: try SQLiteArchive(path: path), configuration: config, clock: { clock.now })
         let when = clock.now.addingTimeInterval(3600)
         let slug: String
-        let app = try buildApplication(environment: environment, logger: .init(label: "test"))
+        let app = try buildApplication(environment: environment, logger: .init(label: "test"), scheduling: false)
         let article = try await app.test(.router) { client in
             try await Self.publish(client, environment, title: "Embargoed", body: "Under embargo.\n", at: when)
         }

@@ -40,7 +40,8 @@ final class ServerFixture: Sendable {
 
     func advance(_ seconds: TimeInterval) { time.advance(seconds) }
 
-    func app() throws -> some ApplicationProtocol { try buildApplication(environment: environment, logger: Logger(label: "test")) }
+    /// The app without its background scheduler: tests publish on schedule with `tick()` on the fixture's clock.
+    func app() throws -> some ApplicationProtocol { try buildApplication(environment: environment, logger: Logger(label: "test"), scheduling: false) }
 
     /// What the archive holds that a failed request must not have changed.
     func footprint() async throws -> [Int64] {

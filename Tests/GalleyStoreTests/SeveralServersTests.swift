@@ -146,4 +146,25 @@ struct SeveralServersTests {
         #expect(all.count == 121)
         #expect(Set(seen.keys) == Set(all.map(\.id)), "seed \(seed): a reader's cursor skipped \(all.count - seen.count) articles in \(polls) polls")
     }
+
+    /// A writer holding the lock long is what stalls every pull behind it: every server sees it
+    /// (pg_locks), with the writers queued behind it, and sees it end.
+    @Test func aWriterHeldOpenShowsOnEveryServer() async throws {
+        let servers = try await Self.servers(try TestPostgres.newDatabase())
+        #expect(try await servers[1].writerQueue() == WriterQueue(heldSeconds: 0, waiting: 0))
+        let holder = Task { try await servers[0].write { db in try PostgresArchive.takeWriterLock(db); usleep(1_500_000) } }
+        try await Task.sleep(for: .milliseconds(200))
+        let waiter = Task { try await servers[2].write { db in try PostgresArchive.takeWriterLock(db) } }
+        var queue = WriterQueue(heldSeconds: 0, waiting: 0)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            queue = try #require(try await servers[1].writerQueue())
+            if queue.waiting == 1 && queue.heldSeconds > 0.3 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(queue.waiting == 1 && queue.heldSeconds > 0.3, "\(queue)")
+        try await holder.value
+        try await waiter.value
+        #expect(try await servers[1].writerQueue() == WriterQueue(heldSeconds: 0, waiting: 0))
+    }
 }

@@ -56,36 +56,12 @@ package enum TestPostgres {
 
     // MARK: The private cluster
 
-    nonisolated(unsafe) private static var clusterDir: String?
-
     private static func start() throws -> URLComponents {
         if let text = ProcessInfo.processInfo.environment["GALLEY_TEST_DATABASE_URL"], var url = URLComponents(string: text) {
             url.path = ""
             return url
         }
-        guard FileManager.default.isExecutableFile(atPath: "\(binaries)/initdb") else { throw TestPostgresError(missing) }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galley-pg-\(getpid())-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        if getuid() == 0 { _ = try run("/bin/chown", ["postgres:postgres", dir]) }
-        let data = dir + "/data"
-        let initdb = try tool("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        guard initdb.status == 0 else { throw TestPostgresError("initdb failed: \(initdb.output)") }
-        let port = freePort()
-        let options = "-c port=\(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(dir) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=64MB"
-        let ctl = try tool("pg_ctl", ["-D", data, "-o", options, "-l", dir + "/log", "-w", "-t", "60", "start"])
-        guard ctl.status == 0 else { throw TestPostgresError("pg_ctl start failed: \(ctl.output)") }
-        clusterDir = dir
-        atexit {
-            guard let dir = TestPostgres.clusterDir else { return }
-            let asUser = getuid() == 0 ? "runuser -u postgres -- " : ""
-            _ = system("\(asUser)\(TestPostgres.binaries)/pg_ctl -D \(dir)/data -m immediate -w stop >/dev/null 2>&1; rm -rf \(dir)")
-        }
-        var url = URLComponents()
-        url.scheme = "postgres"
-        url.user = "postgres"
-        url.host = "127.0.0.1"
-        url.port = port
-        return url
+        return try PostgresCluster.start().server
     }
 
     /// Runs one of PostgreSQL's programs; as the postgres user when this process is root, since
@@ -127,4 +103,73 @@ package enum TestPostgres {
 package struct TestPostgresError: Error, CustomStringConvertible {
     package let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A PostgreSQL cluster of this process's own: initdb in a temporary folder, a free port on
+/// 127.0.0.1, no durability. Stopped and removed when the process ends; a test that stops and
+/// starts its database under load takes one of its own.
+package final class PostgresCluster: Sendable {
+    package let dir: String
+    package let port: Int
+    /// Its base URL, without a database name.
+    package var server: URLComponents {
+        var url = URLComponents()
+        url.scheme = "postgres"
+        url.user = "postgres"
+        url.host = "127.0.0.1"
+        url.port = port
+        return url
+    }
+
+    private static let all = Mutex<[String]>([])
+
+    private init(dir: String, port: Int) {
+        self.dir = dir
+        self.port = port
+    }
+
+    package static func start() throws -> PostgresCluster {
+        guard FileManager.default.isExecutableFile(atPath: "\(TestPostgres.binaries)/initdb") else { throw TestPostgresError(TestPostgres.missing) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galley-pg-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if getuid() == 0 { _ = try TestPostgres.run("/bin/chown", ["postgres:postgres", dir]) }
+        let initdb = try TestPostgres.tool("initdb", ["-D", dir + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        guard initdb.status == 0 else { throw TestPostgresError("initdb failed: \(initdb.output)") }
+        let cluster = PostgresCluster(dir: dir, port: TestPostgres.freePort())
+        let first = all.withLock { all in
+            all.append(dir)
+            return all.count == 1
+        }
+        if first {
+            atexit {
+                let asUser = getuid() == 0 ? "runuser -u postgres -- " : ""
+                for dir in PostgresCluster.all.withLock({ $0 }) {
+                    _ = system("\(asUser)\(TestPostgres.binaries)/pg_ctl -D \(dir)/data -m immediate -w stop >/dev/null 2>&1; rm -rf \(dir)")
+                }
+            }
+        }
+        try cluster.startAgain()
+        return cluster
+    }
+
+    /// Starts the stopped cluster on its port.
+    package func startAgain() throws {
+        let options = "-c port=\(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(dir) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=64MB"
+        let ctl = try TestPostgres.tool("pg_ctl", ["-D", dir + "/data", "-o", options, "-l", dir + "/log", "-w", "-t", "60", "start"])
+        guard ctl.status == 0 else { throw TestPostgresError("pg_ctl start failed: \(ctl.output)") }
+    }
+
+    /// Stops it: "fast" ends every session and rolls back what is open, as a restart by an operator does.
+    package func stop(mode: String = "fast") throws {
+        let ctl = try TestPostgres.tool("pg_ctl", ["-D", dir + "/data", "-m", mode, "-w", "-t", "60", "stop"])
+        guard ctl.status == 0 else { throw TestPostgresError("pg_ctl stop failed: \(ctl.output)") }
+    }
+
+    /// A new, empty database on this cluster with a UTF-8 locale; returns its `postgres://` URL.
+    package func newDatabase(_ name: String = "galley") throws -> String {
+        try TestPostgres.psql(server, "CREATE DATABASE \(name) TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+        var url = server
+        url.path = "/\(name)"
+        return url.string!
+    }
 }

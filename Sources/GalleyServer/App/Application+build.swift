@@ -85,14 +85,16 @@ func checkDataDir(_ path: String) throws {
     }
 }
 
-/// The application over an archive the caller opened (tests use an in-memory one).
-package func buildApplication(environment: ServerEnvironment, logger: Logger) throws -> some ApplicationProtocol {
+/// The application over an archive the caller opened (tests use an in-memory one). Tests that
+/// drive scheduled publishing by hand, on a clock they move, leave `scheduling` off: a background
+/// round running beside theirs would take the turn (on PostgreSQL, the round's lock) from them.
+package func buildApplication(environment: ServerEnvironment, logger: Logger, scheduling: Bool = true) throws -> some ApplicationProtocol {
     let router = try buildRouter(environment)
     return Application(
         responder: HeadAsGet(inner: router.buildResponder()),
         configuration: .init(
             address: .hostname(environment.configuration.host, port: environment.configuration.port), serverName: "galley"),
-        services: [ScheduledPublisher(environment: environment, logger: logger)],
+        services: scheduling ? [ScheduledPublisher(environment: environment, logger: logger)] : [],
         logger: logger)
 }
 

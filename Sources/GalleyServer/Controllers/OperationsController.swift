@@ -27,7 +27,20 @@ struct OperationsController {
     }
 
     @Sendable func metrics(_ request: Request, context: GalleyRequestContext) async throws -> Response {
-        let text = environment.metrics?.emitToBuffer() ?? Array("# metrics are not enabled in this process\n".utf8)
+        var text = environment.metrics?.emitToBuffer() ?? Array("# metrics are not enabled in this process\n".utf8)
+        // Read at each scrape from the database, so every server of one archive tells the same:
+        // a writer holding the lock long is what stalls every pull cursor behind it.
+        if let queue = try await environment.archive.writerQueue() {
+            text += Array("""
+                # HELP galley_writer_lock_held_seconds How long the transaction holding the archive's writer lock has been open (0: none); pulls see nothing newer until it ends.
+                # TYPE galley_writer_lock_held_seconds gauge
+                galley_writer_lock_held_seconds \(queue.heldSeconds)
+                # HELP galley_writer_lock_waiting Transactions of every server waiting for the archive's writer lock.
+                # TYPE galley_writer_lock_waiting gauge
+                galley_writer_lock_waiting \(queue.waiting)
+
+                """.utf8)
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: text)))

@@ -95,9 +95,29 @@ package protocol ArchiveStore: Sendable {
     /// Runs `body` unless another process serving this archive is running it now (then nil, at
     /// once): scheduled publishing, done by one server at a time. One process: always runs.
     func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T?
+
+    // MARK: Operations
+    /// The transaction every push waits behind, where writers of several processes queue for one
+    /// lock (nil where one process writes alone): while it stays open, pulls see nothing newer.
+    func writerQueue() async throws -> WriterQueue?
+}
+
+/// Who holds the archive's writer lock and how many wait for it.
+package struct WriterQueue: Sendable, Equatable {
+    /// How long the transaction holding the lock has been open (0 when none holds it).
+    package var heldSeconds: Double
+    /// How many transactions wait for it.
+    package var waiting: Int
+
+    package init(heldSeconds: Double, waiting: Int) {
+        self.heldSeconds = heldSeconds
+        self.waiting = waiting
+    }
 }
 
 extension ArchiveStore {
+    package func writerQueue() async throws -> WriterQueue? { nil }
+
     /// An archive only one process serves needs no lock.
     package func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
         try await body()
