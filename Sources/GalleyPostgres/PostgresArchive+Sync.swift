@@ -206,7 +206,7 @@ extension PostgresArchive {
         try await read { db in try Self.pull(db, since: cursor, limit: limit, maxBytes: maxBytes, viewer: viewer) }
     }
 
-    /// The SQLite archive's pull, statement for statement, in one snapshot.
+    /// The streams as the SQLite archive reads them, in one snapshot; ``PullPager`` cuts the page.
     static func pull(_ db: PGConnection, since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) throws -> PullPage {
         let articleRows = try changedArticles(db, since: cursor, limit: limit + 1, viewer: viewer)
         let full = viewer.role.canReview
@@ -218,71 +218,29 @@ extension PostgresArchive {
         let noteRows = try db.rows("SELECT * FROM notes x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", side)
         let conflictRows = try db.rows("SELECT * FROM conflicts x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", side)
         let eventRows = try workflowEvents(db, since: cursor, limit: limit + 1, viewer: viewer)
-
-        enum Item { case article(Article), note(PGRow), conflict(PGRow), event(PGRow) }
-        var items: [(Int64, Int, Item)] = []
-        items += articleRows.map { ($0.seq, 0, .article($0.article)) }
-        items += try conflictRows.map { (try $0["seq"], 1, .conflict($0)) }
-        items += try noteRows.map { (try $0["seq"], 2, .note($0)) }
-        items += try eventRows.map { (try $0["seq"], 3, .event($0)) }
-        items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-        var horizon = Int64.max
-        if articleRows.count > limit { horizon = articleRows[limit].seq }
-        for rows in [noteRows, conflictRows, eventRows] where rows.count > limit {
-            horizon = min(horizon, try rows[limit]["seq"] as Int64)
-        }
-        var truncated = false
-        if let first = items.first?.0, first == horizon {
-            truncated = true
-            // One change settled more conflicts than a page holds: send that whole group.
-            let group = try db.rows(
-                "SELECT * FROM conflicts x WHERE x.seq = ? \(full) ORDER BY x.id COLLATE \"C\"",
-                viewer.role.canReview ? [first] : [first, viewer.name])
-            items = items.filter { if case .conflict = $0.2 { return false } else { return $0.0 == first } }
-            items += group.map { (first, 1, .conflict($0)) }
-            items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-            horizon = first + 1
-        }
-
-        let epoch = try db.value(String.self, "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
-        var page = PullPage(epoch: epoch, articles: [], conflicts: [], notes: [], nextCursor: cursor, hasMore: false)
-        var taken = 0
-        var bytes = 0
-        for (seq, _, item) in items {
-            if seq >= horizon || ((taken >= limit || bytes >= maxBytes) && seq != page.nextCursor) {
-                page.hasMore = true
-                break
+        var streams = PullPager.Streams()
+        streams.articles = articleRows.map { ($0.seq, $0.article) }
+        streams.conflicts = try conflictRows.map { (try $0["seq"], try PGRows.conflict($0)) }
+        streams.notes = try noteRows.map { (try $0["seq"], try PGRows.note($0)) }
+        streams.events = try eventRows.map { row in
+            var event: ArticleEvent?
+            if let kind = ArticleEvent.Kind(recorded: try row["kind"]), let id = ArticleID(try row["article_id"] as String) {
+                event = ArticleEvent(
+                    seq: try row["seq"], articleID: id, kind: kind, actor: try row["actor"],
+                    revision: (try row["revision"] as String?).flatMap(RevisionID.init), at: Timestamp.date(milliseconds: try row["at"]))
             }
-            switch item {
-            case .article(let article):
-                guard let head = try PGRows.revision(db, id: article.headRevision) else {
-                    throw StoreError.corrupt("the head revision of article \(article.id.short) is missing")
-                }
-                let published = try article.publishedRevision.flatMap { id in
-                    id == article.headRevision ? nil : try PGRows.revision(db, id: id)
-                }
-                bytes += approximateSize(head) + (published.map(approximateSize) ?? 0)
-                page.articles.append(PulledArticle(article: article, head: head, published: published, seq: seq))
-            case .conflict(let row):
-                let conflict = try PGRows.conflict(row)
-                bytes += conflict.base.utf8.count + conflict.ours.utf8.count + conflict.theirs.utf8.count
-                page.conflicts.append(conflict)
-            case .note(let row):
-                let note = try PGRows.note(row)
-                bytes += note.text.utf8.count
-                page.notes.append(note)
-            case .event(let row):
-                if let kind = ArticleEvent.Kind(recorded: try row["kind"]), let id = ArticleID(try row["article_id"] as String) {
-                    page.events.append(ArticleEvent(
-                        seq: try row["seq"], articleID: id, kind: kind, actor: try row["actor"],
-                        revision: (try row["revision"] as String?).flatMap(RevisionID.init), at: Timestamp.date(milliseconds: try row["at"])))
-                }
-            }
-            page.nextCursor = seq
-            taken += 1
+            return (try row["seq"], event)
         }
-        if truncated { page.hasMore = true }
-        return page
+        return try PullPager.page(
+            epoch: try db.value(String.self, "SELECT value FROM meta WHERE key = 'epoch'") ?? "", cursor: cursor, limit: limit,
+            maxBytes: maxBytes, streams: streams,
+            conflictGroup: { seq in
+                try db.rows(
+                    "SELECT * FROM conflicts x WHERE x.seq = ? \(full) ORDER BY x.id COLLATE \"C\"",
+                    viewer.role.canReview ? [seq] : [seq, viewer.name]
+                ).map(PGRows.conflict)
+            },
+            revision: { try PGRows.revision(db, id: $0) })
     }
 
     static func workflowEvents(_ db: PGConnection, since cursor: Int64, limit: Int, viewer: ChangeApplier.Actor) throws -> [PGRow] {
@@ -298,7 +256,4 @@ extension PostgresArchive {
             [viewer.name, cursor, limit])
     }
 
-    private static func approximateSize(_ r: Revision) -> Int {
-        r.content.body.utf8.count + r.content.lead.utf8.count + r.content.title.utf8.count + 512
-    }
 }

@@ -235,6 +235,12 @@ struct CopyToPostgres: AsyncParsableCommand {
             let report = try await ArchiveCopy.copy(from: source, media: URL(fileURLWithPath: configuration.mediaPath), to: archive)
             print("Copied \(configuration.archivePath) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s:")
             print(report)
+            // A server still running on the SQLite archive goes on writing there, past the copy.
+            let since = try await source.latestSequence()
+            if since > report.latestSequence {
+                FileHandle.standardError.write(Data("warning: the SQLite archive took \(since - report.latestSequence) more events while it was copied: galley-server is still running on it. Stop it, and copy again into a new, empty database.\n".utf8))
+                throw ExitCode(1)
+            }
             print("Now set database_url (GALLEY_DATABASE_URL) to that database and start galley-server; clients keep syncing as before.")
         } catch let error as CopyError {
             FileHandle.standardError.write(Data("error: \(error)\nNothing was written to PostgreSQL.\n".utf8))

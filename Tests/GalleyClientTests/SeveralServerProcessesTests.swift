@@ -288,4 +288,37 @@ struct SeveralServerProcessesTests {
         try await Self.checkWriters(ledgered, archive: archive)
         try cluster.stop()
     }
+
+    /// An office outgrows its one server: the archive moves into PostgreSQL with
+    /// `galley-server copy-to-postgres`, and a laptop that synced before goes on syncing, with
+    /// the session it had, from the cursor it had (no pull from the start).
+    @Test func aWorkspaceSyncsOnAcrossTheMoveToPostgreSQL() async throws {
+        let server = try ServerProcess.start(environment: ["GALLEY_ADMIN_PASSWORD": Self.password])
+        let desk = try GalleyApp.initialize(at: Scratch.path("move-desk"), server: "http://127.0.0.1:\(server.port)")
+        _ = try await desk.login(user: "admin", password: Self.password)
+        for n in 0..<20 { _ = try desk.newArticle(title: "Артыкул \(n)", body: "Тэкст \(n), з націскам мо́ва 🇧🇾.\n") }
+        try await desk.syncOK()
+        #expect(server.terminate() == 0)
+
+        let database = try TestPostgres.newDatabase()
+        let environment = ["GALLEY_DATA_DIR": server.dataDir.path]
+        let copy = try runGalley(["copy-to-postgres", database], in: server.dataDir, environment: environment, program: "galley-server")
+        #expect(copy.status == 0 && copy.stdout.contains("Verified"), "\(copy)")
+        let again = try runGalley(["copy-to-postgres", database], in: server.dataDir, environment: environment, program: "galley-server")
+        #expect(again.status == 1 && again.stderr.contains("already holds an archive") && again.stderr.contains("Nothing was written"), "\(again)")
+
+        // The same address, now on PostgreSQL; the laptop is told nothing.
+        let moved = try ServerProcess.start(dataDir: server.dataDir, port: server.port, environment: ["GALLEY_DATABASE_URL": database])
+        defer { moved.stop() }
+        let health = try await HTTP.request("GET", moved.url("/healthz"))
+        #expect(health.text.contains("postgresql"), "\(health.text)")
+        let after = try desk.newArticle(title: "Пасля пераезду", body: "Новы тэкст.\n")
+        let report = try await desk.syncOK()
+        #expect(!report.epochReset, "the same archive: no pull from the start")
+        #expect(report.applied == 1 && report.pulledArticles <= 1, "\(report)")
+        let archive = try await PostgresArchive.open(database)
+        defer { archive.close() }
+        #expect(try await archive.article(after.id) != nil)
+        #expect(try await archive.articles(ArticleQuery(limit: 100)).articles.count == 21)
+    }
 }

@@ -91,7 +91,7 @@ extension SQLiteArchive {
 
     package func pull(since cursor: Int64, limit: Int, maxBytes: Int, viewer: ChangeApplier.Actor) async throws -> PullPage {
         try await writer.read { db in
-            // Three ordered streams, each read at most `limit + 1` deep, merged by sequence number.
+            // Four ordered streams, each read at most `limit + 1` deep, merged by sequence number.
             let articleRows = try Self.changedArticles(db, since: cursor, limit: limit + 1, viewer: viewer)
             // Notes and conflicts only of articles the viewer sees in full (author or reviewer).
             let full = viewer.role.canReview
@@ -103,71 +103,29 @@ extension SQLiteArchive {
             let noteRows = try Row.fetchAll(db, sql: "SELECT * FROM notes x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
             let conflictRows = try Row.fetchAll(db, sql: "SELECT * FROM conflicts x WHERE x.seq > ? \(full) ORDER BY x.seq LIMIT ?", arguments: sideArguments)
             let eventRows = try Self.workflowEvents(db, since: cursor, limit: limit + 1, viewer: viewer)
-
-            enum Item { case article(Article), note(Row), conflict(Row), event(Row) }
-            var items: [(Int64, Int, Item)] = []
-            items += articleRows.map { ($0.seq, 0, .article($0.article)) }
-            items += conflictRows.map { ($0["seq"], 1, .conflict($0)) }
-            items += noteRows.map { ($0["seq"], 2, .note($0)) }
-            items += eventRows.map { ($0["seq"], 3, .event($0)) }
-            items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-            // A stream that was cut at `limit + 1` rows bounds how far the merged page can go.
-            var horizon = Int64.max
-            if articleRows.count > limit { horizon = articleRows[limit].seq }
-            for rows in [noteRows, conflictRows, eventRows] where rows.count > limit {
-                horizon = min(horizon, rows[limit]["seq"] as Int64)
-            }
-            var truncated = false
-            if let first = items.first?.0, first == horizon {
-                truncated = true
-                // One change settled more conflicts than a page holds: send that whole group.
-                let group = try Row.fetchAll(
-                    db, sql: "SELECT * FROM conflicts x WHERE x.seq = ? \(full) ORDER BY x.id",
-                    arguments: viewer.role.canReview ? [first] : [first, viewer.name])
-                items = items.filter { if case .conflict = $0.2 { return false } else { return $0.0 == first } }
-                items += group.map { (first, 1, .conflict($0)) }
-                items.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-                horizon = first + 1
-            }
-
-            var page = PullPage(epoch: try Self.epoch(db), articles: [], conflicts: [], notes: [], nextCursor: cursor, hasMore: false)
-            var taken = 0
-            var bytes = 0
-            for (seq, _, item) in items {
-                if seq >= horizon || ((taken >= limit || bytes >= maxBytes) && seq != page.nextCursor) {
-                    page.hasMore = true
-                    break
-                }
-                switch item {
-                case .article(let article):
-                    guard let head = try ContentRows.revision(db, id: article.headRevision) else {
-                        throw StoreError.corrupt("the head revision of article \(article.id.short) is missing")
-                    }
-                    let published = try article.publishedRevision.flatMap { id in
-                        id == article.headRevision ? nil : try ContentRows.revision(db, id: id)
-                    }
-                    bytes += Self.approximateSize(head) + (published.map(Self.approximateSize) ?? 0)
-                    page.articles.append(PulledArticle(article: article, head: head, published: published, seq: seq))
-                case .conflict(let row):
-                    let conflict = try ContentRows.conflict(row)
-                    bytes += conflict.base.utf8.count + conflict.ours.utf8.count + conflict.theirs.utf8.count
-                    page.conflicts.append(conflict)
-                case .note(let row):
-                    let note = try ContentRows.note(row)
-                    bytes += note.text.utf8.count
-                    page.notes.append(note)
-                case .event(let row):
-                    if let kind = ArticleEvent.Kind(recorded: row["kind"]), let id = ArticleID(row["article_id"] as String) {
-                        page.events.append(ArticleEvent(
+            var streams = PullPager.Streams()
+            streams.articles = articleRows.map { ($0.seq, $0.article) }
+            streams.conflicts = try conflictRows.map { ($0["seq"], try ContentRows.conflict($0)) }
+            streams.notes = try noteRows.map { ($0["seq"], try ContentRows.note($0)) }
+            streams.events = eventRows.map { row in
+                let event = ArticleEvent.Kind(recorded: row["kind"]).flatMap { kind in
+                    ArticleID(row["article_id"] as String).map { id in
+                        ArticleEvent(
                             seq: row["seq"], articleID: id, kind: kind, actor: row["actor"],
-                            revision: (row["revision"] as String?).flatMap(RevisionID.init), at: Timestamp.date(milliseconds: row["at"])))
+                            revision: (row["revision"] as String?).flatMap(RevisionID.init), at: Timestamp.date(milliseconds: row["at"]))
                     }
                 }
-                page.nextCursor = seq
-                taken += 1
+                return (row["seq"], event)
             }
-            if truncated { page.hasMore = true }
-            return page
+            return try PullPager.page(
+                epoch: try Self.epoch(db), cursor: cursor, limit: limit, maxBytes: maxBytes, streams: streams,
+                conflictGroup: { seq in
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM conflicts x WHERE x.seq = ? \(full) ORDER BY x.id",
+                        arguments: viewer.role.canReview ? [seq] : [seq, viewer.name]
+                    ).map(ContentRows.conflict)
+                },
+                revision: { try ContentRows.revision(db, id: $0) })
         }
     }
 
@@ -187,7 +145,4 @@ extension SQLiteArchive {
             arguments: [viewer.name, cursor, limit])
     }
 
-    private static func approximateSize(_ r: Revision) -> Int {
-        r.content.body.utf8.count + r.content.lead.utf8.count + r.content.title.utf8.count + 512
-    }
 }
