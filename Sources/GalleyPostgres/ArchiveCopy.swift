@@ -34,9 +34,15 @@ package enum ArchiveCopy {
         let latest = try await source.latestSequence()
         return try await target.write { db in
             try PostgresArchive.takeWriterLock(db)
-            let held = try db.value(Int64.self, "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM articles)") ?? 0
-            guard held == 0 else {
-                throw CopyError("The PostgreSQL database already holds an archive (\(held) users, events and articles); copy into a new, empty database.")
+            let users = try db.value(Int64.self, "SELECT COUNT(*) FROM users") ?? 0
+            let articles = try db.value(Int64.self, "SELECT COUNT(*) FROM articles") ?? 0
+            let events = try db.value(Int64.self, "SELECT COUNT(*) FROM events") ?? 0
+            guard users + articles + events == 0 else {
+                throw CopyError("""
+                    The PostgreSQL database \(target.url.database) already holds an archive (\(users) users, \(articles) articles, \(events) events): \
+                    a server was started on it, or it was copied into before. Copy into a new, empty database \
+                    (dropdb \(target.url.database); createdb … as in the README), or keep the one there.
+                    """)
             }
             let targetColumns = try columns(db)
             var report = Report()
@@ -74,6 +80,8 @@ package enum ArchiveCopy {
                         [table, column])
                 }
             }
+            // The mark of a moved archive is the source's, not the copy's.
+            try db.execute("DELETE FROM meta WHERE key = 'moved_to'")
             report.latestSequence = try db.value(Int64.self, "SELECT MAX(seq) FROM events") ?? 0
             report.epoch = try db.value(String.self, "SELECT value FROM meta WHERE key = 'epoch'") ?? ""
             guard report.latestSequence == latest else { throw CopyError("The last event is \(latest) in SQLite and \(report.latestSequence) after the copy.") }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import Logging
 import PostgresNIO
 
 /// Where a PostgreSQL archive is: `postgres://user:password@host:port/database`, with
@@ -59,6 +60,51 @@ package struct DatabaseURL: Sendable, CustomStringConvertible {
         default: .prefer(.makeClientConfiguration())
         }
         return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+    }
+}
+
+extension DatabaseURL {
+    /// One direct connection's settings, for asking the server why it will not take us.
+    func connectionConfiguration() -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketPath {
+            let socket = socketPath.hasSuffix(".s.PGSQL.\(port)") ? socketPath : "\(socketPath)/.s.PGSQL.\(port)"
+            configuration = PostgresConnection.Configuration(unixSocketPath: socket, username: user, password: password, database: database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS = switch sslmode {
+            case "disable": .disable
+            case "require": .require(try! NIOSSLContext(configuration: .makeClientConfiguration()))
+            default: .prefer(try! NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+}
+
+/// Why the database would not take a connection, in PostgreSQL's words where it gave any.
+package struct DatabaseUnreachable: Error, CustomStringConvertible {
+    package let reason: String
+    package var description: String { reason }
+
+    /// Connects once, directly: the pool only retries and times out, and says nothing of why.
+    static func probe(_ url: DatabaseURL, logger: Logger) async throws {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: url.connectionConfiguration(), id: 0, logger: logger)
+        } catch {
+            throw DatabaseUnreachable(reason: Self.describe(error))
+        }
+        try? await connection.close()
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if error.code == .sslUnsupported { return "the server does not offer TLS, and sslmode=require asks for it" }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
     }
 }
 

@@ -142,7 +142,7 @@ struct PGConnection: @unchecked Sendable {
         while done.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
             // An answer already on its way still arrives; then the closed connection is the answer.
             if connection.isClosed, done.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
-                throw StoreError.unavailable(.ioError)
+                throw StoreError.unavailable(.unreachable)
             }
         }
         return try outcome.withLock { $0! }.get()

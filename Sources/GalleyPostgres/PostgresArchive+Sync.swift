@@ -120,7 +120,7 @@ final class PostgresGroupCommit: @unchecked Sendable {
     private func drain() async {
         while let batch = await queue.take() {
             guard let archive else {
-                for item in batch { item.continuation.resume(throwing: StoreError.unavailable(.ioError)) }
+                for item in batch { item.continuation.resume(throwing: StoreError.unavailable(.unreachable)) }
                 continue
             }
             do {

@@ -49,6 +49,7 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
         self.url = url
         self.leaseTimeout = leaseTimeout
         self.logger = logger
+        try await DatabaseUnreachable.probe(url, logger: logger)
         var configuration = url.clientConfiguration()
         configuration.options.maximumConnections = connections
         configuration.options.minimumConnections = 0
@@ -117,11 +118,11 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
                     case .timedOut:
                         if lease.expire() {
                             group.cancelAll()
-                            throw StoreError.unavailable(.ioError)
+                            throw StoreError.unavailable(.unreachable)
                         }
                     }
                 }
-                throw StoreError.unavailable(.ioError)
+                throw StoreError.unavailable(.unreachable)
             }
         } catch {
             throw Self.storeError(error)
@@ -162,18 +163,18 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
         }
         guard let error = error as? PSQLError else {
             if error is NIOThreadPoolError.ThreadPoolInactive || error is CancellationError { return StoreError.unavailable(.busy) }
-            return StoreError.unavailable(.ioError)
+            return StoreError.unavailable(.unreachable)
         }
         guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
             // The connection failed, closed, or could not be made: the database is out of reach.
-            return StoreError.unavailable(.ioError)
+            return StoreError.unavailable(.unreachable)
         }
         let message = error.serverInfo?[.message] ?? ""
         switch state {
         case "53100": return StoreError.unavailable(.diskFull)
         case "25006": return StoreError.unavailable(.readOnly)
         case "40001", "40P01", "55P03", "53300": return StoreError.unavailable(.busy)
-        case _ where state.hasPrefix("57P") || state.hasPrefix("08"): return StoreError.unavailable(.ioError)
+        case _ where state.hasPrefix("57P") || state.hasPrefix("08"): return StoreError.unavailable(.unreachable)
         case "XX001", "XX002": return StoreError.corrupt(message)
         default: return StoreError.failed("\(state): \(message)")
         }

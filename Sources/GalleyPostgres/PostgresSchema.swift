@@ -228,6 +228,8 @@ enum PostgresSchema {
 
     /// Brings the database's schema up to date, once however many servers start together.
     static func migrate(_ db: PGConnection) throws {
+        // Refused before anything is created: a database that cannot hold the archive stays as it was.
+        try checkTextSearch(db)
         try db.execute("SELECT pg_advisory_lock(\(PostgresArchive.migrationLock))")
         defer { _ = try? db.execute("SELECT pg_advisory_unlock(\(PostgresArchive.migrationLock))") }
         try db.execute("CREATE TABLE IF NOT EXISTS galley_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
@@ -241,7 +243,6 @@ enum PostgresSchema {
                 try db.execute("INSERT INTO galley_migrations (name, applied_at) VALUES (?, ?)", [name, Timestamp.milliseconds(Date())])
             }
         }
-        try checkTextSearch(db)
     }
 
     /// A script's statements, one by one (the extended protocol takes one at a time): split at
@@ -277,14 +278,18 @@ enum PostgresSchema {
     /// Cyrillic must be cut into words as Latin is; a database whose character type is not a
     /// UTF-8 locale treats Cyrillic letters as punctuation, and search would find nothing.
     static func checkTextSearch(_ db: PGConnection) throws {
-        let words = try db.value(String.self, "SELECT array_to_string(tsvector_to_array(to_tsvector('galley', 'Мінск Café')), ' ')") ?? ""
-        guard words.split(separator: " ").sorted() == ["cafe", "мінск"] else {
-            let ctype = try db.value(String.self, "SELECT datctype FROM pg_database WHERE datname = current_database()") ?? "?"
-            throw StoreError.failed(
-                "the database cuts text into words wrongly (its character type is \(ctype)): create it with a UTF-8 locale, e.g. CREATE DATABASE galley ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0")
+        let encoding = try db.value(String.self, "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()") ?? "?"
+        let ctype = try db.value(String.self, "SELECT datctype FROM pg_database WHERE datname = current_database()") ?? "?"
+        let create = "create it with a UTF-8 locale, e.g. CREATE DATABASE galley ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0"
+        guard encoding == "UTF8" else {
+            throw StoreError.failed("the database's encoding is \(encoding), which cannot hold Cyrillic: \(create)")
         }
-    }
-}
+        // The built-in `simple` configuration, so that nothing is created before the answer.
+        let words = try db.value(String.self, "SELECT array_to_string(tsvector_to_array(to_tsvector('simple', 'Мінск Café')), ' ')") ?? ""
+        guard words.split(separator: " ").sorted() == ["café", "мінск"] else {
+            throw StoreError.failed("the database cuts text into words wrongly (its character type is \(ctype)): \(create)")
+        }
+    }}
 
 extension PostgresArchive {
     func migrate() async throws {

@@ -51,11 +51,11 @@ struct ConfigOptions: ParsableArguments {
             do {
                 return (configuration, try await openArchive(configuration, logger: Logger(label: "galley-server")).0)
             } catch let error as StartupError {
-                throw ValidationError(error.description)
+                throw CommandFailure(error.description)
             }
         }
         guard FileManager.default.fileExists(atPath: configuration.archivePath) else {
-            throw ValidationError("There is no archive at \(configuration.archivePath); start the server once (galley-server) or set --config / GALLEY_DATA_DIR.")
+            throw CommandFailure("There is no archive at \(configuration.archivePath); start the server once (galley-server) or set --config / GALLEY_DATA_DIR.")
         }
         return (configuration, try SQLiteArchive(path: configuration.archivePath))
     }
@@ -218,36 +218,43 @@ struct CopyToPostgres: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         guard FileManager.default.fileExists(atPath: configuration.archivePath) else {
-            throw ValidationError("There is no SQLite archive at \(configuration.archivePath) to copy; set --config or GALLEY_DATA_DIR to the data dir it is in.")
+            throw CommandFailure("There is no SQLite archive at \(configuration.archivePath) to copy; set --config or GALLEY_DATA_DIR to the data dir it is in.")
         }
         let target: DatabaseURL
         do { target = try DatabaseURL(url) } catch { throw ValidationError("\(error)") }
+        // Held through the copy: no server may start on the archive meanwhile.
+        do { try DataDirLock.take(configuration.dataDir) } catch let error as DataDirBusy { throw CommandFailure(error.description) }
         let source = try SQLiteArchive(path: configuration.archivePath)
         let archive: PostgresArchive
         do {
             archive = try await PostgresArchive(url: target, logger: Logger(label: "galley-server"))
+        } catch let error as DatabaseUnreachable {
+            throw CommandFailure("Cannot reach the PostgreSQL database at \(target): \(error.reason).")
         } catch {
-            throw ValidationError("Cannot open the PostgreSQL database at \(target): \(error)")
+            throw CommandFailure("The PostgreSQL database at \(target) cannot hold the archive: \(error)")
         }
         defer { archive.close() }
+        let report: ArchiveCopy.Report
+        let started = Date()
         do {
-            let started = Date()
-            let report = try await ArchiveCopy.copy(from: source, media: URL(fileURLWithPath: configuration.mediaPath), to: archive)
-            print("Copied \(configuration.archivePath) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s:")
-            print(report)
-            // A server still running on the SQLite archive goes on writing there, past the copy.
-            let since = try await source.latestSequence()
-            if since > report.latestSequence {
-                FileHandle.standardError.write(Data("warning: the SQLite archive took \(since - report.latestSequence) more events while it was copied: galley-server is still running on it. Stop it, and copy again into a new, empty database.\n".utf8))
-                throw ExitCode(1)
-            }
-            print("Now set database_url (GALLEY_DATABASE_URL) to that database and start galley-server; clients keep syncing as before.")
+            report = try await ArchiveCopy.copy(from: source, media: URL(fileURLWithPath: configuration.mediaPath), to: archive)
         } catch let error as CopyError {
-            FileHandle.standardError.write(Data("error: \(error)\nNothing was written to PostgreSQL.\n".utf8))
-            throw ExitCode(1)
+            throw CommandFailure("\(error) Nothing was written to PostgreSQL.")
         } catch let error as StoreError {
-            FileHandle.standardError.write(Data("error: the copy failed (\(error)); nothing was written to PostgreSQL.\n".utf8))
-            throw ExitCode(1)
+            throw CommandFailure("The copy failed (\(error)); nothing was written to PostgreSQL.")
         }
+        try await source.markMoved(to: "\(target)")
+        print("Copied \(configuration.archivePath) into \(target) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s:")
+        print(report)
+        print("""
+            The SQLite archive is marked as moved: a galley-server started on it refuses, naming this database.
+            Now set database_url (GALLEY_DATABASE_URL) to that database and start the servers; clients keep syncing as before.
+            """)
     }
+}
+
+/// A command that could not do its work: said as is, exit status 1, no usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -298,14 +298,27 @@ struct SeveralServerProcessesTests {
         _ = try await desk.login(user: "admin", password: Self.password)
         for n in 0..<20 { _ = try desk.newArticle(title: "Артыкул \(n)", body: "Тэкст \(n), з націскам мо́ва 🇧🇾.\n") }
         try await desk.syncOK()
-        #expect(server.terminate() == 0)
 
+        // While the server runs on the archive, the copy is refused and touches nothing.
         let database = try TestPostgres.newDatabase()
         let environment = ["GALLEY_DATA_DIR": server.dataDir.path]
+        let running = try runGalley(["copy-to-postgres", database], in: server.dataDir, environment: environment, program: "galley-server")
+        #expect(running.status == 1 && running.stderr.contains("Another galley-server (pid \(server.process.processIdentifier))"), "\(running)")
+        #expect(!running.stderr.contains("USAGE"), "a refusal, not a usage error: \(running)")
+        #expect(try TestPostgres.psqlValue(URLComponents(string: database)!, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0")
+        #expect(server.terminate() == 0)
+
         let copy = try runGalley(["copy-to-postgres", database], in: server.dataDir, environment: environment, program: "galley-server")
         #expect(copy.status == 0 && copy.stdout.contains("Verified"), "\(copy)")
         let again = try runGalley(["copy-to-postgres", database], in: server.dataDir, environment: environment, program: "galley-server")
         #expect(again.status == 1 && again.stderr.contains("already holds an archive") && again.stderr.contains("Nothing was written"), "\(again)")
+
+        // A server started on the old archive by mistake refuses, naming where it went.
+        #expect {
+            try ServerProcess.start(dataDir: server.dataDir, port: server.port).stop()
+        } throws: { error in
+            "\(error)".contains("was copied to postgres://postgres@127.0.0.1")
+        }
 
         // The same address, now on PostgreSQL; the laptop is told nothing.
         let moved = try ServerProcess.start(dataDir: server.dataDir, port: server.port, environment: ["GALLEY_DATABASE_URL": database])

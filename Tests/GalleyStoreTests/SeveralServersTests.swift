@@ -167,4 +167,26 @@ struct SeveralServersTests {
         try await waiter.value
         #expect(try await servers[1].writerQueue() == WriterQueue(heldSeconds: 0, waiting: 0))
     }
+
+    /// A database that will not take the archive says why in PostgreSQL's words, and one that
+    /// cannot hold Cyrillic is refused before anything is created in it.
+    @Test func aDatabaseThatCannotHoldTheArchiveSaysWhyAndIsLeftAsItWas() async throws {
+        var server = try TestPostgres.server()
+        server.path = "/no_such_database"
+        await #expect { try await PostgresArchive.open(server.string!) } throws: { error in
+            "\(error)".contains("database \"no_such_database\" does not exist")
+        }
+        for (name, options) in [("latin", "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'"), ("bytes", "ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")] {
+            let database = "galley_\(name)_\(UInt32.random(in: 0...UInt32.max))"
+            try TestPostgres.psql(server, "CREATE DATABASE \(database) TEMPLATE template0 \(options)")
+            server.path = "/\(database)"
+            await #expect { try await PostgresArchive.open(server.string!) } throws: { error in
+                "\(error)".contains("UTF-8") && "\(error)".contains("CREATE DATABASE")
+            }
+            // Nothing created: once its locale is fixed the database takes the archive as new.
+            let tables = try TestPostgres.psqlValue(server, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            let extensions = try TestPostgres.psqlValue(server, "SELECT COUNT(*) FROM pg_extension WHERE extname = 'unaccent'")
+            #expect(tables == "0" && extensions == "0", "\(database) has \(tables) tables and \(extensions) unaccent after the refusal")
+        }
+    }
 }

@@ -50,6 +50,13 @@ package enum TestPostgres {
         guard out.status == 0 else { throw TestPostgresError("psql failed: \(out.output)") }
     }
 
+    /// One value of a query on the database `url` names.
+    package static func psqlValue(_ url: URLComponents, _ sql: String) throws -> String {
+        let out = try run(psqlPath, ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", url.string!, "-c", sql])
+        guard out.status == 0 else { throw TestPostgresError("psql failed: \(out.output)") }
+        return out.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     static var psqlPath: String {
         FileManager.default.isExecutableFile(atPath: "\(binaries)/psql") ? "\(binaries)/psql" : "/usr/bin/psql"
     }

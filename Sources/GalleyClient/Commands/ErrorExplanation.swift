@@ -9,6 +9,8 @@ package enum ErrorExplanation {
         case .unavailable(.diskFull), .unavailable(.readOnly), .unavailable(.ioError):
             let why = error == .unavailable(.diskFull) ? "the disk is full" : "the disk is read-only or failing"
             return "The workspace's replica cannot be written (\(why)); nothing was recorded, and the text you gave is where it was. Free some space or fix the disk, then run the command again."
+        case .unavailable(.unreachable):
+            return "The archive's database cannot be reached right now; nothing was recorded. Try again in a moment."
         case .unavailable(.busy):
             return "The workspace's replica is busy (another galley command is writing); try again in a moment."
         case .unavailable(.rolledBack):

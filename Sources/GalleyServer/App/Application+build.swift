@@ -52,13 +52,24 @@ package func buildApplication(
 package func openArchive(_ configuration: ServerConfiguration, logger: Logger) async throws -> (any ArchiveStore, (any MediaStore)?) {
     guard let text = configuration.databaseURL else {
         try checkDataDir(configuration.dataDir)
-        return (try SQLiteArchive(path: configuration.archivePath), nil)
+        do { try DataDirLock.take(configuration.dataDir) } catch let error as DataDirBusy { throw StartupError(description: error.description) }
+        let archive = try SQLiteArchive(path: configuration.archivePath)
+        if let place = try await archive.movedTo() {
+            throw StartupError(description: """
+                The archive in \(configuration.archivePath) was copied to \(place) with copy-to-postgres, and is served from there: \
+                set database_url (GALLEY_DATABASE_URL) to that database. (Serving this copy would take changes PostgreSQL never sees; \
+                if you mean to go back to it, remove the mark: sqlite3 \(configuration.archivePath) "DELETE FROM meta WHERE key = 'moved_to'".)
+                """)
+        }
+        return (archive, nil)
     }
     let url: DatabaseURL
     do { url = try DatabaseURL(text) } catch let error as DatabaseURLError { throw StartupError(description: error.description) }
     do {
         let archive = try await PostgresArchive(url: url, logger: logger)
         return (archive, PostgresMediaStore(archive: archive))
+    } catch let error as DatabaseUnreachable {
+        throw StartupError(description: "Cannot reach the PostgreSQL database at \(url): \(error.reason). Is PostgreSQL running and listening there, and does database_url (GALLEY_DATABASE_URL) name it, with the right user and password?")
     } catch StoreError.unavailable {
         throw StartupError(description: "Cannot reach the PostgreSQL database at \(url) within 5 seconds. Is PostgreSQL running and listening there, and does database_url (GALLEY_DATABASE_URL) name it, with the right user and password?")
     } catch let error as StoreError {

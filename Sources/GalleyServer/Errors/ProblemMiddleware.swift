@@ -66,6 +66,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 logger.error("unexpected HTTP error", metadata: ["status": "\(error.status.code)"])
                 return GalleyError(error.status.code < 500 ? .badRequest : .serverError, detail ?? error.status.reasonPhrase)
             }
+        case StoreError.unavailable(.unreachable):
+            logger.error("archive unavailable", metadata: ["storage": "the database cannot be reached"])
+            return GalleyError(
+                .storageUnavailable, "The archive's database cannot be reached right now; nothing was changed. Try again in a moment.", retryAfter: 5)
         case StoreError.unavailable(let why):
             logger.error("archive unavailable for writing", metadata: ["storage": "\(why)"])
             return GalleyError(

@@ -11,6 +11,24 @@ package enum Cell: Sendable, Equatable {
 }
 
 extension SQLiteArchive {
+    /// Where the archive was moved, if it was: a server must not go on taking changes here.
+    package func movedTo() async throws -> String? {
+        try await writer.read { db in
+            do { return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'moved_to'") } catch { throw StoreError.from(error) }
+        }
+    }
+
+    /// Marks the archive as moved to `place` (said in the refusal to serve it).
+    package func markMoved(to place: String) async throws {
+        try await writer.write { db in
+            do {
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('moved_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", arguments: [place])
+            } catch {
+                throw StoreError.from(error)
+            }
+        }
+    }
+
     /// Runs `body` over the archive as of one moment (one read transaction: the server may go on
     /// writing meanwhile, and the copy is still of one consistent archive).
     package func export<T>(_ body: (ArchiveExport) throws -> T) throws -> T {
@@ -67,4 +85,36 @@ package struct ArchiveExport {
     }
 
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
+
+/// One galley-server per data dir: an exclusive lock on `<data dir>/galley-server.lock`, held
+/// while the process lives (the kernel lets go of it when the process ends, however it ends).
+package enum DataDirLock {
+    nonisolated(unsafe) private static var held: [String: Int32] = [:]
+    private static let lock = NSLock()
+
+    /// Takes the lock, or says which process holds it.
+    package static func take(_ dataDir: String) throws {
+        try lock.withLock {
+            let path = URL(fileURLWithPath: dataDir).appendingPathComponent("galley-server.lock").path
+            guard held[path] == nil else { return }
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw DataDirBusy(description: "Cannot open \(path): \(String(cString: strerror(errno))).") }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                let data = FileManager.default.contents(atPath: path) ?? Data()
+                let pid = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                close(fd)
+                throw DataDirBusy(description: "Another galley-server\(pid.isEmpty ? "" : " (pid \(pid))") is running on the data dir \(dataDir); stop it first.")
+            }
+            ftruncate(fd, 0)
+            let text = "\(getpid())\n"
+            _ = text.withCString { write(fd, $0, strlen($0)) }
+            held[path] = fd
+        }
+    }
+}
+
+/// The data dir is in use by another process.
+package struct DataDirBusy: Error, CustomStringConvertible {
+    package let description: String
 }

@@ -41,6 +41,8 @@ package enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
 
     package enum Unavailable: Sendable, Equatable {
         case diskFull, readOnly, busy, ioError, rolledBack
+        /// The database server cannot be reached (it restarts, or the network to it is down).
+        case unreachable
     }
 
     package var description: String {
@@ -49,6 +51,7 @@ package enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unavailable(.readOnly): "The storage is read-only."
         case .unavailable(.busy): "The storage is busy."
         case .unavailable(.ioError), .unavailable(.rolledBack): "The storage failed to read or write."
+        case .unavailable(.unreachable): "The database cannot be reached."
         case .corrupt(let what): "The database is damaged: \(what). Restore it from a backup."
         case .failed(let message): "The database failed: \(message)."
         }
