@@ -100,6 +100,24 @@ extension PostgresArchive {
         try db.execute("DELETE FROM published_terms WHERE term = ANY(?::text[]) AND docs <= 0", [terms])
     }
 
+    /// Computes "similar articles" for one published article again; returns the time it took
+    /// (the benchmark's measure, side by side with the SQLite archive's).
+    package func recomputeSimilar(for id: ArticleID) async throws -> Duration {
+        try await write { db in
+            guard let row = try db.row("SELECT article_num, title, lead, body_text AS body, tags, category FROM published_articles WHERE id = ?", [id.description]) else {
+                return .zero
+            }
+            let content = ArticleContent(
+                title: try row["title"], lead: try row["lead"], body: try row["body"], category: try row["category"],
+                tags: Set(try ContentRows.strings(try row["tags"])))
+            let clock = ContinuousClock()
+            let start = clock.now
+            _ = try Self.computeSimilar(db, num: try row["article_num"], content: content)
+            return clock.now - start
+        }
+    }
+
+
     /// Stores the 3 published articles most like this one: a full-text search for its most
     /// distinctive terms, lifted by shared tags and category (the SQLite archive's measure, with
     /// `ts_rank` for bm25).

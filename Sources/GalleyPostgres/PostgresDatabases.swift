@@ -31,15 +31,19 @@ package enum PostgresDatabases {
     static func maintenance(_ url: DatabaseURL, _ sql: String) async throws {
         var server = url
         server.database = "postgres"
-        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: Logger(label: "galley.postgres"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            do {
-                _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "galley.postgres"))
-            } catch {
-                throw PostgresArchive.storeError(error)
-            }
+        let logger = Logger(label: "galley.postgres")
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: server.connectionConfiguration(), id: 0, logger: logger)
+        } catch {
+            throw DatabaseUnreachable(reason: DatabaseUnreachable.describe(error))
+        }
+        do {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw PostgresArchive.storeError(error)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import GalleyCore
+import GalleyPostgres
 import GalleyStore
 
 /// `galley-bench initial-sync`: a new laptop pulls the whole archive with the real `galley sync`
@@ -12,7 +13,19 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
     @Option var articles = 20_000
     @Option var runs = 3
     @Option var seed: UInt64 = 1
+    @Option(help: "Also sync from a server on PostgreSQL: a server URL (postgres://user@host:port/any); a new database is made there.") var database: String?
     @Flag var json = false
+
+    /// One `galley sync` into a new workspace; checks it holds every article.
+    func syncOnce(_ server: BenchServer) throws -> Bench.Measured {
+        let ws = try server.workspace()
+        defer { try? FileManager.default.removeItem(at: ws) }
+        let m = try server.sync(ws)
+        guard m.status == 0 else { throw ValidationError("galley sync failed with status \(m.status)") }
+        let count = try ClientReplica(path: ws.appendingPathComponent(".galley/replica.sqlite").path).counts().articles
+        guard count == articles else { throw ValidationError("the workspace has \(count) articles, not \(articles)") }
+        return m
+    }
 
     func run() async throws {
         Bench.note("preparing an archive of \(articles) articles")
@@ -22,20 +35,23 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
         let bytes = rows.reduce(0) { $0 + $1.title.utf8.count + $1.lead.utf8.count + $1.body.utf8.count + $1.tags.utf8.count }
 
         let server = try BenchServer(dataDir: dataDir)
+        var place: BenchPlace?
+        if let database { place = try await BenchPlace.postgres(copying: dataDir, server: database) }
+        let postgres = try place.map(BenchServer.init)
         var sync: [Double] = []
+        var fromPostgres: [Double] = []
         var rss: [Int] = []
+        // Side by side: each run syncs from one server, then from the other.
         for k in 0..<runs {
-            let ws = try server.workspace()
             Bench.note("galley sync, run \(k + 1) of \(runs)")
-            let m = try server.sync(ws)
-            guard m.status == 0 else { throw ValidationError("galley sync failed with status \(m.status)") }
-            let count = try ClientReplica(path: ws.appendingPathComponent(".galley/replica.sqlite").path).counts().articles
-            guard count == articles else { throw ValidationError("the workspace has \(count) articles, not \(articles)") }
+            let m = try syncOnce(server)
             sync.append(m.milliseconds)
             rss.append(m.maxRSSKiB)
-            try? FileManager.default.removeItem(at: ws)
+            if let postgres { fromPostgres.append(try syncOnce(postgres).milliseconds) }
         }
         _ = server.stop()
+        _ = postgres?.stop()
+        await place?.remove()
 
         Bench.note("the floor: SQLite inserts")
         let floor = try Bench.measure(runs: runs, warmup: false) { try Self.floor(rows) }
@@ -48,14 +64,17 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
             "galleySyncMedianMs": median, "articlesPerSecond": Double(articles) / (median / 1000), "megabytesPerSecond": Double(bytes) / 1_048_576 / (median / 1000),
             "clientPeakRSSMiB": Double(rss.max() ?? 0) / 1024, "floorMedianMs": Bench.median(floor), "gitCloneMedianMs": git.map(Bench.median) ?? NSNull(),
             "ratioToFloor": median / Bench.median(floor), "ratioToGit": git.map { median / Bench.median($0) } ?? NSNull(),
+            "postgresSyncMedianMs": fromPostgres.isEmpty ? NSNull() : Bench.median(fromPostgres),
         ]
         if json { return print(Bench.json(results)) }
         print("initial-sync on \(Bench.machine): \(articles) articles, \(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB of text; median (min–max) of \(runs) runs\n")
         print(Bench.table(["measure", "time", "notes"], [
             ["galley sync (empty workspace)", Bench.summary(sync), String(format: "%.0f articles/s, %.1f MB/s, client peak RSS %.0f MiB", Double(articles) / (median / 1000), Double(bytes) / 1_000_000 / (median / 1000), Double(rss.max() ?? 0) / 1024)],
             ["floor: rows + FTS5 into SQLite, one transaction", Bench.summary(floor), String(format: "galley / floor = %.2f (target ≤ 1.5)", median / Bench.median(floor))],
+            fromPostgres.isEmpty ? nil : ["galley sync from a server on PostgreSQL", Bench.summary(fromPostgres),
+                String(format: "PostgreSQL / SQLite = %.2f", Bench.median(fromPostgres) / median)],
             ["git clone (git daemon, 127.0.0.1)", git.map(Bench.summary) ?? "git not found", git.map { String(format: "galley / git = %.2f (target ≤ 0.67)", median / Bench.median($0)) } ?? "–"],
-        ]))
+        ].compactMap { $0 }))
     }
 
     struct Row {
