@@ -164,6 +164,17 @@ import Testing
         #expect(Slug.make(from: "  Belarus' GDP: +2%  ") == "belarus-gdp-2")
         #expect(Slug.make(from: "???") == "article")
         #expect(Slug.unique("a", isTaken: { ["a", "a-2"].contains($0) }) == "a-3")
+        // The thousandth article of one title finds its number in a few looks, each a query.
+        var looks = 0
+        let taken = Set(["a"] + (2...1000).map { "a-\($0)" })
+        #expect(Slug.unique("a", isTaken: { looks += 1; return taken.contains($0) }) == "a-1001")
+        #expect(looks <= 25, "\(looks) looks")
+        // With gaps anywhere, what it finds is free.
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<200 {
+            let some = Set(["a"] + (2...300).filter { _ in rng.next() % 4 != 0 }.map { "a-\($0)" })
+            #expect(!some.contains(Slug.unique("a", isTaken: some.contains)))
+        }
         #expect(Slug.isValid("мінск-і-пекін"))
         #expect(!Slug.isValid("-a"))
         #expect(!Slug.isValid("a--b"))

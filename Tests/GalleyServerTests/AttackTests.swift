@@ -47,6 +47,10 @@ import Testing
             var credit = Make.create("Credit", body: "x\n", by: "anna", at: now)
             credit.set.imageCredit = "Photo\u{7}"
             cases.append((credit, "imageCredit"))
+            // A slug the author chose is looked up (is it taken?): never with a NUL in it.
+            var slug = Make.create("Slug", body: "x\n", by: "anna", at: now)
+            slug.set.slug = "a\u{0}b"
+            cases.append((slug, "slug"))
             for (change, field) in cases {
                 let results = try await client.push([change], token: anna)
                 #expect(results[0].status == .rejected && results[0].error?.code == .textInvalid, "\(field): \(results[0])")
@@ -55,6 +59,13 @@ import Testing
                 #expect(try await fixture.archive.article(change.articleID) == nil, "nothing stored for \(field)")
             }
             #expect(try await fixture.footprint() == before, "no event, no audit line")
+
+            // Lists are bounded before any item is looked up under the writer's lock.
+            var long = Make.create("Long lists", body: "x\n", by: "anna", at: now)
+            long.related = SetEdit(add: (0..<5_000).map { _ in ArticleID.generate(at: now) })
+            let listed = try await client.push([long], token: anna)[0]
+            #expect(listed.status == .rejected && listed.error?.field == "related.add", "\(listed)")
+            #expect(try await fixture.footprint() == before)
 
             // A lone surrogate cannot even be decoded: the whole request is refused.
             let id = ArticleID.generate(at: now)

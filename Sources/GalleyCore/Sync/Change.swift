@@ -173,7 +173,10 @@ public struct SetEdit<Element: Hashable & Sendable & Codable & Comparable>: Hash
     public func applied(to items: [Element]) -> [Element] {
         let removed = Set(remove)
         var out = items.filter { !removed.contains($0) }
-        for item in add where !out.contains(item) { out.append(item) }
+        // A set beside the list: a long list is linear to edit, not quadratic (this runs under
+        // the archive's writer lock).
+        var present = Set(out)
+        for item in add where present.insert(item).inserted { out.append(item) }
         return out
     }
 

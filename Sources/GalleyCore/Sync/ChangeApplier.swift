@@ -472,7 +472,9 @@ public enum ChangeApplier {
 
     /// A slug the author chose is theirs or refused, never changed behind their back.
     private static func checkChosenSlug(_ slug: String, of id: ArticleID, env: Environment) throws(GalleyError) {
-        guard env.slugTaken(slug, id) else { return }
+        // A slug that is not one (a NUL in it, say) is the validator's to refuse, and is never
+        // looked up: PostgreSQL cannot even be asked about it.
+        guard Slug.isValid(slug), env.slugTaken(slug, id) else { return }
         throw GalleyError(
             .slugTaken,
             "The slug '\(slug)' is taken (by a published article's address, or another article of yours); choose another, for example '\(Slug.unique(slug) { env.slugTaken($0, id) })'.",

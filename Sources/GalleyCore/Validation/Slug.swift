@@ -51,8 +51,20 @@ public enum Slug {
     /// `base` if it is free, else `base-2`, `base-3`, … : the first that `isTaken` says is free.
     public static func unique(_ base: String, isTaken: (String) -> Bool) -> String {
         guard isTaken(base) else { return base }
-        var n = 2
-        while isTaken("\(base)-\(n)") { n += 1 }
-        return "\(base)-\(n)"
+        func name(_ n: Int) -> String { "\(base)-\(n)" }
+        // Taken names are mostly base, base-2 … base-n: gallop to a free number, then search back
+        // to the first free one after the last taken seen. Each look is a query under the
+        // archive's writer lock, so the 500th article of one title costs 18 looks, not 500.
+        var taken = 1
+        var free = 2
+        while isTaken(name(free)) {
+            taken = free
+            free *= 2
+        }
+        while free - taken > 1 {
+            let middle = (taken + free) / 2
+            if isTaken(name(middle)) { taken = middle } else { free = middle }
+        }
+        return name(free)
     }
 }
