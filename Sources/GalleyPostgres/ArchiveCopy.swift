@@ -72,6 +72,9 @@ package enum ArchiveCopy {
             // The full-text columns, from the rows as the archive writes them.
             try db.execute("UPDATE articles SET search = galley_search(title, lead, tags, body)")
             try db.execute("UPDATE published_articles SET search = galley_search(title, lead, tags, body_text)")
+            // The planner's statistics, for tables that were empty a moment ago: without them
+            // search and similar articles plan as if nothing were there until autovacuum comes.
+            try db.execute("ANALYZE")
             // Numbers given from here on follow the copied ones.
             for (table, columns) in targetColumns {
                 for (column, info) in columns where info.serial {
