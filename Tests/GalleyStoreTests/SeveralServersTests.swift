@@ -152,17 +152,28 @@ struct SeveralServersTests {
     @Test func aWriterHeldOpenShowsOnEveryServer() async throws {
         let servers = try await Self.servers(try TestPostgres.newDatabase())
         #expect(try await servers[1].writerQueue() == WriterQueue(heldSeconds: 0, waiting: 0))
-        let holder = Task { try await servers[0].write { db in try PostgresArchive.takeWriterLock(db); usleep(1_500_000) } }
-        try await Task.sleep(for: .milliseconds(200))
+        // The holder keeps the lock until the test has seen the queue: no step waits on a timer,
+        // so a loaded machine only makes it slower.
+        let holding = Locked(false)
+        let release = Locked(false)
+        let holder = Task {
+            try await servers[0].write { db in
+                try PostgresArchive.takeWriterLock(db)
+                holding.withLock { $0 = true }
+                while !release.withLock({ $0 }) { usleep(10_000) }
+            }
+        }
+        let deadline = Date().addingTimeInterval(120)
+        while !holding.withLock({ $0 }) && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let waiter = Task { try await servers[2].write { db in try PostgresArchive.takeWriterLock(db) } }
         var queue = WriterQueue(heldSeconds: 0, waiting: 0)
-        let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
             queue = try #require(try await servers[1].writerQueue())
-            if queue.waiting == 1 && queue.heldSeconds > 0.3 { break }
-            try await Task.sleep(for: .milliseconds(50))
+            if queue.waiting == 1 && queue.heldSeconds > 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(queue.waiting == 1 && queue.heldSeconds > 0.3, "\(queue)")
+        release.withLock { $0 = true }
+        #expect(queue.waiting == 1 && queue.heldSeconds > 0, "\(queue)")
         try await holder.value
         try await waiter.value
         #expect(try await servers[1].writerQueue() == WriterQueue(heldSeconds: 0, waiting: 0))
