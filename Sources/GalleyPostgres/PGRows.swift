@@ -63,8 +63,14 @@ enum PGRows {
         ]
         let search: [any PGBind] = [c.title, c.lead, tags, c.body]
         let num: Int64
-        if let old = try db.row("SELECT num, title, lead, body, tags FROM articles WHERE id = ?", [a.id.description]) {
+        // Each statement is a round trip under the writer's lock: the tag and author rows are
+        // written only when they changed (most edits change the text alone).
+        var writeTags = true
+        var writeAuthors = true
+        if let old = try db.row("SELECT num, title, lead, body, tags, authors FROM articles WHERE id = ?", [a.id.description]) {
             num = try old["num"]
+            writeTags = try old["tags"] != tags
+            writeAuthors = try old["authors"] != ContentRows.stringArray(a.authors)
             let sameText = try old["title"] == c.title && old["lead"] == c.lead && old["body"] == c.body && old["tags"] == tags
             try db.execute(
                 """
@@ -75,8 +81,8 @@ enum PGRows {
                 WHERE num = ?
                 """,
                 values + (sameText ? [] : search) + [num])
-            try db.execute("DELETE FROM article_tags WHERE article_num = ?", [num])
-            try db.execute("DELETE FROM article_authors WHERE article_num = ?", [num])
+            if writeTags { try db.execute("DELETE FROM article_tags WHERE article_num = ?", [num]) }
+            if writeAuthors { try db.execute("DELETE FROM article_authors WHERE article_num = ?", [num]) }
         } else {
             num = try db.value(
                 Int64.self,
@@ -89,12 +95,12 @@ enum PGRows {
                 """,
                 values + search) ?? 0
         }
-        if !c.tags.isEmpty {
+        if writeTags && !c.tags.isEmpty {
             try db.execute(
                 "INSERT INTO article_tags (tag, article_num) SELECT t, ? FROM unnest(?::text[]) AS t ON CONFLICT DO NOTHING", [num, c.sortedTags])
         }
         let authors = Array(Set(a.authors))
-        if !authors.isEmpty {
+        if writeAuthors && !authors.isEmpty {
             try db.execute(
                 "INSERT INTO article_authors (name, article_num) SELECT n, ? FROM unnest(?::text[]) AS n ON CONFLICT DO NOTHING", [num, authors])
         }
