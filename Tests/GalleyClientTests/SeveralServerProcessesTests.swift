@@ -41,10 +41,20 @@ struct SeveralServerProcessesTests {
         }
     }
 
-    /// A session made on one server, used on all: sessions live in the database.
-    static func token(_ servers: [ServerProcess]) async throws -> String {
-        let session = try await ServerAPI(baseURL: "http://127.0.0.1:\(servers[0].port)", token: nil).login(name: "admin", password: password)
-        return session.token
+    /// Servers started together on one database, with an admin session made on one and used on
+    /// all (sessions live in the database).
+    struct Deployment {
+        let servers: [ServerProcess]
+        let token: String
+        var ports: [Int] { servers.map(\.port) }
+
+        static func start(_ count: Int, on url: String) async throws -> Deployment {
+            let servers = try await SeveralServerProcessesTests.start(count, on: url)
+            let session = try await ServerAPI(baseURL: "http://127.0.0.1:\(servers[0].port)", token: nil).login(name: "admin", password: password)
+            return Deployment(servers: servers, token: session.token)
+        }
+
+        func stop() { for server in servers { server.stop() } }
     }
 
     /// What the writers were told.
@@ -151,10 +161,9 @@ struct SeveralServerProcessesTests {
 
     @Test func writersAndReadersOnThreeServersLoseSkipAndDoubleNothing() async throws {
         let url = try TestPostgres.newDatabase()
-        let servers = try await Self.start(3, on: url)
-        defer { for server in servers { server.stop() } }
-        let ports = servers.map(\.port)
-        let token = try await Self.token(servers)
+        let deployment = try await Deployment.start(3, on: url)
+        defer { deployment.stop() }
+        let (ports, token) = (deployment.ports, deployment.token)
         let archive = try await PostgresArchive.open(url)
         defer { archive.close() }
         let ledger = Locked(Ledger())
@@ -218,10 +227,9 @@ struct SeveralServerProcessesTests {
 
     @Test func aServerKilledUnderLoadLosesAndDoublesNothing() async throws {
         let url = try TestPostgres.newDatabase()
-        let servers = try await Self.start(3, on: url)
-        defer { for server in servers { server.stop() } }
-        let ports = servers.map(\.port)
-        let token = try await Self.token(servers)
+        let deployment = try await Deployment.start(3, on: url)
+        defer { deployment.stop() }
+        let (servers, ports, token) = (deployment.servers, deployment.ports, deployment.token)
         let ledger = Locked(Ledger())
 
         let killer = Task {
@@ -248,10 +256,9 @@ struct SeveralServerProcessesTests {
     @Test func theDatabaseRestartedUnderLoadLosesNothingAndTheServersCarryOn() async throws {
         let cluster = try PostgresCluster.start()
         let url = try cluster.newDatabase()
-        let servers = try await Self.start(2, on: url)
-        defer { for server in servers { server.stop() } }
-        let ports = servers.map(\.port)
-        let token = try await Self.token(servers)
+        let deployment = try await Deployment.start(2, on: url)
+        defer { deployment.stop() }
+        let (servers, ports, token) = (deployment.servers, deployment.ports, deployment.token)
         let ledger = Locked(Ledger())
         let health = Locked<[Int]>([])
 
