@@ -467,3 +467,23 @@ package struct PostgresMediaStore: MediaStore {
         }
     }
 }
+
+extension PostgresArchive {
+    /// What one statement costs on the way this archive talks to PostgreSQL, for the benchmarks:
+    /// `count` trivial statements answered through the synchronous bridge the change log uses
+    /// (a pool thread waiting for each answer), and the same on one connection with async/await.
+    package func roundTrips(_ count: Int) async throws -> (bridged: Duration, direct: Duration) {
+        let clock = ContinuousClock()
+        let bridged = try await run { db in
+            let start = ContinuousClock.now
+            for _ in 0..<count { try db.execute("SELECT 1") }
+            return ContinuousClock.now - start
+        }
+        let direct = try await client.withConnection { connection in
+            try await clock.measure {
+                for _ in 0..<count { _ = try await connection.query("SELECT 1", logger: self.logger).collect() }
+            }
+        }
+        return (bridged, direct)
+    }
+}

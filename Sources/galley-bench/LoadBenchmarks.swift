@@ -463,28 +463,42 @@ struct StoreApplyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "store-apply", abstract: "Changes applied straight to the archive, one transaction each (the floor under push-load).")
     @Option var changes = 1000
     @Option var seed: UInt64 = 1
+    @Option(help: "Also apply them to the same archive on PostgreSQL: a server URL (postgres://user@host:port/any); a new database is made there.") var database: String?
 
     func run() async throws {
         let dataDir = try await BenchServer.prepare(articles: 100, seed: seed)
         defer { try? FileManager.default.removeItem(at: dataDir) }
-        let archive = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
-        var data = BenchData(seed: seed &+ 9)
-        let actor = ChangeApplier.Actor(name: "bench", role: .editor)
-        let creates = (0..<changes).map { data.create(100_000 + $0, author: "bench", at: Date()) }
-        var start = Bench.now()
-        for c in creates { _ = try await archive.apply([c], by: actor, at: Date()) }
-        let createMs = Double(Bench.now() - start) / 1e6
-        var edits: [Change] = []
-        for c in creates.prefix(changes) {
-            guard let a = try await archive.article(c.articleID) else { continue }
-            var e = Change(articleID: a.id, baseRevision: a.headRevision, author: "bench", replicaID: UUID(), createdAt: Date())
-            e.set(.body, to: a.content.body + "\nMore.\n", from: a.content)
-            edits.append(e)
+        var places = [BenchPlace.sqlite(dataDir)]
+        if let database { places.append(try await BenchPlace.postgres(copying: dataDir, server: database)) }
+        for place in places {
+            let archive = try await place.open()
+            defer { BenchPlace.close(archive) }
+            if let postgres = archive as? PostgresArchive {
+                let n = 2000
+                let (bridged, direct) = try await postgres.roundTrips(n)
+                print(String(format: "PostgreSQL round trip (SELECT 1, %d in a row): %.3f ms through the change log's synchronous bridge, %.3f ms with async/await on one connection",
+                             n, Double(bridged.components.attoseconds) / 1e15 / Double(n) + Double(bridged.components.seconds) * 1000 / Double(n),
+                             Double(direct.components.attoseconds) / 1e15 / Double(n) + Double(direct.components.seconds) * 1000 / Double(n)))
+            }
+            var data = BenchData(seed: seed &+ 9)
+            let actor = ChangeApplier.Actor(name: "bench", role: .editor)
+            let creates = (0..<changes).map { data.create(100_000 + $0, author: "bench", at: Date()) }
+            var start = Bench.now()
+            for c in creates { _ = try await archive.apply([c], by: actor, at: Date()) }
+            let createMs = Double(Bench.now() - start) / 1e6
+            var edits: [Change] = []
+            for c in creates.prefix(changes) {
+                guard let a = try await archive.article(c.articleID) else { continue }
+                var e = Change(articleID: a.id, baseRevision: a.headRevision, author: "bench", replicaID: UUID(), createdAt: Date())
+                e.set(.body, to: a.content.body + "\nMore.\n", from: a.content)
+                edits.append(e)
+            }
+            start = Bench.now()
+            for e in edits { _ = try await archive.apply([e], by: actor, at: Date()) }
+            let editMs = Double(Bench.now() - start) / 1e6
+            print(String(format: "store-apply on %@, %@: %d creates in %.0f ms (%.0f/s), %d edits in %.0f ms (%.0f/s), one transaction each",
+                         place.backend, Bench.machine, changes, createMs, Double(changes) / createMs * 1000, edits.count, editMs, Double(edits.count) / editMs * 1000))
         }
-        start = Bench.now()
-        for e in edits { _ = try await archive.apply([e], by: actor, at: Date()) }
-        let editMs = Double(Bench.now() - start) / 1e6
-        print(String(format: "store-apply on %@: %d creates in %.0f ms (%.0f/s), %d edits in %.0f ms (%.0f/s), one transaction each",
-                     Bench.machine, changes, createMs, Double(changes) / createMs * 1000, edits.count, editMs, Double(edits.count) / editMs * 1000))
+        for place in places { await place.remove() }
     }
 }

@@ -55,7 +55,12 @@ actor GroupCommit {
     private func applyTogether(_ batch: [Item]) async throws -> [Result<[PushResult], any Error>] {
         do {
             let results = try await writer.write { db in
-                try batch.map { item in try item.changes.map { try SQLiteArchive.apply(db, $0, by: item.actor, at: item.time) } }
+                let search = ContentRows.SearchJournal()
+                let results = try batch.map { item in
+                    try item.changes.map { try SQLiteArchive.apply(db, $0, by: item.actor, at: item.time, search: search) }
+                }
+                try search.flush(db)
+                return results
             }
             return results.map { .success($0) }
         } catch {
@@ -66,14 +71,21 @@ actor GroupCommit {
     /// Each change in its own savepoint: one that fails leaves the others alone.
     private func applyOneByOne(_ batch: [Item]) async throws -> [Result<[PushResult], any Error>] {
         try await writer.write { db -> [Result<[PushResult], any Error>] in
+            let search = ContentRows.SearchJournal()
             let outcomes = batch.map { item in
                 Result {
                     var results: [PushResult] = []
                     for change in item.changes {
                         var result: PushResult?
-                        try db.inSavepoint {
-                            result = try SQLiteArchive.apply(db, change, by: item.actor, at: item.time)
-                            return .commit
+                        let mark = search.mark
+                        do {
+                            try db.inSavepoint {
+                                result = try SQLiteArchive.apply(db, change, by: item.actor, at: item.time, search: search)
+                                return .commit
+                            }
+                        } catch {
+                            search.restore(mark)
+                            throw error
                         }
                         if let result { results.append(result) }
                     }
@@ -87,6 +99,7 @@ actor GroupCommit {
                 for case .failure(let cause as DatabaseError) in outcomes { throw cause }
                 throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back")
             }
+            try search.flush(db)
             return outcomes
         }
     }

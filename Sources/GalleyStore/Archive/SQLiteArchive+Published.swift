@@ -393,8 +393,9 @@ extension SQLiteArchive {
     package func loadPublished(_ creates: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws {
         try await writer.write { db in
             let counts = TermCounts()
+            let search = ContentRows.SearchJournal()
             for change in creates {
-                let result = try Self.apply(db, change, by: actor, at: time)
+                let result = try Self.apply(db, change, by: actor, at: time, search: search)
                 guard result.status != .rejected, var article = try ContentRows.article(db, id: change.articleID) else {
                     throw GalleyError(.malformed, "Could not load article \(change.articleID.short): \(result.error?.message ?? "")")
                 }
@@ -402,9 +403,10 @@ extension SQLiteArchive {
                 article.publishedRevision = article.headRevision
                 article.publishedAt = change.createdAt
                 let seq = try Self.event(db, kind: ChangeApplier.Event.state(.published).recorded, article: article.id, revision: article.headRevision, actor: actor.name, at: time)
-                let num = try ContentRows.save(db, article, seq: seq)
+                let num = try ContentRows.save(db, article, seq: seq, search: search)
                 try Self.refreshPublished(db, article, num: num, seq: seq, publishing: true, computingSimilar: false, termCounts: counts)
             }
+            try search.flush(db)
             try Self.addTermCounts(db, counts.counts)
         }
     }

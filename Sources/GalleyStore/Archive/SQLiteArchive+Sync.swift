@@ -11,16 +11,25 @@ extension SQLiteArchive {
     /// Applies many changes in one transaction: a bulk load (imports, benchmark archives), where
     /// all or nothing is wanted and per-change commits would only cost time.
     package func applyInOneTransaction(_ changes: [Change], by actor: ChangeApplier.Actor, at time: Date) async throws -> [PushResult] {
-        try await writer.write { db in try changes.map { try Self.apply(db, $0, by: actor, at: time) } }
+        try await writer.write { db in
+            let search = ContentRows.SearchJournal()
+            let results = try changes.map { try Self.apply(db, $0, by: actor, at: time, search: search) }
+            try search.flush(db)
+            return results
+        }
     }
 
-    static func apply(_ db: Database, _ change: Change, by actor: ChangeApplier.Actor, at time: Date) throws -> PushResult {
-        try ChangeLog.apply(change, by: actor, at: time, in: Transaction(db: db))
+    static func apply(
+        _ db: Database, _ change: Change, by actor: ChangeApplier.Actor, at time: Date, search: ContentRows.SearchJournal
+    ) throws -> PushResult {
+        try ChangeLog.apply(change, by: actor, at: time, in: Transaction(db: db, search: search))
     }
 
     /// The archive seam's transaction, in SQLite.
     struct Transaction: ArchiveTransaction {
         let db: Database
+        /// Flushed by the caller before it commits.
+        let search: ContentRows.SearchJournal
 
         func appliedChange(_ id: ChangeID) throws -> AppliedChange? {
             try Row.fetchOne(
@@ -53,7 +62,7 @@ extension SQLiteArchive {
         func insert(_ note: ReviewNote, seq: Int64) throws { try ContentRows.insert(db, note, seq: seq) }
 
         func save(_ article: Article, seq: Int64, publishing: Bool) throws {
-            let num = try ContentRows.save(db, article, seq: seq)
+            let num = try ContentRows.save(db, article, seq: seq, search: search)
             try SQLiteArchive.refreshPublished(db, article, num: num, seq: seq, publishing: publishing)
         }
 
