@@ -47,10 +47,13 @@ enum PGRows {
         try db.value(Int64.self, "SELECT num FROM articles WHERE id = ?", [id.description])
     }
 
-    /// Inserts or updates the article, its tag and author rows, and its search entry when its
-    /// text changed (workflow steps leave the text, and the index, alone). Returns its number.
+    /// Inserts or updates the article and its tag and author rows, and marks its search entry
+    /// as to be written when its text changed (workflow steps leave the text, and the entry,
+    /// alone; ``PostgresArchive/writeSearchEntries()`` writes it). Returns its number.
+    /// `known`: the article's row as this transaction read it (its number and article), when it
+    /// did; then it is not read again.
     @discardableResult
-    static func save(_ db: PGConnection, _ a: Article, seq: Int64) throws -> Int64 {
+    static func save(_ db: PGConnection, _ a: Article, seq: Int64, known: (num: Int64, article: Article)? = nil) throws -> Int64 {
         let c = a.content
         let tags = ContentRows.stringArray(c.sortedTags)
         var values: [any PGBind] = [a.id.description, a.id.short]
@@ -61,26 +64,34 @@ enum PGRows {
             ContentRows.stringArray(a.related.map(\.description)), a.retractionMessage,
             Timestamp.milliseconds(a.createdAt), Timestamp.milliseconds(a.updatedAt), a.deleted, seq,
         ]
-        let search: [any PGBind] = [c.title, c.lead, tags, c.body]
         let num: Int64
         // Each statement is a round trip under the writer's lock: the tag and author rows are
         // written only when they changed (most edits change the text alone).
         var writeTags = true
         var writeAuthors = true
-        if let old = try db.row("SELECT num, title, lead, body, tags, authors FROM articles WHERE id = ?", [a.id.description]) {
-            num = try old["num"]
-            writeTags = try old["tags"] != tags
-            writeAuthors = try old["authors"] != ContentRows.stringArray(a.authors)
-            let sameText = try old["title"] == c.title && old["lead"] == c.lead && old["body"] == c.body && old["tags"] == tags
+        let stored: (num: Int64, title: String, lead: String, body: String, tags: String, authors: String)?
+        if let known {
+            let o = known.article
+            stored = (known.num, o.content.title, o.content.lead, o.content.body, ContentRows.stringArray(o.content.sortedTags), ContentRows.stringArray(o.authors))
+        } else if let row = try db.row("SELECT num, title, lead, body, tags, authors FROM articles WHERE id = ?", [a.id.description]) {
+            stored = (try row["num"], try row["title"], try row["lead"], try row["body"], try row["tags"], try row["authors"])
+        } else {
+            stored = nil
+        }
+        if let old = stored {
+            num = old.num
+            writeTags = old.tags != tags
+            writeAuthors = old.authors != ContentRows.stringArray(a.authors)
+            let sameText = old.title == c.title && old.lead == c.lead && old.body == c.body && old.tags == tags
             try db.execute(
                 """
                 UPDATE articles SET id = ?, short_id = ?, \(contentAssignments), authors = ?, state = ?, head_revision = ?,
                     approved_revision = ?, published_revision = ?, scheduled_at = ?, published_at = ?,
                     related = ?, retraction_message = ?, created_at = ?, updated_at = ?, deleted = ?, seq = ?
-                    \(sameText ? "" : ", search = galley_search(?, ?, ?, ?)")
+                    \(sameText ? "" : ", search = NULL")
                 WHERE num = ?
                 """,
-                values + (sameText ? [] : search) + [num])
+                values + [num])
             if writeTags { try db.execute("DELETE FROM article_tags WHERE article_num = ?", [num]) }
             if writeAuthors { try db.execute("DELETE FROM article_authors WHERE article_num = ?", [num]) }
         } else {
@@ -89,11 +100,11 @@ enum PGRows {
                 """
                 INSERT INTO articles (id, short_id, \(contentColumns),
                     authors, state, head_revision, approved_revision, published_revision, scheduled_at,
-                    published_at, related, retraction_message, created_at, updated_at, deleted, seq, search)
-                VALUES (?, ?, \(contentPlaceholders), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, galley_search(?, ?, ?, ?))
+                    published_at, related, retraction_message, created_at, updated_at, deleted, seq)
+                VALUES (?, ?, \(contentPlaceholders), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING num
                 """,
-                values + search) ?? 0
+                values) ?? 0
         }
         if writeTags && !c.tags.isEmpty {
             try db.execute(
@@ -120,15 +131,20 @@ enum PGRows {
                 + [r.author, Timestamp.milliseconds(r.createdAt), r.changeID?.description])
     }
 
-    static func revision(_ row: PGRow) throws -> Revision {
-        guard let articleID = ArticleID(try row["article_id"] as String) else {
+    /// The revision columns named `r_…`, for a row that also holds the article's own.
+    static let prefixedRevisionColumns = (["id", "article_id", "parents", "author", "created_at", "change_id"] + ContentField.content.map(\.column))
+        .map { "r.\($0) AS r_\($0)" }.joined(separator: ", ")
+
+    static func revision(_ row: PGRow, prefix: String = "") throws -> Revision {
+        guard let articleID = ArticleID(try row[prefix + "article_id"] as String) else {
             throw StoreError.corrupt("a revision row has a malformed article id")
         }
         let revision = Revision(
-            articleID: articleID, parents: try ContentRows.strings(try row["parents"]).compactMap(RevisionID.init),
-            content: try content(row), author: try row["author"], createdAt: Timestamp.date(milliseconds: try row["created_at"]),
-            changeID: (try row["change_id"] as String?).flatMap(ChangeID.init))
-        let id: String = try row["id"]
+            articleID: articleID, parents: try ContentRows.strings(try row[prefix + "parents"]).compactMap(RevisionID.init),
+            content: try content(row, prefix: prefix), author: try row[prefix + "author"],
+            createdAt: Timestamp.date(milliseconds: try row[prefix + "created_at"]),
+            changeID: (try row[prefix + "change_id"] as String?).flatMap(ChangeID.init))
+        let id: String = try row[prefix + "id"]
         guard revision.id.hex == id else {
             throw StoreError.corrupt("revision \(id) does not hash to its id; the archive was altered")
         }
@@ -136,11 +152,11 @@ enum PGRows {
     }
 
     static func revision(_ db: PGConnection, id: RevisionID) throws -> Revision? {
-        try db.row("SELECT * FROM revisions WHERE id = ?", [id.hex]).map(revision)
+        try db.row("SELECT * FROM revisions WHERE id = ?", [id.hex]).map { try revision($0) }
     }
 
     static func revisions(_ db: PGConnection, article: ArticleID) throws -> [Revision] {
-        try db.rows("SELECT * FROM revisions WHERE article_id = ? ORDER BY created_at, ord", [article.description]).map(revision)
+        try db.rows("SELECT * FROM revisions WHERE article_id = ? ORDER BY created_at, ord", [article.description]).map { try revision($0) }
     }
 
     // MARK: Conflicts and notes

@@ -1,6 +1,8 @@
 import Foundation
 import GalleyCore
 import GalleyStore
+import Logging
+import Synchronization
 
 /// What each viewer may see, by the SQLite archive's rules (``SQLiteArchive``'s viewers): editors
 /// see every article as it is; an analyst sees their own as they are and anyone else's only as
@@ -154,16 +156,79 @@ extension PostgresArchive {
 
     // MARK: Search
 
+    /// Whether article `a` matches query `q.q`: by its search entry, or by its text while the
+    /// entry is still to be written (a few rows, found by their own index), so that a search
+    /// never misses what was just committed.
+    static let searchMatch = """
+        (a.search @@ q.q OR (a.search IS NULL AND galley_search(a.title, a.lead, a.tags, a.body) @@ q.q))
+        """
+    static let searchEntry = "COALESCE(a.search, galley_search(a.title, a.lead, a.tags, a.body))"
+
+    /// Starts writing the search entries that committed changes left to write, unless a round is
+    /// already running: then it runs once more when done, so an entry marked during a round is
+    /// written by the next.
+    func searchEntriesLeft() {
+        let start = searchEntryRounds.withLock { rounds -> Bool in
+            if rounds.running {
+                rounds.again = true
+                return false
+            }
+            rounds.running = true
+            return true
+        }
+        guard start else { return }
+        Task.detached { [weak self] in
+            while let archive = self {
+                do {
+                    try await archive.writeSearchEntries()
+                } catch {
+                    // Searches read the text of rows without an entry; the next change retries.
+                    archive.logger.warning("search entries were not written: \(error)")
+                }
+                let again = archive.searchEntryRounds.withLock { rounds -> Bool in
+                    if rounds.again {
+                        rounds.again = false
+                        return true
+                    }
+                    rounds.running = false
+                    return false
+                }
+                if !again { return }
+            }
+        }
+    }
+
+    /// Writes the search entries that changes left to write, a few at a time, until none is
+    /// left; returns how many it wrote. Runs outside the writer's lock: rows a writer holds are
+    /// skipped (and written on the next round), and servers writing entries at once share the
+    /// work. A row written again meanwhile is marked again by its writer, after this commits.
+    @discardableResult
+    package func writeSearchEntries() async throws -> Int {
+        var total = 0
+        while true {
+            let written = try await run { db in
+                try db.execute(
+                    """
+                    UPDATE articles a SET search = galley_search(a.title, a.lead, a.tags, a.body)
+                    FROM (SELECT num FROM articles WHERE search IS NULL ORDER BY num LIMIT 64 FOR UPDATE SKIP LOCKED) p
+                    WHERE a.num = p.num
+                    """)
+            }
+            total += written
+            if written < 64 { return total }
+        }
+    }
+
     package func search(_ text: String, limit: Int, viewer: ChangeApplier.Actor) async throws -> [Article] {
         let query = try PGSearch.query(text)
         return try await read { db in
             let ranked = try Self.rankable(db, text)
-            let order = ranked ? "ts_rank(a.search, q.q, 1) DESC, a.num DESC" : "a.num DESC"
+            let order = ranked ? "ts_rank(\(Self.searchEntry), q.q, 1) DESC, a.num DESC" : "a.num DESC"
             if viewer.role.canReview {
                 return try db.rows(
                     """
                     SELECT \(PGRows.qualifiedArticleColumns) FROM articles a, (SELECT \(query.sql) AS q) q
-                    WHERE a.search @@ q.q AND a.deleted = false ORDER BY \(order) LIMIT ?
+                    WHERE \(Self.searchMatch) AND a.deleted = false ORDER BY \(order) LIMIT ?
                     """,
                     query.values + [limit]
                 ).map(PGRows.article)
@@ -173,7 +238,7 @@ extension PostgresArchive {
             let own = try db.rows(
                 """
                 SELECT \(PGRows.qualifiedArticleColumns) FROM \(Self.ownJoin), (SELECT \(query.sql) AS q) q
-                WHERE au.name = ? AND a.deleted = false AND a.search @@ q.q ORDER BY a.seq DESC LIMIT ?
+                WHERE au.name = ? AND a.deleted = false AND \(Self.searchMatch) ORDER BY a.seq DESC LIMIT ?
                 """,
                 query.values + [viewer.name, limit]
             ).map(PGRows.article)

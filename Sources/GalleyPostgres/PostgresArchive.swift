@@ -33,6 +33,8 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
     /// How long an operation waits for a connection before it answers "unavailable".
     let leaseTimeout: Duration
     let commits: PostgresGroupCommit
+    /// Whether search entries are being written, and whether another round was asked for meanwhile.
+    let searchEntryRounds = Mutex<(running: Bool, again: Bool)>((false, false))
 
     /// The advisory lock every change-applying transaction holds (`hashtext('galley writer')`
     /// would do as well; a constant is plainer to find in `pg_locks`).
@@ -71,6 +73,8 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
             close()
             throw error
         }
+        // Entries a server that stopped left to write.
+        searchEntriesLeft()
     }
 
     /// Opens the archive at `text` (a `postgres://` URL), with a message that says what to do

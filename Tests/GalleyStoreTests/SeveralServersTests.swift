@@ -200,4 +200,168 @@ struct SeveralServersTests {
             #expect(tables == "0" && extensions == "0", "\(database) has \(tables) tables and \(extensions) unaccent after the refusal")
         }
     }
+
+    /// Search entries are written after the change commits, by whichever server gets to them:
+    /// a search on any server finds an article by the words it has just been given and not by
+    /// those it had, before its entry is written (held back here by a row lock) and after, and
+    /// every entry is written in the end, once, to the text as it stands.
+    @Test func searchFindsTheTextAsCommittedWhileItsEntryWaits() async throws {
+        let url = try TestPostgres.newDatabase()
+        let servers = try await Self.servers(url)
+        let t0 = Timestamp.canonical(Date())
+        let editor = ChangeApplier.Actor(name: "erik", role: .editor)
+        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
+        try await servers[0].addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
+        var rng = SplitMix64(seed: Self.seed)
+        var articles: [(id: ArticleID, head: RevisionID, word: String)] = []
+        for n in 0..<40 {
+            let word = "слово\(n)x"
+            let id = ArticleID.generate(at: t0, using: &rng)
+            let change = Change(
+                articleID: id, baseRevision: nil, set: .init(title: "Article \(n)", body: "Текст з \(word).\n", category: "politics"),
+                author: "erik", replicaID: UUID(), createdAt: t0)
+            let result = try await servers[n % 3].apply([change], by: editor, at: t0)[0]
+            articles.append((id, try #require(result.headRevision), word))
+        }
+        // A connection of the test's own marks the first article's entry as to write, as a writer
+        // does, and holds its row, as a writer would, so the entry cannot be written until it lets
+        // go; meanwhile another article's text changes, on another server. A round of entry
+        // writing still under way from the creates may write the entry between the two
+        // statements: then it is held again.
+        let held = articles[0].id.description
+        var holder = Self.holdRow(of: held, through: servers[2])
+        try await Task.sleep(for: .milliseconds(300))
+        var attempts = 1
+        while try await !Self.entryPending(of: held, on: servers[0]) {
+            try await holder.value
+            guard attempts < 5 else {
+                Issue.record("the held article's entry was written each time before its row was held")
+                return
+            }
+            attempts += 1
+            holder = Self.holdRow(of: held, through: servers[2])
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        var edit = Change(articleID: articles[1].id, baseRevision: articles[1].head, author: "erik", replicaID: UUID(), createdAt: t0)
+        edit.set(.body, to: "Новы текст: замена.\n", from: ArticleContent(body: "Текст з \(articles[1].word).\n"))
+        #expect(try await servers[1].apply([edit], by: editor, at: t0)[0].status == .applied, "seed \(Self.seed)")
+        for server in servers {
+            #expect(try await server.search("замена", limit: 10, viewer: editor).map(\.id) == [articles[1].id], "seed \(Self.seed)")
+            #expect(try await server.search(articles[1].word, limit: 10, viewer: editor).isEmpty, "seed \(Self.seed)")
+            #expect(try await server.search(articles[0].word, limit: 10, viewer: editor).map(\.id) == [articles[0].id], "seed \(Self.seed)")
+        }
+        let waiting = try await Self.entryPending(of: held, on: servers[0])
+        #expect(waiting, "the held row's entry was written through its lock")
+        try await holder.value
+        try await servers[0].writeSearchEntries()
+        let (left, stale) = try await servers[0].run { (db: PGConnection) -> (Int64, Int64) in
+            (try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE search IS NULL") ?? -1,
+             try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE search <> galley_search(title, lead, tags, body)") ?? -1)
+        }
+        #expect(left == 0 && stale == 0, "\(left) entries left to write, \(stale) not of the text as it stands")
+        for (n, article) in articles.enumerated() where n != 1 {
+            #expect(try await servers[n % 3].search(article.word, limit: 10, viewer: editor).map(\.id) == [article.id], "seed \(Self.seed)")
+        }
+        for server in servers { server.close() }
+    }
+
+    /// Pushes that wait for the writer's lock are applied together; one the database refuses
+    /// (here a trigger of the test's own refuses one title) fails alone: the batch is applied
+    /// again change by change, and every other push is applied once, as it would have been alone.
+    @Test func aChangeTheDatabaseRefusesFailsItsPushAlone() async throws {
+        let url = try TestPostgres.newDatabase()
+        let archive = try await Backend.postgres(url)
+        let t0 = Timestamp.canonical(Date())
+        let editor = ChangeApplier.Actor(name: "erik", role: .editor)
+        try await archive.createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
+        try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
+        try await archive.run { (db: PGConnection) -> Void in
+            try db.execute(
+                """
+                CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.title = 'boom' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$
+                """)
+            try db.execute("CREATE TRIGGER refuse_boom BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_boom()")
+        }
+        var rng = SplitMix64(seed: Self.seed)
+        // Two edits of one article in the same batch, and creates around the refused one.
+        let shared = ArticleID.generate(at: t0, using: &rng)
+        let first = try await archive.apply(
+            [Change(articleID: shared, baseRevision: nil, set: .init(title: "Shared", body: "One.\n\nTwo.\n\nThree.\n", category: "politics"),
+                    author: "erik", replicaID: UUID(), createdAt: t0)], by: editor, at: t0)[0]
+        var pushes: [[Change]] = []
+        for n in 0..<12 {
+            let title = n == 6 ? "boom" : "Article \(n)"
+            pushes.append([Change(articleID: ArticleID.generate(at: t0, using: &rng), baseRevision: nil,
+                                  set: .init(title: title, body: "Text \(n).\n", category: "politics"), author: "erik", replicaID: UUID(), createdAt: t0)])
+            if n % 5 == 0 {
+                var edit = Change(articleID: shared, baseRevision: first.headRevision, author: "erik", replicaID: UUID(), createdAt: t0)
+                // Each a different paragraph: they merge.
+                var paragraphs = ["One.", "Two.", "Three."]
+                paragraphs[n / 5] += " Edit \(n)."
+                edit.set(.body, to: paragraphs.joined(separator: "\n\n") + "\n",
+                         from: ArticleContent(title: "Shared", body: "One.\n\nTwo.\n\nThree.\n", category: "politics"))
+                pushes.append([edit])
+            }
+        }
+        // The writer's lock held while the pushes arrive, so that they wait together.
+        let holder = Task {
+            try await archive.write { (db: PGConnection) -> Void in
+                try PostgresArchive.takeWriterLock(db)
+                usleep(700_000)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let outcomes = await withTaskGroup(of: (Int, Result<[PushResult], any Error>).self) { group in
+            for (i, push) in pushes.enumerated() {
+                group.addTask {
+                    do { return (i, .success(try await archive.apply(push, by: editor, at: t0))) } catch { return (i, .failure(error)) }
+                }
+            }
+            var all: [Int: Result<[PushResult], any Error>] = [:]
+            for await (i, outcome) in group { all[i] = outcome }
+            return all
+        }
+        try await holder.value
+        for (i, push) in pushes.enumerated() {
+            let boom = push[0].set.title == "boom"
+            switch outcomes[i]! {
+            case .success(let results):
+                #expect(!boom, "the refused change was answered \(results)")
+                #expect(results.count == 1 && results[0].status != .rejected, "push \(i): \(results)")
+            case .failure(let error):
+                #expect(boom, "push \(i) failed with the refused one: \(error)")
+            }
+        }
+        let (articles, revisions, sharedBody) = try await archive.run { (db: PGConnection) -> (Int64, Int64, String) in
+            (try db.value(Int64.self, "SELECT COUNT(*) FROM articles") ?? -1,
+             try db.value(Int64.self, "SELECT COUNT(*) FROM revisions") ?? -1,
+             try db.value(String.self, "SELECT body FROM articles WHERE id = ?", [shared.description]) ?? "")
+        }
+        // 11 creates and the shared article; its first revision and 3 edits, each a revision.
+        #expect(articles == 12, "\(articles) articles")
+        #expect(revisions == 12 + 3, "\(revisions) revisions")
+        for n in [0, 5, 10] { #expect(sharedBody.contains("Edit \(n)."), "the shared article lost edit \(n): \(sharedBody)") }
+        archive.close()
+    }
+
+    /// Marks the article's search entry as to write, as a writer does, then holds its row for a
+    /// moment and a half, as a writer would.
+    static func holdRow(of id: String, through server: PostgresArchive) -> Task<Void, any Error> {
+        Task {
+            try await server.run { (db: PGConnection) -> Void in
+                try db.execute("UPDATE articles SET search = NULL WHERE id = ?", [id])
+                try db.transaction { () -> Void in
+                    try db.execute("SELECT num FROM articles WHERE id = ? FOR UPDATE", [id])
+                    usleep(1_500_000)
+                }
+            }
+        }
+    }
+
+    static func entryPending(of id: String, on server: PostgresArchive) async throws -> Bool {
+        try await server.run { (db: PGConnection) -> Bool in
+            try db.value(Bool.self, "SELECT search IS NULL FROM articles WHERE id = ?", [id]) ?? false
+        }
+    }
 }

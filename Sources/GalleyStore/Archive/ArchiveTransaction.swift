@@ -9,6 +9,9 @@ import GalleyCore
 /// Lookups and writes run inside the caller's transaction: all of one change is stored, or none.
 package protocol ArchiveTransaction {
     // MARK: Load
+    /// Called first for each change: a backend that pays a round trip for each lookup may read
+    /// at once what the change's lookups will ask (its earlier answer, its article and head).
+    func prepare(for change: Change) throws
     /// The archive's earlier answer to a change id, if it has one.
     func appliedChange(_ id: ChangeID) throws -> AppliedChange?
     func article(_ id: ArticleID) throws -> Article?
@@ -38,6 +41,10 @@ package protocol ArchiveTransaction {
     func recordApplied(_ change: Change, digest: String, user: String, result: PushResult, at time: Date) throws
 }
 
+extension ArchiveTransaction {
+    package func prepare(for change: Change) throws {}
+}
+
 /// The archive's answer to a change id, as it was first given.
 package struct AppliedChange: Sendable {
     package var user: String
@@ -61,6 +68,7 @@ package enum ChangeLog {
         var replayed = pushed
         if pushed.replicaID == ServerRequest.Origin.api.replicaID { replayed.baseRevision = nil }
         let digest = try replayed.digest()
+        try tx.prepare(for: pushed)
         if let stored = try tx.appliedChange(pushed.id) {
             // A change id names one change of one person. Its replay gets the same answer; the
             // same id with other content, or from someone else, gets nothing (not even the answer
