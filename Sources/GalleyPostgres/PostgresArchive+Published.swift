@@ -87,7 +87,9 @@ extension PostgresArchive {
 
     /// Adds `counts` to the published-term statistics (negative counts remove), in two statements.
     static func addTermCounts(_ db: PGConnection, _ counts: [String: Int]) throws {
-        let changed = counts.filter { $0.value != 0 }
+        // A btree entry holds at most 2,704 bytes: a "word" longer than a line is no term anyone
+        // searches for, or that makes articles similar, and publishing it failed.
+        let changed = counts.filter { $0.value != 0 && $0.key.utf8.count <= 200 }
         guard !changed.isEmpty else { return }
         // Sorted, so that two writers (were there ever two) lock terms in one order.
         let terms = changed.keys.sorted()

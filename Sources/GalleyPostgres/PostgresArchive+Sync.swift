@@ -282,7 +282,7 @@ extension PostgresArchive {
     /// transaction without savepoints (two round trips fewer per change under the writer's lock,
     /// and one cache for the batch); should any change throw (a rejected change does not; a
     /// storage error does), that is rolled back and the batch applied again with a savepoint per
-    /// change, as the SQLite archive's batches are. A replay of what the first try did commit,
+    /// push, as the SQLite archive's batches are. A replay of what the first try did commit,
     /// should its commit have failed after all, gets its first answer (change ids).
     func applyBatch(_ batch: [([Change], ChangeApplier.Actor, Date)]) async throws -> [Result<[PushResult], any Error>] {
         defer { searchEntriesLeft() }
@@ -305,12 +305,13 @@ extension PostgresArchive {
         let outcomes = try await write { db -> [ResultBox] in
             try Self.takeWriterLock(db)
             return batch.map { changes, actor, time in
+                // A savepoint per push: one whose change throws stores none of its changes, as
+                // its answer (an error) says.
                 ResultBox(Result {
-                    var results: [PushResult] = []
-                    for change in changes {
-                        results.append(try db.savepoint { try ChangeLog.apply(change, by: actor, at: time, in: PGTransaction(db: db)) })
+                    try db.savepoint {
+                        let tx = PGTransaction(db: db)
+                        return try changes.map { try ChangeLog.apply($0, by: actor, at: time, in: tx) }
                     }
-                    return results
                 }.mapError(Self.storeError))
             }
         }

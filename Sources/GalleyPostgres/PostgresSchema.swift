@@ -11,7 +11,21 @@ enum PostgresSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("v1", v1),
         ("v2", v2),
+        ("v3", v3),
     ]
+
+    /// A tsvector holds at most 1 MiB: a body near its 1 MiB limit of distinct words made
+    /// `to_tsvector` fail, and with it the search entry and every search that read the text of
+    /// rows still waiting for theirs. The entry indexes the first 200,000 characters of the body
+    /// (at most about 750 KB of tsvector, whatever the script); entries are the same for any
+    /// body shorter than that.
+    static let v3 = """
+        CREATE OR REPLACE FUNCTION galley_search(title text, lead text, tags text, body text) RETURNS tsvector
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT setweight(to_tsvector('galley', title), 'A') || setweight(to_tsvector('galley', tags), 'B')
+                || setweight(to_tsvector('galley', lead), 'C') || setweight(to_tsvector('galley', left(body, 200000)), 'D')
+            $$;
+        """
 
     /// An article's search entry is written after its change commits, not under the writer's
     /// lock (`to_tsvector` over an article's text was a third of the time PostgreSQL spent on

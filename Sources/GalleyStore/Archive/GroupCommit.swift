@@ -4,8 +4,8 @@ import GalleyCore
 
 /// Pushes that arrive while the archive is writing wait, and are then applied together in one
 /// transaction: concurrent pushes share a commit (and the full-text index one new segment)
-/// instead of paying for one each. A change is still all or nothing, and one that fails leaves
-/// the others alone: then the batch is applied again with a savepoint per change.
+/// instead of paying for one each. A push is still all or nothing, and one that fails leaves
+/// the others alone: then the batch is applied again with a savepoint per push.
 actor GroupCommit {
     private let writer: Storage
     private var pending: [Item] = []
@@ -72,22 +72,20 @@ actor GroupCommit {
     private func applyOneByOne(_ batch: [Item]) async throws -> [Result<[PushResult], any Error>] {
         try await writer.write { db -> [Result<[PushResult], any Error>] in
             let search = ContentRows.SearchJournal()
+            // A savepoint per push: one whose change throws stores none of its changes, as its
+            // answer (an error) says.
             let outcomes = batch.map { item in
                 Result {
                     var results: [PushResult] = []
-                    for change in item.changes {
-                        var result: PushResult?
-                        let mark = search.mark
-                        do {
-                            try db.inSavepoint {
-                                result = try SQLiteArchive.apply(db, change, by: item.actor, at: item.time, search: search)
-                                return .commit
-                            }
-                        } catch {
-                            search.restore(mark)
-                            throw error
+                    let mark = search.mark
+                    do {
+                        try db.inSavepoint {
+                            results = try item.changes.map { try SQLiteArchive.apply(db, $0, by: item.actor, at: item.time, search: search) }
+                            return .commit
                         }
-                        if let result { results.append(result) }
+                    } catch {
+                        search.restore(mark)
+                        throw error
                     }
                     return results
                 }
