@@ -181,9 +181,12 @@ extension PostgresArchive {
             while let archive = self {
                 do {
                     try await archive.writeSearchEntries()
-                } catch {
+                } catch where !archive.closed.withLock({ $0 }) {
                     // Searches read the text of rows without an entry; the next change retries.
                     archive.logger.warning("search entries were not written: \(error)")
+                } catch {
+                    // Closed meanwhile (a command that copied or read and is done): the next
+                    // server to write any change writes them.
                 }
                 let again = archive.searchEntryRounds.withLock { rounds -> Bool in
                     if rounds.again {

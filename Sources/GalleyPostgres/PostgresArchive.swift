@@ -84,9 +84,13 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
     }
 
     package func close() {
+        closed.withLock { $0 = true }
         runner.cancel()
         try? threads.syncShutdownGracefully()
     }
+
+    /// Set by ``close()``: work cut off by it is not a failure to report.
+    let closed = Mutex(false)
 
     deinit {
         runner.cancel()
