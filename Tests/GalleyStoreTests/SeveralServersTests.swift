@@ -206,12 +206,7 @@ struct SeveralServersTests {
     /// those it had, before its entry is written (held back here by a row lock) and after, and
     /// every entry is written in the end, once, to the text as it stands.
     @Test func searchFindsTheTextAsCommittedWhileItsEntryWaits() async throws {
-        let url = try TestPostgres.newDatabase()
-        let servers = try await Self.servers(url)
-        let t0 = Timestamp.canonical(Date())
-        let editor = ChangeApplier.Actor(name: "erik", role: .editor)
-        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
-        try await servers[0].addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
+        let (servers, t0, editor) = try await Self.editorsArchive(servers: 3)
         var rng = SplitMix64(seed: Self.seed)
         var articles: [(id: ArticleID, head: RevisionID, word: String)] = []
         for n in 0..<40 {
@@ -253,7 +248,7 @@ struct SeveralServersTests {
         let waiting = try await Self.entryPending(of: held, on: servers[0])
         #expect(waiting, "the held row's entry was written through its lock")
         try await holder.value
-        try await servers[0].writeSearchEntries()
+        _ = try await Self.entriesLeftAfterWriting(servers[0])
         let (left, stale) = try await servers[0].run { (db: PGConnection) -> (Int64, Int64) in
             (try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE search IS NULL") ?? -1,
              try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE search <> galley_search(title, lead, tags, body)") ?? -1)
@@ -269,12 +264,8 @@ struct SeveralServersTests {
     /// (here a trigger of the test's own refuses one title) fails alone: the batch is applied
     /// again change by change, and every other push is applied once, as it would have been alone.
     @Test func aChangeTheDatabaseRefusesFailsItsPushAlone() async throws {
-        let url = try TestPostgres.newDatabase()
-        let archive = try await Backend.postgres(url)
-        let t0 = Timestamp.canonical(Date())
-        let editor = ChangeApplier.Actor(name: "erik", role: .editor)
-        try await archive.createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
-        try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
+        let (servers, t0, editor) = try await Self.editorsArchive(servers: 1)
+        let archive = servers[0]
         try await archive.run { (db: PGConnection) -> Void in
             try db.execute(
                 """
@@ -355,12 +346,8 @@ struct SeveralServersTests {
     /// 1 MiB), and a published word longer than a btree entry: both are stored, searched and
     /// published like any other; no search fails, no entry is left unwritten.
     @Test func hugeBodiesAndHugeWordsAreSearchedAndPublished() async throws {
-        let url = try TestPostgres.newDatabase()
-        let archive = try await Backend.postgres(url)
-        let t0 = Timestamp.canonical(Date())
-        let editor = ChangeApplier.Actor(name: "erik", role: .editor)
-        try await archive.createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
-        try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
+        let (servers, t0, editor) = try await Self.editorsArchive(servers: 1)
+        let archive = servers[0]
         var rng = SplitMix64(seed: Self.seed)
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
         var words: [String] = []
@@ -376,9 +363,8 @@ struct SeveralServersTests {
                     author: "erik", replicaID: UUID(), createdAt: t0)], by: editor, at: t0)[0]
         #expect(bodyResult.status == .applied, "\(bodyResult)")
         #expect(try await archive.search("hugefirst", limit: 5, viewer: editor).map(\.id) == [huge], "seed \(Self.seed)")
-        try await archive.writeSearchEntries()
-        let pending = try await archive.run { (db: PGConnection) -> Int64 in try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE search IS NULL") ?? -1 }
-        #expect(pending == 0)
+        let pending = try await Self.entriesLeftAfterWriting(archive)
+        #expect(pending == 0, "\(pending) search entries left unwritten")
         #expect(try await archive.search("hugefirst", limit: 5, viewer: editor).map(\.id) == [huge], "seed \(Self.seed)")
 
         let long = ArticleID.generate(at: t0, using: &rng)
@@ -395,6 +381,33 @@ struct SeveralServersTests {
         }
         #expect(try await archive.searchPublished("longwordarticle", limit: 5, offset: 0).map(\.id) == [long])
         archive.close()
+    }
+
+    /// A new database opened by `count` archives, as that many servers open it, with the editor
+    /// erik and the category politics.
+    static func editorsArchive(servers count: Int) async throws -> (servers: [PostgresArchive], t0: Date, editor: ChangeApplier.Actor) {
+        let url = try TestPostgres.newDatabase()
+        var servers: [PostgresArchive] = []
+        for _ in 0..<count { servers.append(try await Backend.postgres(url)) }
+        let t0 = Timestamp.canonical(Date())
+        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
+        try await servers[0].addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
+        return (servers, t0, ChangeApplier.Actor(name: "erik", role: .editor))
+    }
+
+    /// Writes what search entries are left, until none is or 10 seconds have passed; returns
+    /// how many are left. A round the archive started itself may hold a row (SKIP LOCKED skips
+    /// it here) until it commits.
+    static func entriesLeftAfterWriting(_ archive: PostgresArchive) async throws -> Int64 {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            try await archive.writeSearchEntries()
+            let left = try await archive.run { (db: PGConnection) -> Int64 in
+                try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE search IS NULL") ?? -1
+            }
+            if left == 0 || ContinuousClock.now > deadline { return left }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// Marks the article's search entry as to write, as a writer does, then holds its row for a
