@@ -151,7 +151,7 @@ let package = Package(
         // Helpers the tests share: the built executables as processes, scratch folders, a seeded generator.
         .target(
             name: "GalleyTestSupport",
-            dependencies: ["GalleyStore", "GalleyPostgres"],
+            dependencies: ["GalleyStore", "GalleyPostgres", logging],
             path: "Tests/GalleyTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -33,7 +33,7 @@ struct ClientFixture {
 
     /// Runs `body` with the server listening; `url` is its address.
     func withServer(_ body: @Sendable (_ url: String) async throws -> Void) async throws {
-        let app = try buildApplication(environment: environment, logger: Logger(label: "test"))
+        let app = try buildApplication(environment: environment, logger: Logger.test)
         try await app.test(.live) { client in
             try await body("http://127.0.0.1:\(client.port!)")
         }

@@ -66,7 +66,7 @@ import FoundationXML
         let seed = ProcessInfo.processInfo.environment["GALLEY_TEXT_SEED"].flatMap(UInt64.init) ?? 20_261_201
         let rounds = Int(ProcessInfo.processInfo.environment["GALLEY_FUZZ_EXAMPLES"] ?? "") .map { $0 * 8 } ?? 200
         let fixture = try await ClientFixture()
-        let app = try buildApplication(environment: fixture.environment, logger: Logger(label: "test"))
+        let app = try buildApplication(environment: fixture.environment, logger: Logger.test)
         let desk = try GalleyApp.initialize(at: Scratch.path("stack-desk"), server: "http://127.0.0.1:9")
         let published = try await app.test(.router) { client in
             var rng = SplitMix64(seed: seed)

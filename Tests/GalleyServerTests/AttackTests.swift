@@ -294,7 +294,7 @@ import Testing
 
     @Test(arguments: Backend.all) func scheduledPublishingCannotBeBlockedOrLeftStuck(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
-        let publisher = ScheduledPublisher(environment: fixture.environment, logger: Logger(label: "test"))
+        let publisher = ScheduledPublisher(environment: fixture.environment, logger: Logger.test)
         try await fixture.app().test(.router) { client in
             let anna = try await client.login("anna")
             let boris = try await client.login("boris")

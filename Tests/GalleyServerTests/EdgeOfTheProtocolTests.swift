@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func aBodyThatIsNotHTTPIsTheClientsFault() {
-        let problem = ProblemMiddleware<GalleyRequestContext>.problem(for: HTTPParserError.invalidChunkSize, logger: Logger(label: "test"))
+        let problem = ProblemMiddleware<GalleyRequestContext>.problem(for: HTTPParserError.invalidChunkSize, logger: Logger.test)
         #expect(problem.code == .badRequest && problem.code.status == 400, "\(problem)")
     }
 

@@ -16,7 +16,7 @@ import Testing
         var config = ServerConfiguration()
         config.bcryptCost = 4
         let environment = ServerEnvironment(archive: try await backend.open(), configuration: config)
-        let app = try buildApplication(environment: environment, logger: Logger(label: "test"))
+        let app = try buildApplication(environment: environment, logger: Logger.test)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -35,7 +35,7 @@ import Testing
     /// and how many wait for it (a stalled pull cursor's cause); SQLite has one writer and no such line.
     @Test(arguments: Backend.all) func metricsTellTheWriterQueueOnPostgreSQL(backend: Backend) async throws {
         let environment = ServerEnvironment(archive: try await backend.open(), configuration: ServerConfiguration())
-        let app = try buildApplication(environment: environment, logger: Logger(label: "test"), scheduling: false)
+        let app = try buildApplication(environment: environment, logger: Logger.test, scheduling: false)
         try await app.test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
@@ -64,7 +64,7 @@ import Testing
         var config = ServerConfiguration()
         config.databaseURL = "postgres://galley:s3cret@127.0.0.1:\(TestPostgres.freePort())/galley"
         do {
-            _ = try await openArchive(config, logger: Logger(label: "test"))
+            _ = try await openArchive(config, logger: Logger.test)
             Issue.record("a database that does not answer was opened")
         } catch let error as StartupError {
             #expect(error.description.contains("Cannot reach the PostgreSQL database at postgres://galley:***@127.0.0.1"), "\(error)")

@@ -89,7 +89,7 @@ struct MoveArchiveTests {
         // scheduler publishes what was scheduled.
         let environment = ServerEnvironment(archive: postgres, media: PostgresMediaStore(archive: postgres), configuration: fixture.environment.configuration, clock: { fixture.environment.now })
         let copiedSequence = try await postgres.latestSequence()
-        try await buildApplication(environment: environment, logger: Logger(label: "test"), scheduling: false).test(.router) { client in
+        try await buildApplication(environment: environment, logger: Logger.test, scheduling: false).test(.router) { client in
             let anna = try #require(tokens["anna"])
             #expect(try await client.article(ids[1], token: anna).id == ids[1], "anna's session moved with the archive")
             let created = Make.create("После переезда", body: "Новый текст.\n", by: "anna", at: fixture.environment.now)
@@ -97,7 +97,7 @@ struct MoveArchiveTests {
         }
         #expect(try await postgres.latestSequence() > copiedSequence)
         fixture.advance(3601)
-        #expect(try await ScheduledPublisher(environment: environment, logger: Logger(label: "test")).tick() == [ids[0]])
+        #expect(try await ScheduledPublisher(environment: environment, logger: Logger.test).tick() == [ids[0]])
 
         // A second copy into a database that holds an archive is refused, and writes nothing.
         let sequence = try await postgres.latestSequence()

@@ -41,7 +41,7 @@ final class ServerFixture: Sendable {
     func advance(_ seconds: TimeInterval) { time.advance(seconds) }
 
     /// The app without its background scheduler: tests publish on schedule with `tick()` on the fixture's clock.
-    func app() throws -> some ApplicationProtocol { try buildApplication(environment: environment, logger: Logger(label: "test"), scheduling: false) }
+    func app() throws -> some ApplicationProtocol { try buildApplication(environment: environment, logger: Logger.test, scheduling: false) }
 
     /// What the archive holds that a failed request must not have changed.
     func footprint() async throws -> [Int64] {

@@ -223,19 +223,19 @@ struct SeveralServersTests {
         // go; meanwhile another article's text changes, on another server. A round of entry
         // writing still under way from the creates may write the entry between the two
         // statements: then it is held again.
+        // The row is held until the test lets go, not for a time: a slow machine only makes
+        // the test slower.
         let held = articles[0].id.description
-        var holder = Self.holdRow(of: held, through: servers[2])
-        try await Task.sleep(for: .milliseconds(300))
+        var holder = try await RowHolder(of: held, through: servers[2])
         var attempts = 1
         while try await !Self.entryPending(of: held, on: servers[0]) {
-            try await holder.value
+            try await holder.release()
             guard attempts < 5 else {
                 Issue.record("the held article's entry was written each time before its row was held")
                 return
             }
             attempts += 1
-            holder = Self.holdRow(of: held, through: servers[2])
-            try await Task.sleep(for: .milliseconds(300))
+            holder = try await RowHolder(of: held, through: servers[2])
         }
         var edit = Change(articleID: articles[1].id, baseRevision: articles[1].head, author: "erik", replicaID: UUID(), createdAt: t0)
         edit.set(.body, to: "Новы текст: замена.\n", from: ArticleContent(body: "Текст з \(articles[1].word).\n"))
@@ -247,7 +247,7 @@ struct SeveralServersTests {
         }
         let waiting = try await Self.entryPending(of: held, on: servers[0])
         #expect(waiting, "the held row's entry was written through its lock")
-        try await holder.value
+        try await holder.release()
         _ = try await Self.entriesLeftAfterWriting(servers[0])
         let (left, stale) = try await servers[0].run { (db: PGConnection) -> (Int64, Int64) in
             (try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE search IS NULL") ?? -1,
@@ -410,17 +410,34 @@ struct SeveralServersTests {
         }
     }
 
-    /// Marks the article's search entry as to write, as a writer does, then holds its row for a
-    /// moment and a half, as a writer would.
-    static func holdRow(of id: String, through server: PostgresArchive) -> Task<Void, any Error> {
-        Task {
-            try await server.run { (db: PGConnection) -> Void in
-                try db.execute("UPDATE articles SET search = NULL WHERE id = ?", [id])
-                try db.transaction { () -> Void in
-                    try db.execute("SELECT num FROM articles WHERE id = ? FOR UPDATE", [id])
-                    usleep(1_500_000)
+    /// Marks an article's search entry as to write, as a writer does, then holds its row, as a
+    /// writer would, until released.
+    struct RowHolder {
+        let task: Task<Void, any Error>
+        let letGo = Locked(false)
+
+        init(of id: String, through server: PostgresArchive) async throws {
+            let holding = Locked(false)
+            let letGo = self.letGo
+            task = Task {
+                // Should holding fail, the wait below ends too, and release() throws its error.
+                defer { holding.withLock { $0 = true } }
+                try await server.run { (db: PGConnection) -> Void in
+                    try db.execute("UPDATE articles SET search = NULL WHERE id = ?", [id])
+                    try db.transaction { () -> Void in
+                        try db.execute("SELECT num FROM articles WHERE id = ? FOR UPDATE", [id])
+                        holding.withLock { $0 = true }
+                        let deadline = Date().addingTimeInterval(120)
+                        while !letGo.withLock({ $0 }) && Date() < deadline { usleep(10_000) }
+                    }
                 }
             }
+            while !holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        }
+
+        func release() async throws {
+            letGo.withLock { $0 = true }
+            try await task.value
         }
     }
 
