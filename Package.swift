@@ -104,6 +104,10 @@ let package = Package(
                 .embedInCode("Templates/article.mustache"),
                 .embedInCode("Templates/list.mustache"),
                 .embedInCode("Templates/style.css"),
+                .embedInCode("Templates/desk-layout.mustache"),
+                .embedInCode("Templates/desk-login.mustache"),
+                .embedInCode("Templates/desk-queue.mustache"),
+                .embedInCode("Templates/desk.css"),
             ],
             swiftSettings: swiftSettings
         ),

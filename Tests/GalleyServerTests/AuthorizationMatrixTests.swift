@@ -57,6 +57,13 @@ import Testing
         ("get", "/search", ["200", "200", "200", "200", "200"]),
         ("get", "/feed.atom", ["200", "200", "200", "200", "200"]),
         ("get", "/style.css", ["200", "200", "200", "200", "200"]),
+        // The desk: each caller signed in by the desk's cookie (anonymous: none), forms posted
+        // with the session's token.
+        ("get", "/desk", ["303", "200", "200", "200", "200"]),
+        ("get", "/desk/login", ["200", "303", "303", "303", "303"]),
+        ("post", "/desk/login", ["401", "303", "303", "303", "303"]),
+        ("post", "/desk/logout", ["303", "303", "303", "303", "303"]),
+        ("get", "/desk/desk.css", ["200", "200", "200", "200", "200"]),
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -113,7 +120,21 @@ import Testing
             let target = c.path.contains("{pid}") ? try await client.article(live.articleID, token: erik) : head
             let method = HTTPRequest.Method(rawValue: c.method.uppercased())!
             let reply: Reply
+            let desk = DeskBrowser(client)
+            // Signed in on the desk first, except to sign in (the post of its form is the sign-in).
+            if c.path.hasPrefix("/desk"), c.caller != "anonymous", (c.method, c.path) != ("post", "/desk/login") {
+                #expect(try await desk.signIn(c.caller).status == .seeOther)
+            }
             switch (c.method, c.path) {
+            case ("get", let p) where p.hasPrefix("/desk"):
+                reply = try await desk.request(.get, path)
+            case ("post", "/desk/login"):
+                let page = try await desk.request(.get, path)
+                let name = c.caller == "anonymous" ? "nobody" : c.caller
+                reply = try await desk.request(.post, path, form: [("name", name), ("password", "password-\(name)"), ("csrf", DeskBrowser.formToken(page) ?? "")])
+            case ("post", "/desk/logout"):
+                let page = try await desk.request(.get, "/desk")
+                reply = try await desk.request(.post, path, form: [("csrf", DeskBrowser.formToken(page) ?? "")])
             case ("post", "/v1/sessions"):
                 let name = c.caller == "anonymous" ? "nobody" : c.caller
                 reply = try await client.call(.post, path, json: ["name": name, "password": "password-\(name)"])
@@ -144,7 +165,10 @@ import Testing
             }
             let parts = c.expected.split(separator: ":").map(String.init)
             #expect(String(reply.status.code) == parts[0], "\(c.testDescription): \(reply.status.code) \(reply.text.prefix(300))")
-            if reply.status.code >= 400 {
+            if reply.status.code >= 400, c.path.hasPrefix("/desk") {
+                // The desk answers a person: a page that says what went wrong.
+                #expect(reply.headers[.contentType] == "text/html; charset=utf-8")
+            } else if reply.status.code >= 400 {
                 #expect(reply.headers[.contentType] == "application/problem+json")
                 #expect(reply.code != nil && !(reply.json["detail"] as? String ?? "").isEmpty)
             }

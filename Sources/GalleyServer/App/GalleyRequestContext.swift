@@ -11,6 +11,9 @@ package struct GalleyRequestContext: RequestContext {
     package var tokenHash: String?
     /// Why the credentials the request sent were refused, for a route that needs a user.
     package var refusedCredentials: GalleyError?
+    /// On the desk, signed in by its cookie: the token each of its forms must post back (derived
+    /// from the session's secret, so another site can neither read nor make it).
+    package var formToken: String?
 
     package init(source: Source) {
         coreContext = .init(source: source)

@@ -25,6 +25,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
             } catch let refusal as GalleyError {
                 context.refusedCredentials = refusal
             }
+        } else if DeskCookie.applies(to: request.uri.path), let token = request.cookies[DeskCookie.session]?.value {
+            // Only the desk reads its cookie: an API call a browser was tricked into sending
+            // carries the cookie but is never signed in by it.
+            do {
+                let (session, user) = try await authenticate(token: token)
+                context.user = user
+                context.tokenHash = session.tokenHash
+                context.formToken = Passwords.formToken(for: token)
+                context.logger[metadataKey: "user"] = .string(user.name)
+            } catch let refusal as GalleyError {
+                context.refusedCredentials = refusal
+            }
         }
         return try await next(request, context)
     }
@@ -33,7 +45,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard header.lowercased().hasPrefix("bearer ") else {
             throw GalleyError(.unauthorized, "Use 'Authorization: Bearer <token>'; get a token from POST /v1/sessions.")
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        return try await authenticate(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The session of a token, and its user, if both are still good.
+    func authenticate(token: String) async throws -> (StoredSession, StoredUser) {
         guard let (session, user) = try await environment.archive.session(tokenHash: Passwords.tokenHash(token)) else {
             throw GalleyError(.unauthorized, "The token is not valid (wrong, revoked or from another server). Log in again.")
         }

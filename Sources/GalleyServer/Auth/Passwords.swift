@@ -41,6 +41,22 @@ package enum Passwords {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The token a desk form carries for the session of `token`: a hash of the secret with a
+    /// purpose of its own, so the form token never reveals the session's token, and only the
+    /// holder of the cookie (never another site) can know it.
+    package static func formToken(for token: String) -> String {
+        tokenHash("galley desk form\n" + token)
+    }
+
+    /// Compares two tokens in time that does not depend on where they first differ.
+    package static func sameToken(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count, !x.isEmpty else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+
     /// A password for the first admin: 20 characters from an alphabet without look-alikes.
     package static func newPassword() -> String {
         let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")

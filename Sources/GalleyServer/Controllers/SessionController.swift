@@ -36,36 +36,45 @@ struct SessionController {
 
     @Sendable func login(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<SessionReply> {
         var request = request
-        var login = try await request.decodeJSON(LoginRequest.self, limit: 64 * 1024)
-        login.name = AccountRules.canonicalUserName(login.name)
+        let login = try await request.decodeJSON(LoginRequest.self, limit: 64 * 1024)
+        let (token, user, expires) = try await Self.signIn(name: login.name, password: login.password, environment: environment, throttle: throttle, logger: context.logger)
+        return JSONResponse(SessionReply(token: token, expiresAt: expires, user: user.info), status: .created)
+    }
+
+    /// A new session for a name and password, under the rules every way in shares (the API's
+    /// bearer tokens and the desk's cookie): one throttle, the same checks, the same refusals.
+    static func signIn(
+        name: String, password: String, environment: ServerEnvironment, throttle: LoginThrottle, logger: Logger
+    ) async throws -> (token: String, user: StoredUser, expires: Date) {
+        let name = AccountRules.canonicalUserName(name)
         let now = environment.now
         // Only a well-formed name can be a user's; any other is refused before it could be
         // counted under a key of its own ("anna\0x" is not anna, and never logs in as her).
-        try AccountRules.checkUserName(login.name)
-        try TextRules.check(login.password, field: "password", kind: .secret)
+        try AccountRules.checkUserName(name)
+        try TextRules.check(password, field: "password", kind: .secret)
         // The attempt is counted before the password is checked, in the archive, so that
         // concurrent guesses, and guesses spread over several servers, all count.
         let limit = environment.configuration.loginAttemptsPerMinute
-        if let wait = try await environment.archive.reserveLoginAttempt(login.name, limit: limit, window: 60, now: now) {
-            throw GalleyError(.tooManyAttempts, "Too many login attempts for '\(login.name)'; try again in \(wait) seconds.", retryAfter: wait)
+        if let wait = try await environment.archive.reserveLoginAttempt(name, limit: limit, window: 60, now: now) {
+            throw GalleyError(.tooManyAttempts, "Too many login attempts for '\(name)'; try again in \(wait) seconds.", retryAfter: wait)
         }
-        let user = try await environment.archive.user(named: login.name)
+        let user = try await environment.archive.user(named: name)
         // An unknown name is checked against a decoy hash, so it takes as long as a wrong password.
         let hash = if let user { user.passwordHash } else { await throttle.decoyHash(cost: environment.configuration.bcryptCost) }
         // bcrypt reads 72 bytes: a longer password would be checked as its beginning.
-        let ok = await Passwords.verify(login.password, hash: hash) && login.password.utf8.count <= AccountRules.passwordBytes.upperBound
+        let ok = await Passwords.verify(password, hash: hash) && password.utf8.count <= AccountRules.passwordBytes.upperBound
         guard let user, ok else {
-            context.logger.notice("failed login", metadata: ["name": "\(login.name)"])
+            logger.notice("failed login", metadata: ["name": "\(name)"])
             throw GalleyError(.wrongCredentials, "Wrong user name or password.")
         }
         guard !user.disabled else {
             throw GalleyError(.userDisabled, "The account '\(user.name)' is disabled; ask an admin.")
         }
-        try await environment.archive.clearLoginAttempts(login.name)
+        try await environment.archive.clearLoginAttempts(name)
         let token = Passwords.newToken()
         let expires = now.addingTimeInterval(TimeInterval(environment.configuration.tokenTTLDays) * 86_400)
         try await environment.archive.createSession(StoredSession(tokenHash: Passwords.tokenHash(token), userName: user.name, createdAt: now, expiresAt: expires))
-        return JSONResponse(SessionReply(token: token, expiresAt: expires, user: user.info), status: .created)
+        return (token, user, expires)
     }
 
     @Sendable func logout(_ request: Request, context: GalleyRequestContext) async throws -> Response {

@@ -1,0 +1,191 @@
+import Foundation
+import GalleyCore
+import GalleySite
+import GalleyStore
+import Hummingbird
+import Logging
+
+/// The desk's cookies. The session cookie holds the same kind of session as an API token (one
+/// table, one throttle, revoked and disabled alike); it is sent only to `/desk` and read only
+/// there.
+enum DeskCookie {
+    static let session = "galley_desk"
+    /// The sign-in form's own token (double submit): a page of another site cannot post a
+    /// sign-in, and so cannot sign an editor into an account of its choosing.
+    static let login = "galley_desk_login"
+
+    static func applies(to path: String) -> Bool { path == "/desk" || path.hasPrefix("/desk/") }
+}
+
+/// The editors' desk: sign in and out, and the review queue. Server-rendered pages that work
+/// without script; every form that changes something carries the session's form token.
+struct DeskController {
+    let environment: ServerEnvironment
+    let throttle: LoginThrottle
+    let renderer: DeskRenderer
+    var archive: any ArchiveStore { environment.archive }
+
+    init(environment: ServerEnvironment, throttle: LoginThrottle) throws {
+        self.environment = environment
+        self.throttle = throttle
+        let config = environment.configuration
+        renderer = try DeskRenderer(siteName: config.siteName, timeZone: TimeZone(identifier: config.timeZone) ?? .current)
+    }
+
+    func addRoutes(to router: some RouterMethods<GalleyRequestContext>) {
+        router.get("/desk", use: queue)
+        router.get("/desk/login", use: loginForm)
+        router.post("/desk/login", use: login)
+        router.post("/desk/logout", use: logout)
+        router.get("/desk/desk.css", use: stylesheet)
+    }
+
+    /// Cookies go over https only when the server is published at an https address.
+    var secure: Bool { environment.configuration.publicURL?.lowercased().hasPrefix("https://") ?? false }
+
+    func cookie(_ name: String, _ value: String, path: String, maxAge: Int) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: path, secure: secure, httpOnly: true, sameSite: .strict)
+    }
+
+    /// A desk page: never cached, since it is one person's view of the archive.
+    func page(_ html: String, status: HTTPResponse.Status = .ok, cookies: [Cookie] = []) -> Response {
+        var response = Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    func redirect(to location: String, cookies: [Cookie] = []) -> Response {
+        var response = Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    /// The sign-in page, with a fresh form token in its cookie; a session cookie that is no
+    /// longer good (expired, revoked, its user disabled) is removed, and the page says why.
+    func signInPage(status: HTTPResponse.Status = .ok, name: String = "", error: String? = nil, context: GalleyRequestContext) -> Response {
+        let token = Passwords.newToken()
+        var cookies = [cookie(DeskCookie.login, token, path: "/desk/login", maxAge: 3600)]
+        var notice: String? = nil
+        if let refused = context.refusedCredentials {
+            cookies.append(cookie(DeskCookie.session, "", path: "/desk", maxAge: 0))
+            notice = refused.code == .userDisabled ? refused.message : "Your session ended; sign in again."
+        }
+        return page(renderer.loginPage(loginToken: token, name: name, error: error, notice: notice), status: status, cookies: cookies)
+    }
+
+    // MARK: Handlers
+
+    @Sendable func loginForm(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        // Signed in by the desk's cookie, not merely sent a bearer token (the desk cannot use one).
+        if context.formToken != nil { return redirect(to: "/desk") }
+        return signInPage(context: context)
+    }
+
+    struct LoginForm: Decodable {
+        var name: String?
+        var password: String?
+        var csrf: String?
+    }
+
+    @Sendable func login(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        let form = try await Self.form(LoginForm.self, request)
+        guard let expected = request.cookies[DeskCookie.login]?.value, let sent = form.csrf, Passwords.sameToken(expected, sent) else {
+            return signInPage(status: .forbidden, name: form.name ?? "", error: "The sign-in form had expired or came from another page; sign in again here.", context: context)
+        }
+        do {
+            let (token, _, _) = try await SessionController.signIn(
+                name: form.name ?? "", password: form.password ?? "", environment: environment, throttle: throttle, logger: context.logger)
+            let maxAge = environment.configuration.tokenTTLDays * 86_400
+            return redirect(to: "/desk", cookies: [
+                cookie(DeskCookie.session, token, path: "/desk", maxAge: maxAge),
+                cookie(DeskCookie.login, "", path: "/desk/login", maxAge: 0),
+            ])
+        } catch let refusal as GalleyError {
+            var response = signInPage(status: HTTPResponse.Status(code: refusal.code.status), name: form.name ?? "", error: refusal.message, context: context)
+            if let wait = refusal.retryAfter { response.headers[.retryAfter] = String(wait) }
+            return response
+        }
+    }
+
+    struct FormTokenOnly: Decodable {
+        var csrf: String?
+    }
+
+    @Sendable func logout(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        let form = try await Self.form(FormTokenOnly.self, request)
+        guard context.formToken != nil, let hash = context.tokenHash else { return redirect(to: "/desk/login") }
+        try Self.checkFormToken(form.csrf, context)
+        try await archive.revokeSession(tokenHash: hash, at: environment.now)
+        return redirect(to: "/desk/login", cookies: [cookie(DeskCookie.session, "", path: "/desk", maxAge: 0)])
+    }
+
+    @Sendable func queue(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        guard let user = context.user, let formToken = context.formToken else { return redirect(to: "/desk/login") }
+        let actor = ChangeApplier.Actor(name: user.name, role: user.role)
+        let viewer = DeskRenderer.Viewer(name: user.name, role: user.role, formToken: formToken)
+        let categories = try await archive.categories()
+        var sections: [DeskRenderer.QueueSection] = []
+        if actor.role.canReview {
+            let waiting = try await rows(ArticleQuery(state: .submitted, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
+            let approved = try await rows(ArticleQuery(state: .approved, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
+            let scheduled = try await rows(ArticleQuery(state: .scheduled, viewer: actor, limit: 200), oldestFirst: true) { $0.workflowStatus.scheduledAt ?? $0.updatedAt }
+            sections = [
+                .init(key: "waiting", title: "Waiting for review", timeHeading: "Last change", empty: "Nothing is waiting for review.", rows: waiting),
+                .init(key: "approved", title: "Approved, not yet published", timeHeading: "Approved", empty: "No approved article waits to be published.", rows: approved),
+                .init(key: "scheduled", title: "Scheduled", timeHeading: "Publishes at", empty: "Nothing is scheduled.", rows: scheduled.sorted { $0.time < $1.time }),
+            ]
+        } else {
+            let mine = try await rows(ArticleQuery(author: user.name, viewer: actor, limit: 200), oldestFirst: false) { $0.updatedAt }
+            sections = [.init(key: "mine", title: "Your articles", timeHeading: "Last change", empty: "You have no articles yet; write one with galley new, then galley sync.", rows: mine)]
+        }
+        let heading = actor.role.canReview ? "Review queue" : "Your articles"
+        return page(renderer.queuePage(heading: heading, sections: sections, viewer: viewer, categories: categories))
+    }
+
+    @Sendable func stylesheet(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(string: DeskRenderer.stylesheet)))
+    }
+
+    // MARK: Steps
+
+    /// The articles of a query, each with its open conflicts and notes.
+    func rows(_ query: ArticleQuery, oldestFirst: Bool, time: (Article) -> Date) async throws -> [DeskRenderer.QueueRow] {
+        let articles = try await archive.articles(query).articles
+        var rows: [DeskRenderer.QueueRow] = []
+        for article in oldestFirst ? articles.reversed() : articles {
+            let conflicts = try await archive.conflicts(of: article.id, openOnly: true).count
+            let notes = try await archive.notes(of: article.id).count
+            rows.append(.init(article: article, openConflicts: conflicts, notes: notes, time: time(article)))
+        }
+        return rows
+    }
+
+    /// A form post's fields. Only `application/x-www-form-urlencoded`, as a page's form sends.
+    static func form<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw GalleyError(.badRequest, "Desk forms are posted as application/x-www-form-urlencoded, as a browser's form sends them.")
+        }
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+            throw GalleyError(.malformed, "The form is not UTF-8.")
+        }
+        do {
+            return try URLEncodedFormDecoder().decode(T.self, from: text)
+        } catch {
+            throw GalleyError(.malformed, "The form could not be read: \(error).")
+        }
+    }
+
+    /// A form that changes something must carry the session's form token: a post from another
+    /// site (or one forged without the page) is refused.
+    static func checkFormToken(_ sent: String?, _ context: GalleyRequestContext) throws {
+        guard let expected = context.formToken, let sent, Passwords.sameToken(expected, sent) else {
+            throw GalleyError(.notAllowed, "This form did not come from your desk page (its form token is missing or wrong); reload the page and try again.")
+        }
+    }
+}

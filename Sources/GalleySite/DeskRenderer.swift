@@ -1,0 +1,121 @@
+import Foundation
+import GalleyCore
+import Mustache
+
+/// Renders the editors' desk (`/desk`): sign-in and the review queue. Server-rendered, no
+/// script; the same escaping as the public site (``ScalarHTML``).
+package struct DeskRenderer: Sendable {
+    package var siteName: String
+    package var timeZone: TimeZone
+    private let library: MustacheLibrary
+
+    package init(siteName: String, timeZone: TimeZone) throws {
+        self.siteName = siteName
+        self.timeZone = timeZone
+        MustacheContentTypes.register(ScalarHTML(), named: "GALLEY_HTML")
+        var library = MustacheLibrary()
+        for (name, bytes) in [
+            ("desk-layout", PackageResources.desk_layout_mustache), ("desk-login", PackageResources.desk_login_mustache),
+            ("desk-queue", PackageResources.desk_queue_mustache),
+        ] {
+            try library.register(String(decoding: bytes, as: UTF8.self), named: name)
+        }
+        self.library = library
+    }
+
+    package static var stylesheet: String { String(decoding: PackageResources.desk_css, as: UTF8.self) }
+
+    /// Who is signed in, as the desk's header shows them, with the token every form posts.
+    package struct Viewer: Sendable {
+        package var name: String
+        package var role: Role
+        package var formToken: String
+
+        package init(name: String, role: Role, formToken: String) {
+            self.name = name
+            self.role = role
+            self.formToken = formToken
+        }
+    }
+
+    /// "Dec 03, 2026 14:05 (Europe/Minsk)": the desk names the zone, since editors schedule in it.
+    package func shown(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "MMM dd, yyyy H:mm"
+        return "\(formatter.string(from: date)) (\(timeZone.identifier))"
+    }
+
+    /// Every key the layout reads, set (a missing key would be looked up in an outer context).
+    func page(title: String, viewer: Viewer?, notice: String?) -> [String: Any] {
+        [
+            "pageTitle": title, "siteName": siteName, "notice": notice ?? false,
+            "user": viewer.map { ["name": $0.name, "role": $0.role.rawValue, "formToken": $0.formToken] as [String: Any] } ?? false,
+        ]
+    }
+
+    package func loginPage(loginToken: String, name: String = "", error: String? = nil, notice: String? = nil) -> String {
+        var context = page(title: "Sign in", viewer: nil, notice: notice)
+        context["loginToken"] = loginToken
+        context["name"] = name
+        context["error"] = error ?? false
+        return library.render(context, withTemplate: "desk-login") ?? ""
+    }
+
+    /// One line of the queue.
+    package struct QueueRow: Sendable {
+        package var article: Article
+        package var openConflicts: Int
+        package var notes: Int
+        /// The time the line is about: submitted (last change), scheduled for, published at.
+        package var time: Date
+
+        package init(article: Article, openConflicts: Int, notes: Int, time: Date) {
+            self.article = article
+            self.openConflicts = openConflicts
+            self.notes = notes
+            self.time = time
+        }
+    }
+
+    package struct QueueSection: Sendable {
+        package var key: String
+        package var title: String
+        package var timeHeading: String
+        package var empty: String
+        package var rows: [QueueRow]
+
+        package init(key: String, title: String, timeHeading: String, empty: String, rows: [QueueRow]) {
+            self.key = key
+            self.title = title
+            self.timeHeading = timeHeading
+            self.empty = empty
+            self.rows = rows
+        }
+    }
+
+    package func queuePage(heading: String, sections: [QueueSection], viewer: Viewer, categories: [Category], notice: String? = nil) -> String {
+        var context = page(title: heading, viewer: viewer, notice: notice)
+        context["heading"] = heading
+        context["sections"] = sections.map { section -> [String: Any] in
+            [
+                "key": section.key, "title": section.title, "timeHeading": section.timeHeading, "empty": section.empty,
+                "count": section.rows.count, "hasRows": !section.rows.isEmpty,
+                "rows": section.rows.map { row -> [String: Any] in
+                    let a = row.article
+                    let category = a.content.category.isEmpty ? "—" : categories.first { $0.slug == a.content.category }?.name ?? a.content.category
+                    return [
+                        "title": a.content.title.isEmpty ? "(untitled)" : a.content.title,
+                        "authors": a.authors.joined(separator: ", "), "category": category,
+                        "state": a.workflowStatus.state.rawValue.replacingOccurrences(of: "_", with: " "),
+                        "timeISO": Timestamp.format(row.time), "timeShown": shown(row.time),
+                        "conflicts": row.openConflicts > 0 ? row.openConflicts : false, "conflictsPlural": row.openConflicts == 1 ? "" : "s",
+                        "notes": row.notes > 0 ? row.notes : false, "notesPlural": row.notes == 1 ? "" : "s",
+                    ]
+                },
+            ]
+        }
+        return library.render(context, withTemplate: "desk-queue") ?? ""
+    }
+}

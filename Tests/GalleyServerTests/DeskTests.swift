@@ -1,0 +1,211 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import GalleyTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GalleyServer
+
+/// A browser on the desk: keeps the cookies the server sets (by name; the test checks their
+/// paths itself) and posts forms as a page would.
+final class DeskBrowser: @unchecked Sendable {
+    let client: any TestClientProtocol
+    var cookies: [String: String] = [:]
+    /// Every Set-Cookie line the last answer carried.
+    var lastSetCookies: [String] = []
+
+    init(_ client: any TestClientProtocol) { self.client = client }
+
+    @discardableResult
+    func request(_ method: HTTPRequest.Method, _ uri: String, form: [(String, String)]? = nil, contentType: String? = nil) async throws -> Reply {
+        var headers: HTTPFields = [.accept: "text/html"]
+        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
+        var body: ByteBuffer?
+        if let form {
+            headers[.contentType] = contentType ?? "application/x-www-form-urlencoded"
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            let encoded = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+            body = ByteBuffer(string: encoded)
+        }
+        let response = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
+        lastSetCookies = response.headers[values: .setCookie]
+        for line in lastSetCookies {
+            let pair = line.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let (name, value) = (String(pair[0]), pair.count > 1 ? String(pair[1]) : "")
+            if value.isEmpty || line.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
+        }
+        return Reply(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+    }
+
+    /// The value of a page's hidden `csrf` field.
+    static func formToken(_ page: Reply) -> String? {
+        guard let range = page.text.range(of: #"name="csrf" value="([^"]*)""#, options: .regularExpression) else { return nil }
+        return page.text[range].split(separator: "\"").dropFirst(3).first.map(String.init)
+    }
+
+    /// Signs in through the sign-in page; returns the answer to the form's post.
+    @discardableResult
+    func signIn(_ name: String, password: String? = nil) async throws -> Reply {
+        let page = try await request(.get, "/desk/login")
+        let token = try #require(Self.formToken(page), "no form token on the sign-in page: \(page.text)")
+        return try await request(.post, "/desk/login", form: [("name", name), ("password", password ?? "password-\(name)"), ("csrf", token)])
+    }
+}
+
+/// The editors' desk: signing in and out with a cookie, forms that only the desk's own page
+/// can post, and a queue that shows each role what it may see.
+@Suite struct DeskTests {
+    @Test(arguments: Backend.all) func anEditorSignsInAndSeesWhatWaitsForReview(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let boris = try await client.login("boris")
+            let draft = Make.create("Мінск <і> Пекін", body: "Абзац.\n", by: "anna", at: fixture.environment.now)
+            let other = Make.create("Boris's own", body: "Text.\n", by: "boris", at: fixture.environment.now)
+            _ = try await client.push([draft], token: anna)
+            _ = try await client.push([other], token: boris)
+            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/notes", token: anna, json: ["text": "Sources in the footnotes."]).status == .created)
+
+            let browser = DeskBrowser(client)
+            let before = try await browser.request(.get, "/desk")
+            #expect(before.status == .seeOther && before.headers[.location] == "/desk/login")
+            let page = try await browser.request(.get, "/desk/login")
+            #expect(page.status == .ok && page.text.contains("<label for=\"password\">"))
+            let loginCookie = try #require(browser.lastSetCookies.first { $0.hasPrefix("galley_desk_login=") })
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/desk/login"] { #expect(loginCookie.contains(attribute), "\(loginCookie)") }
+
+            let signedIn = try await browser.signIn("erik")
+            #expect(signedIn.status == .seeOther && signedIn.headers[.location] == "/desk")
+            let session = try #require(browser.lastSetCookies.first { $0.hasPrefix("galley_desk=") })
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/desk", "Max-Age=\(30 * 86_400)"] { #expect(session.contains(attribute), "\(session)") }
+            #expect(!session.contains("Secure"), "an http server's cookie cannot be Secure: \(session)")
+            #expect(browser.cookies["galley_desk_login"] == nil, "the sign-in form's token outlived the sign-in")
+
+            let queue = try await browser.request(.get, "/desk")
+            #expect(queue.status == .ok && queue.headers[.cacheControl] == "no-store")
+            let waiting = try #require(queue.text.range(of: "Waiting for review").map { String(queue.text[$0.lowerBound...]) })
+            let section = String(waiting.prefix(while: { $0 != "§" }).components(separatedBy: "</section>")[0])
+            #expect(section.contains("Мінск &lt;і&gt; Пекін") && section.contains("<td>anna</td>") && section.contains("1 note"), "\(section)")
+            #expect(!queue.text.contains("Мінск <і>"), "the title reached the page unescaped")
+            #expect(!queue.text.contains("Boris's own"), "a draft nobody submitted is in the review queue")
+            #expect(queue.text.contains("erik (editor)") && DeskBrowser.formToken(queue) != nil)
+
+            // An analyst sees their own articles, not another's.
+            let analyst = DeskBrowser(client)
+            try await analyst.signIn("boris")
+            let own = try await analyst.request(.get, "/desk")
+            #expect(own.status == .ok && own.text.contains("Your articles") && own.text.contains("<td>boris</td>"), "\(own.text)")
+            #expect(!own.text.contains("Пекін") && !own.text.contains("Review queue"))
+        }
+    }
+
+    @Test(arguments: Backend.all) func signingInIsRefusedAsTheAPIRefusesIt(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend) { $0.loginAttemptsPerMinute = 3 }
+        try await fixture.app().test(.router) { client in
+            let browser = DeskBrowser(client)
+            let wrong = try await browser.signIn("erik", password: "not the password")
+            #expect(wrong.status == .unauthorized && wrong.text.contains("Wrong user name or password.") && wrong.text.contains("value=\"erik\""))
+            #expect(browser.cookies["galley_desk"] == nil)
+
+            // A post without the sign-in page's token, or with another's: refused, nobody signed in.
+            let stranger = DeskBrowser(client)
+            let bare = try await stranger.request(.post, "/desk/login", form: [("name", "erik"), ("password", "password-erik")])
+            #expect(bare.status == .forbidden && stranger.cookies["galley_desk"] == nil)
+            _ = try await stranger.request(.get, "/desk/login")
+            let forged = try await stranger.request(.post, "/desk/login", form: [("name", "erik"), ("password", "password-erik"), ("csrf", "guessed")])
+            #expect(forged.status == .forbidden && stranger.cookies["galley_desk"] == nil)
+            let json = try await stranger.request(.post, "/desk/login", form: [], contentType: "application/json")
+            #expect(json.status == .badRequest)
+
+            // The API's throttle counts desk attempts too: two more wrong, then even the right one waits.
+            for _ in 0..<2 { try await browser.signIn("erik", password: "still wrong") }
+            let throttled = try await browser.signIn("erik")
+            #expect(throttled.status == .tooManyRequests && throttled.headers[.retryAfter] != nil && browser.cookies["galley_desk"] == nil)
+            #expect(try await client.call(.post, "/v1/sessions", json: ["name": "erik", "password": "password-erik"]).status == .tooManyRequests)
+
+            // A disabled account does not sign in.
+            let admin = try await client.login("admin")
+            #expect(try await client.call(.post, "/v1/users/boris/disable", token: admin).status == .ok)
+            let disabled = try await DeskBrowser(client).signIn("boris")
+            #expect(disabled.status == .unauthorized && disabled.text.contains("disabled"))
+        }
+    }
+
+    @Test(arguments: Backend.all) func formsThatChangeSomethingNeedTheSessionsOwnToken(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let anna = DeskBrowser(client)
+            try await anna.signIn("anna")
+            let annasToken = try #require(DeskBrowser.formToken(try await anna.request(.get, "/desk")))
+            let erikSession = try #require(erik.cookies["galley_desk"])
+
+            for token in [nil, "", annasToken, String(repeating: "0", count: 64)] {
+                let form = token.map { [("csrf", $0)] } ?? []
+                let forged = try await erik.request(.post, "/desk/logout", form: form)
+                #expect(forged.status == .forbidden, "a logout with form token \(token ?? "none"): \(forged.status)")
+                #expect(try await erik.request(.get, "/desk").status == .ok, "the forged post ended the session")
+            }
+            let own = try #require(DeskBrowser.formToken(try await erik.request(.get, "/desk")))
+            let out = try await erik.request(.post, "/desk/logout", form: [("csrf", own)])
+            #expect(out.status == .seeOther && out.headers[.location] == "/desk/login" && erik.cookies["galley_desk"] == nil)
+
+            // The old cookie, sent again, signs nobody in; the sign-in page says so and removes it.
+            erik.cookies["galley_desk"] = erikSession
+            #expect(try await erik.request(.get, "/desk").status == .seeOther)
+            let page = try await erik.request(.get, "/desk/login")
+            #expect(page.status == .ok && page.text.contains("Your session ended") && erik.cookies["galley_desk"] == nil)
+        }
+    }
+
+    /// The desk's cookie signs in the desk and nothing else: the API takes only bearer tokens, so
+    /// a page of another site that makes a browser call the API gets nowhere.
+    @Test(arguments: Backend.all) func theCookieSignsInOnlyTheDesk(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let session = try #require(erik.cookies["galley_desk"])
+            let me = try await client.call(.get, "/v1/me", headers: [.cookie: "galley_desk=\(session)"])
+            #expect(me.status == .unauthorized)
+            let queue = try await client.call(.get, "/v1/review-queue", headers: [.cookie: "galley_desk=\(session)"])
+            #expect(queue.status == .unauthorized)
+            // And the other way: a bearer token is no desk session.
+            let token = try await client.login("erik")
+            let desk = try await client.call(.get, "/desk", token: token)
+            #expect(desk.status == .seeOther && desk.headers[.location] == "/desk/login")
+        }
+    }
+
+    @Test(arguments: Backend.all) func disablingAUserEndsTheirDeskSession(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            #expect(try await erik.request(.get, "/desk").status == .ok)
+            let admin = try await client.login("admin")
+            #expect(try await client.call(.post, "/v1/users/erik/disable", token: admin).status == .ok)
+            #expect(try await erik.request(.get, "/desk").status == .seeOther)
+            let page = try await erik.request(.get, "/desk/login")
+            #expect(page.text.contains("Your session ended") && erik.cookies["galley_desk"] == nil)
+            let again = try await erik.signIn("erik")
+            #expect(again.status == .unauthorized && again.text.contains("disabled") && erik.cookies["galley_desk"] == nil)
+        }
+    }
+
+    @Test func anHTTPSServersCookiesAreSecure() async throws {
+        let fixture = try await ServerFixture { $0.publicURL = "https://analysis.example.org" }
+        try await fixture.app().test(.router) { client in
+            let browser = DeskBrowser(client)
+            try await browser.request(.get, "/desk/login")
+            #expect(browser.lastSetCookies.allSatisfy { $0.contains("Secure") }, "\(browser.lastSetCookies)")
+            try await browser.signIn("erik")
+            #expect(!browser.lastSetCookies.isEmpty && browser.lastSetCookies.allSatisfy { $0.contains("Secure") }, "\(browser.lastSetCookies)")
+        }
+    }
+}
