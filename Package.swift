@@ -102,6 +102,8 @@ let package = Package(
             resources: [
                 .embedInCode("Templates/layout.mustache"),
                 .embedInCode("Templates/article.mustache"),
+                .embedInCode("Templates/article-content.mustache"),
+                .embedInCode("Templates/desk-article.mustache"),
                 .embedInCode("Templates/list.mustache"),
                 .embedInCode("Templates/style.css"),
                 .embedInCode("Templates/desk-layout.mustache"),

@@ -16,7 +16,7 @@ package struct DeskRenderer: Sendable {
         var library = MustacheLibrary()
         for (name, bytes) in [
             ("desk-layout", PackageResources.desk_layout_mustache), ("desk-login", PackageResources.desk_login_mustache),
-            ("desk-queue", PackageResources.desk_queue_mustache),
+            ("desk-queue", PackageResources.desk_queue_mustache), ("desk-article", PackageResources.desk_article_mustache),
         ] {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)
         }
@@ -107,6 +107,7 @@ package struct DeskRenderer: Sendable {
                     let category = a.content.category.isEmpty ? "—" : categories.first { $0.slug == a.content.category }?.name ?? a.content.category
                     return [
                         "title": a.content.title.isEmpty ? "(untitled)" : a.content.title,
+                        "url": "/desk/articles/\(a.id)",
                         "authors": a.authors.joined(separator: ", "), "category": category,
                         "state": a.workflowStatus.state.rawValue.replacingOccurrences(of: "_", with: " "),
                         "timeISO": Timestamp.format(row.time), "timeShown": shown(row.time),
@@ -117,5 +118,91 @@ package struct DeskRenderer: Sendable {
             ]
         }
         return library.render(context, withTemplate: "desk-queue") ?? ""
+    }
+
+    /// What an editor may do on the review page now; the server decides, the page only shows it.
+    package struct Actions: Sendable {
+        package var approve = false
+        package var requestChanges = false
+        package var publish = false
+        package var retract = false
+
+        package init() {}
+        var any: Bool { approve || requestChanges || publish || retract }
+    }
+
+    /// One comparison shown on the review page: a heading and each text field's word diff.
+    package struct Comparison: Sendable {
+        package var heading: String
+        package var fields: [(name: String, segments: [WordDiff.Segment])]
+
+        package init(heading: String, fields: [(name: String, segments: [WordDiff.Segment])]) {
+            self.heading = heading
+            self.fields = fields
+        }
+    }
+
+    /// A word diff as HTML a reader without diff syntax can follow: the new text, with what was
+    /// removed struck through and what was added marked, in the order they read.
+    package static func diffHTML(_ segments: [WordDiff.Segment]) -> String {
+        var out = ""
+        for segment in segments {
+            let text = HTMLSanitizer.escape(segment.text)
+            switch segment.kind {
+            case .same: out += text
+            case .removed: out += "<del>\(text)</del>"
+            case .added: out += "<ins>\(text)</ins>"
+            }
+        }
+        return out
+    }
+
+    static func diffHTML(_ comparison: Comparison) -> (html: String, unchanged: Bool) {
+        let changed = comparison.fields.filter { field in field.segments.contains { $0.kind != .same } }
+        guard !changed.isEmpty else { return ("", true) }
+        let html = changed.map { field in
+            "<p class=\"field\"><strong>\(HTMLSanitizer.escape(field.name))</strong></p>\n\(diffHTML(field.segments))"
+        }.joined(separator: "\n")
+        return (html, false)
+    }
+
+    /// The review page of one article.
+    /// - Parameters:
+    ///   - preview: the article as its public page will show it (``SiteRenderer/articleContent(_:categories:)``).
+    ///   - problem: why the last action was refused, and what changed since the revision the editor read.
+    package func reviewPage(
+        article: Article, preview: String, comparisons: [Comparison], conflicts: [Conflict], notes: [ReviewNote],
+        actions: Actions, viewer: Viewer, problem: String? = nil, since: (RevisionID, [WordDiff.Segment])? = nil, notice: String? = nil
+    ) -> String {
+        let title = article.content.title.isEmpty ? "(untitled)" : article.content.title
+        var context = page(title: title, viewer: viewer, notice: notice)
+        context["title"] = title
+        context["formToken"] = viewer.formToken
+        context["base"] = "/desk/articles/\(article.id)"
+        context["revision"] = article.headRevision.hex
+        context["revisionShort"] = article.headRevision.short
+        context["state"] = article.workflowStatus.state.rawValue.replacingOccurrences(of: "_", with: " ")
+        context["authors"] = article.authors.joined(separator: ", ")
+        context["scheduledShown"] = article.workflowStatus.state == .scheduled ? article.workflowStatus.scheduledAt.map(shown) ?? false : false
+        context["problem"] = problem ?? false
+        context["sinceShown"] = since.map { $0.0.short } ?? false
+        context["sinceDiff"] = since.map { Self.diffHTML($0.1) }.map { "<div class=\"diff\">\($0)</div>" } ?? false
+        context["hasConflicts"] = !conflicts.isEmpty
+        context["conflictCount"] = conflicts.count
+        context["conflicts"] = conflicts.map { ["field": $0.field.rawValue, "authors": $0.author] }
+        context["timeZone"] = timeZone.identifier
+        context["actions"] = actions.any
+            ? ["canApprove": actions.approve, "canRequestChanges": actions.requestChanges, "canPublish": actions.publish, "canRetract": actions.retract] as [String: Any]
+            : false
+        context["diffs"] = comparisons.map { comparison -> [String: Any] in
+            let (html, unchanged) = Self.diffHTML(comparison)
+            return ["heading": comparison.heading, "html": html, "unchanged": unchanged]
+        }
+        context["preview"] = preview
+        context["noteCount"] = notes.count
+        context["notes"] = notes.map { note -> [String: Any] in
+            ["author": note.author, "text": note.text, "iso": Timestamp.format(note.createdAt), "shown": shown(note.createdAt)]
+        }
+        return library.render(context, withTemplate: "desk-article") ?? ""
     }
 }

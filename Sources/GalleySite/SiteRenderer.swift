@@ -22,7 +22,10 @@ package struct SiteRenderer: Sendable {
         // combining mark follows; the templates name this content type instead.
         MustacheContentTypes.register(ScalarHTML(), named: "GALLEY_HTML")
         var library = MustacheLibrary()
-        for (name, bytes) in [("layout", PackageResources.layout_mustache), ("article", PackageResources.article_mustache), ("list", PackageResources.list_mustache)] {
+        for (name, bytes) in [
+            ("layout", PackageResources.layout_mustache), ("article", PackageResources.article_mustache),
+            ("article-content", PackageResources.article_content_mustache), ("list", PackageResources.list_mustache),
+        ] {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)
         }
         self.library = library
@@ -79,6 +82,23 @@ package struct SiteRenderer: Sendable {
         var context = page(
             title: "\(a.content.title) — \(siteName)", canonical: links.article(a.content.slug), categories: categories,
             description: a.retracted ? nil : summary(a))
+        for (k, v) in articleContext(a, categories: categories) { context[k] = v }
+        context["similar"] = similar.map { card($0, categories: categories) }
+        context["trends"] = trends.map { t -> [String: Any] in
+            // Every key set (see `card`): a missing one would be looked up on the page around it.
+            ["title": t.title, "url": t.url, "shown": t.date.map(shown) ?? false, "iso": t.date.map(Timestamp.format) ?? false]
+        }
+        return library.render(context, withTemplate: "article") ?? ""
+    }
+
+    /// The article itself as its public page shows it (the same partial, the same safe
+    /// Markdown), without the site around it: what the desk shows an editor before publishing.
+    package func articleContent(_ a: PublishedArticle, categories: [Category]) -> String {
+        library.render(articleContext(a, categories: categories), withTemplate: "article-content") ?? ""
+    }
+
+    func articleContext(_ a: PublishedArticle, categories: [Category]) -> [String: Any] {
+        var context: [String: Any] = [:]
         for (k, v) in card(a, categories: categories) { context[k] = v }
         // The page shows the body itself: above it only a lead the analyst wrote, not an excerpt.
         context["lead"] = a.content.lead.isEmpty ? false : a.content.lead
@@ -87,12 +107,7 @@ package struct SiteRenderer: Sendable {
         context["authorLine"] = a.authors.isEmpty ? "" : "by " + a.authors.joined(separator: ", ")
         context["hasTags"] = !a.content.tags.isEmpty
         context["tags"] = a.content.sortedTags.map { ["name": $0, "url": links.tag($0)] }
-        context["similar"] = similar.map { card($0, categories: categories) }
-        context["trends"] = trends.map { t -> [String: Any] in
-            // Every key set (see `card`): a missing one would be looked up on the page around it.
-            ["title": t.title, "url": t.url, "shown": t.date.map(shown) ?? false, "iso": t.date.map(Timestamp.format) ?? false]
-        }
-        return library.render(context, withTemplate: "article") ?? ""
+        return context
     }
 
     /// A list of articles: the home page, a category, a tag, search results.

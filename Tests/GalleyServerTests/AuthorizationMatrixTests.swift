@@ -64,6 +64,12 @@ import Testing
         ("post", "/desk/login", ["401", "303", "303", "303", "303"]),
         ("post", "/desk/logout", ["303", "303", "303", "303", "303"]),
         ("get", "/desk/desk.css", ["200", "200", "200", "200", "200"]),
+        ("get", "/desk/articles/{id}", ["303", "200", "404", "200", "200"]),
+        ("post", "/desk/articles/{id}/approve", ["303", "403", "404", "303", "303"]),
+        ("post", "/desk/articles/{id}/request-changes", ["303", "403", "404", "303", "303"]),
+        ("post", "/desk/articles/{id}/publish", ["303", "403", "404", "409", "409"]),
+        ("post", "/desk/articles/{pid}/retract", ["303", "403", "404", "303", "303"]),
+        ("post", "/desk/articles/{id}/notes", ["303", "303", "404", "303", "303"]),
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -132,6 +138,12 @@ import Testing
                 let page = try await desk.request(.get, path)
                 let name = c.caller == "anonymous" ? "nobody" : c.caller
                 reply = try await desk.request(.post, path, form: [("name", name), ("password", "password-\(name)"), ("csrf", DeskBrowser.formToken(page) ?? "")])
+            case ("post", let p) where p.hasPrefix("/desk/articles/"):
+                let page = try await desk.request(.get, "/desk")
+                reply = try await desk.request(.post, path, form: [
+                    ("csrf", DeskBrowser.formToken(page) ?? ""), ("revision", target.headRevision.hex), ("message", "The figures were wrong."),
+                    ("text", "Please cite the source."), ("at", ""),
+                ])
             case ("post", "/desk/logout"):
                 let page = try await desk.request(.get, "/desk")
                 reply = try await desk.request(.post, path, form: [("csrf", DeskBrowser.formToken(page) ?? "")])

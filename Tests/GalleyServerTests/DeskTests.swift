@@ -208,4 +208,123 @@ final class DeskBrowser: @unchecked Sendable {
             #expect(!browser.lastSetCookies.isEmpty && browser.lastSetCookies.allSatisfy { $0.contains("Secure") }, "\(browser.lastSetCookies)")
         }
     }
+
+    /// The review loop on the desk: the page shows the head's short id, the article as its public
+    /// page will, and the words that changed since the approved text; notes, request changes,
+    /// approve the revision shown, publish; the public page then shows exactly that text.
+    @Test(arguments: Backend.all) func anEditorReviewsApprovesAndPublishesFromTheDesk(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let draft = Make.create("Мінск і Пекін", body: "Супрацоўніцтва расце.\n\nДругі абзац.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([draft], token: anna)
+            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let address = "/desk/articles/\(draft.articleID)"
+            var page = try await erik.request(.get, address)
+            var head = try await client.article(draft.articleID, token: anna)
+            #expect(page.status == .ok && page.text.contains("<code>\(head.headRevision.short)</code>"))
+            #expect(page.text.contains("<div class=\"body\">") && page.text.contains("<p>Супрацоўніцтва расце.</p>"), "the preview is not the public page's article")
+            #expect(page.text.contains("value=\"\(head.headRevision.hex)\""), "the approve form does not carry the revision shown")
+
+            // A note, then changes requested (a note is required).
+            let token = try #require(DeskBrowser.formToken(page))
+            #expect(try await erik.request(.post, address + "/notes", form: [("csrf", token), ("text", "Цытата без крыніцы <b>?</b>")]).status == .seeOther)
+            let empty = try await erik.request(.post, address + "/request-changes", form: [("csrf", token), ("message", "  ")])
+            #expect(empty.status == .badRequest && empty.text.contains("Say what should change"))
+            #expect(try await erik.request(.post, address + "/request-changes", form: [("csrf", token), ("message", "Add the source.")]).status == .seeOther)
+            let detail = try await client.call(.get, "/v1/articles/\(draft.articleID)", token: anna)
+            #expect((detail.json["notes"] as? [[String: Any]])?.compactMap { $0["text"] as? String }.contains("Цытата без крыніцы <b>?</b>") == true)
+            #expect(try await client.article(draft.articleID, token: anna).workflowStatus.state == .changesRequested)
+
+            // The analyst edits and resubmits; the editor approves what the page showed and publishes.
+            head = try await client.article(draft.articleID, token: anna)
+            let edit = Make.edit(head, by: "anna", at: fixture.environment.now) { $0.replacingOccurrences(of: "Другі абзац.", with: "Другі абзац, з крыніцай.") }
+            _ = try await client.push([edit], token: anna)
+            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            page = try await erik.request(.get, address)
+            head = try await client.article(draft.articleID, token: anna)
+            let approved = try await erik.request(.post, address + "/approve", form: [("csrf", token), ("revision", head.headRevision.hex)])
+            #expect(approved.status == .seeOther && approved.headers[.location] == address + "?done=approved")
+            page = try await erik.request(.get, address + "?done=approved")
+            #expect(page.text.contains("Approved. Publishing it is the next step."))
+            #expect(try await erik.request(.post, address + "/publish", form: [("csrf", token), ("at", "")]).status == .seeOther)
+            let live = try await client.call(.get, "/articles/\(head.content.slug)")
+            #expect(live.status == .ok && live.text.contains("Другі абзац, з крыніцай."))
+            let audit = try await client.call(.get, "/v1/audit", token: try await client.login("admin"))
+            #expect(audit.text.contains("erik"))
+
+            // Later edits show against the published text, word by word.
+            let published = try await client.article(draft.articleID, token: anna)
+            let fix = Make.edit(published, by: "anna", at: fixture.environment.now) { $0.replacingOccurrences(of: "расце", with: "хутка расце") }
+            _ = try await client.push([fix], token: anna)
+            page = try await erik.request(.get, address)
+            #expect(page.text.contains("Since the published revision") && page.text.contains("хутка </ins>"), "\(page.text)")
+        }
+    }
+
+    /// The editor opens the review page; the analyst pushes an edit; the editor presses approve:
+    /// refused, the change shown, nothing approved.
+    @Test(arguments: Backend.all) func aStaleApprovalIsRefusedAndShowsWhatChanged(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([draft], token: anna)
+            _ = try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"])
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let address = "/desk/articles/\(draft.articleID)"
+            let page = try await erik.request(.get, address)
+            let shown = try await client.article(draft.articleID, token: anna)
+            let token = try #require(DeskBrowser.formToken(page))
+
+            let edit = Make.edit(shown, by: "anna", at: fixture.environment.now) { $0.replacingOccurrences(of: "fell", with: "fell by a third") }
+            _ = try await client.push([edit], token: anna)
+            let before = try await fixture.footprint()
+            let refused = try await erik.request(.post, address + "/approve", form: [("csrf", token), ("revision", shown.headRevision.hex)])
+            #expect(refused.status == .conflict && refused.text.contains("Not approved") && refused.text.contains("by a third</ins>"), "\(refused.text)")
+            #expect(try await fixture.footprint() == before, "the refused approval wrote something")
+            let now = try await client.article(draft.articleID, token: anna)
+            #expect(now.workflowStatus.approvedRevision == nil && now.workflowStatus.state == .submitted)
+        }
+    }
+
+    /// An analyst signed in sees their article's state and notes and can reply, has no approve
+    /// or publish controls, and a forged approve from them is refused (403) with nothing written.
+    @Test(arguments: Backend.all) func anAnalystRepliesButCannotApproveEvenByAForgedPost(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let annaToken = try await client.login("anna")
+            let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([draft], token: annaToken)
+            _ = try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: annaToken, json: ["kind": "submit"])
+            let address = "/desk/articles/\(draft.articleID)"
+            let anna = DeskBrowser(client)
+            try await anna.signIn("anna")
+            let page = try await anna.request(.get, address)
+            #expect(page.status == .ok && !page.text.contains("/approve") && !page.text.contains("/publish") && page.text.contains("/notes"))
+            let token = try #require(DeskBrowser.formToken(page))
+            #expect(try await anna.request(.post, address + "/notes", form: [("csrf", token), ("text", "Source added.")]).status == .seeOther)
+            let head = try await client.article(draft.articleID, token: annaToken)
+            let before = try await fixture.footprint()
+            for action in ["approve", "publish"] {
+                let forged = try await anna.request(.post, address + "/" + action, form: [("csrf", token), ("revision", head.headRevision.hex), ("at", "")])
+                #expect(forged.status == .forbidden, "\(action) by an analyst: \(forged.status)")
+            }
+            // No event; the refused attempts are in the audit log, as the API's are.
+            let after = try await fixture.footprint()
+            #expect(after[0] == before[0] && after[1] == before[1] + 2, "\(before) -> \(after)")
+            let still = try await client.article(draft.articleID, token: annaToken)
+            #expect(still.workflowStatus.state == .submitted && still.workflowStatus.approvedRevision == nil)
+            // Another analyst does not see the article at all.
+            let boris = DeskBrowser(client)
+            try await boris.signIn("boris")
+            #expect(try await boris.request(.get, address).status == .notFound)
+            let token2 = try #require(DeskBrowser.formToken(try await boris.request(.get, "/desk")))
+            #expect(try await boris.request(.post, address + "/notes", form: [("csrf", token2), ("text", "Hi")]).status == .notFound)
+        }
+    }
 }

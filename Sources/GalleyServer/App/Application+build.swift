@@ -125,7 +125,7 @@ package func buildRouter(_ environment: ServerEnvironment) throws -> Router<Gall
     OperationsController(environment: environment).addRoutes(to: router)
     let throttle = LoginThrottle()
     SessionController(environment: environment, throttle: throttle).addRoutes(to: router)
-    try DeskController(environment: environment, throttle: throttle).addRoutes(to: router)
+    try DeskController(environment: environment, throttle: throttle, site: site.renderer).addRoutes(to: router)
     SyncController(environment: environment).addRoutes(to: router)
     ArticleController(environment: environment).addRoutes(to: router)
     AdminController(environment: environment).addRoutes(to: router)

@@ -23,11 +23,14 @@ struct DeskController {
     let environment: ServerEnvironment
     let throttle: LoginThrottle
     let renderer: DeskRenderer
+    /// The public site's renderer: the review page shows the article as its public page will.
+    let site: SiteRenderer
     var archive: any ArchiveStore { environment.archive }
 
-    init(environment: ServerEnvironment, throttle: LoginThrottle) throws {
+    init(environment: ServerEnvironment, throttle: LoginThrottle, site: SiteRenderer) throws {
         self.environment = environment
         self.throttle = throttle
+        self.site = site
         let config = environment.configuration
         renderer = try DeskRenderer(siteName: config.siteName, timeZone: TimeZone(identifier: config.timeZone) ?? .current)
     }
@@ -38,6 +41,7 @@ struct DeskController {
         router.post("/desk/login", use: login)
         router.post("/desk/logout", use: logout)
         router.get("/desk/desk.css", use: stylesheet)
+        addReviewRoutes(to: router)
     }
 
     /// Cookies go over https only when the server is published at an https address.

@@ -1,0 +1,186 @@
+import Foundation
+import GalleyCore
+import GalleySite
+import GalleyStore
+import Hummingbird
+
+/// The review page of one article and what an editor does there. Every action is a change of
+/// the server's through the same rules (``ChangeApplier``) and audit log as the API's; the page
+/// shows only what the rules would allow, and the rules refuse anything else.
+extension DeskController {
+    func addReviewRoutes(to router: some RouterMethods<GalleyRequestContext>) {
+        router.get("/desk/articles/:id", use: review)
+        router.post("/desk/articles/:id/approve", use: approve)
+        router.post("/desk/articles/:id/request-changes", use: requestChanges)
+        router.post("/desk/articles/:id/publish", use: publish)
+        router.post("/desk/articles/:id/retract", use: retract)
+        router.post("/desk/articles/:id/notes", use: addNote)
+    }
+
+    /// Who is signed in on the desk, or nil (then the handler sends them to sign in).
+    func deskUser(_ context: GalleyRequestContext) -> (ChangeApplier.Actor, DeskRenderer.Viewer)? {
+        guard let user = context.user, let formToken = context.formToken else { return nil }
+        return (ChangeApplier.Actor(name: user.name, role: user.role), DeskRenderer.Viewer(name: user.name, role: user.role, formToken: formToken))
+    }
+
+    /// The article if the viewer may see it in full (an editor, or one of its authors), as the
+    /// API decides it; else 404, the same answer as for no article at all.
+    func reviewable(_ context: GalleyRequestContext, _ actor: ChangeApplier.Actor) async throws -> Article {
+        let id = try context.parameters.articleID()
+        guard let article = try await archive.article(id, viewer: actor), !article.deleted || actor.role.canReview,
+            actor.role.canReview || article.isAuthor(actor.name), let real = try await archive.article(id)
+        else {
+            throw ChangeApplier.unseen(id)
+        }
+        return real
+    }
+
+    /// The notices a redirect after an action may name (a fixed set: nothing from the address
+    /// reaches the page).
+    static let notices = [
+        "approved": "Approved. Publishing it is the next step.", "changes": "Changes requested; the author sees your note when they sync.",
+        "published": "Published.", "scheduled": "Scheduled.", "retracted": "Retracted; readers see your notice.", "note": "Note added.",
+    ]
+
+    @Sendable func review(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        guard let (actor, viewer) = deskUser(context) else { return redirect(to: "/desk/login") }
+        let article = try await reviewable(context, actor)
+        let notice = try request.uri.form("done").flatMap { Self.notices[$0] }
+        return try await reviewPage(article, actor: actor, viewer: viewer, notice: notice)
+    }
+
+    func reviewPage(
+        _ article: Article, actor: ChangeApplier.Actor, viewer: DeskRenderer.Viewer, status: HTTPResponse.Status = .ok,
+        problem: String? = nil, since: RevisionID? = nil, notice: String? = nil
+    ) async throws -> Response {
+        let conflicts = try await archive.conflicts(of: article.id, openOnly: true)
+        let notes = try await archive.notes(of: article.id)
+        let categories = try await archive.categories()
+        var comparisons: [DeskRenderer.Comparison] = []
+        let status_ = article.workflowStatus
+        for (name, revision) in [("Since the last approved revision", status_.approvedRevision), ("Since the published revision", status_.publishedRevision)] {
+            guard let revision, let old = try await archive.revision(revision) else { continue }
+            comparisons.append(.init(heading: "\(name) (\(revision.short))", fields: Self.textDiffs(from: old.content, to: article.content)))
+        }
+        var sinceDiff: (RevisionID, [WordDiff.Segment])?
+        if let since, since != article.headRevision, let old = try await archive.revision(since), old.articleID == article.id {
+            sinceDiff = (since, WordDiff.segments(from: Self.readable(old.content), to: Self.readable(article.content)))
+        }
+        let when = status_.scheduledAt ?? environment.now
+        let preview = site.articleContent(
+            PublishedArticle(id: article.id, content: article.content, authors: article.authors, publishedAt: when, updatedAt: when, retracted: false, retractionMessage: nil),
+            categories: categories)
+        var actions = DeskRenderer.Actions()
+        if actor.role.canReview {
+            let state = status_.state
+            actions.approve = conflicts.isEmpty && [.submitted, .changesRequested].contains(state)
+            actions.requestChanges = [.submitted, .approved].contains(state)
+            actions.publish = [.approved, .scheduled].contains(state) && status_.approvedRevision == article.headRevision
+            actions.retract = state == .published
+        }
+        let html = renderer.reviewPage(
+            article: article, preview: preview, comparisons: comparisons, conflicts: conflicts, notes: notes, actions: actions, viewer: viewer,
+            problem: problem, since: sinceDiff, notice: notice)
+        return page(html, status: status)
+    }
+
+    /// Title, lead and body, each compared word by word.
+    static func textDiffs(from old: ArticleContent, to new: ArticleContent) -> [(name: String, segments: [WordDiff.Segment])] {
+        ContentField.content.filter(\.isText).map { field in
+            (field.rawValue.capitalized, WordDiff.segments(from: old[text: field], to: new[text: field]))
+        }
+    }
+
+    /// The text fields as one text, for the short "what changed since you read it" of a refusal.
+    static func readable(_ content: ArticleContent) -> String {
+        [content.title, content.lead, content.body].filter { !$0.isEmpty }.joined(separator: "\n\n")
+    }
+
+    /// Runs a desk action: checks the form token, applies the change, and on success goes back
+    /// to the review page saying what happened; a refusal is shown on the page, with its status.
+    func act(
+        _ request: Request, _ context: GalleyRequestContext, done: String,
+        _ make: (Article, [String: String]) throws -> ServerRequest
+    ) async throws -> Response {
+        let form = try await Self.form([String: String].self, request)
+        guard let (actor, viewer) = deskUser(context) else { return redirect(to: "/desk/login") }
+        try Self.checkFormToken(form["csrf"], context)
+        let article = try await reviewable(context, actor)
+        do {
+            let action = try make(article, form)
+            let change = action.change(on: article, id: ChangeID(), by: actor.name, from: .api, at: environment.now)
+            let result = try await archive.apply([change], by: actor, at: environment.now)[0]
+            if result.status == .rejected, let error = result.error { throw error }
+            let said = if case .transition(.publish(at: .some)) = action { "scheduled" } else { done }
+            return redirect(to: "/desk/articles/\(article.id)?done=\(said)")
+        } catch let refusal as GalleyError {
+            let current = try await archive.article(article.id) ?? article
+            let shown = form["revision"].flatMap(RevisionID.init)
+            return try await reviewPage(
+                current, actor: actor, viewer: viewer, status: HTTPResponse.Status(code: refusal.code.status), problem: refusal.message,
+                since: refusal.code == .staleRevision ? shown : nil)
+        }
+    }
+
+    @Sendable func approve(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        try await act(request, context, done: "approved") { article, form in
+            guard let raw = form["revision"], let revision = RevisionID(raw) else {
+                throw GalleyError(.malformed, "The approval does not name the revision it approves; reload the page.", field: "revision")
+            }
+            // The approval names the revision the page showed: if the text moved since, nothing
+            // is approved and the page shows what changed (the rules check it again, atomically).
+            guard revision == article.headRevision else {
+                throw GalleyError(.staleRevision, "Not approved: the article changed after you opened it (you read \(revision.short), it is now \(article.headRevision.short)). Read what changed below, then approve again.")
+            }
+            return .transition(.approve(revision: revision))
+        }
+    }
+
+    @Sendable func requestChanges(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        try await act(request, context, done: "changes") { _, form in
+            let message = (form["message"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !message.isEmpty else { throw GalleyError(.messageRequired, "Say what should change: the note goes to the author.", field: "message") }
+            return .transition(.requestChanges(message: message))
+        }
+    }
+
+    @Sendable func publish(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        let zone = renderer.timeZone
+        return try await act(request, context, done: "published") { _, form in
+            let raw = (form["at"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard !raw.isEmpty else { return .transition(.publish(at: nil)) }
+            guard let date = Self.localTime(raw, in: zone) else {
+                throw GalleyError(.malformed, "'\(raw.prefix(40))' is not a time; give it as 2026-12-03T14:05, in \(zone.identifier).", field: "at")
+            }
+            return .transition(.publish(at: date))
+        }
+    }
+
+    @Sendable func retract(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        try await act(request, context, done: "retracted") { _, form in
+            let message = (form["message"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !message.isEmpty else { throw GalleyError(.messageRequired, "Write the notice readers will see instead of the article.", field: "message") }
+            return .transition(.retract(message: message))
+        }
+    }
+
+    @Sendable func addNote(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        try await act(request, context, done: "note") { _, form in
+            let text = (form["text"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw GalleyError(.messageRequired, "The note is empty.", field: "text") }
+            return .note(text)
+        }
+    }
+
+    /// A `datetime-local` value ("2026-12-03T14:05", seconds optional) in the server's zone.
+    static func localTime(_ raw: String, in zone: TimeZone) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: raw) { return Timestamp.canonical(date) }
+        }
+        return nil
+    }
+}
