@@ -161,7 +161,7 @@ package struct DeskRenderer: Sendable {
         let changed = comparison.fields.filter { field in field.segments.contains { $0.kind != .same } }
         guard !changed.isEmpty else { return ("", true) }
         let html = changed.map { field in
-            "<p class=\"field\"><strong>\(HTMLSanitizer.escape(field.name))</strong></p>\n\(diffHTML(field.segments))"
+            "<strong class=\"field\">\(HTMLSanitizer.escape(field.name))</strong>\n\(diffHTML(field.segments))"
         }.joined(separator: "\n")
         return (html, false)
     }

@@ -245,6 +245,7 @@ final class DeskBrowser: @unchecked Sendable {
             _ = try await client.push([edit], token: anna)
             #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
             page = try await erik.request(.get, address)
+            #expect(page.text.contains("Since you requested changes") && page.text.contains(", з крыніцай</ins>"), "\(page.text)")
             head = try await client.article(draft.articleID, token: anna)
             let approved = try await erik.request(.post, address + "/approve", form: [("csrf", token), ("revision", head.headRevision.hex)])
             #expect(approved.status == .seeOther && approved.headers[.location] == address + "?done=approved")

@@ -58,8 +58,16 @@ extension DeskController {
         let categories = try await archive.categories()
         var comparisons: [DeskRenderer.Comparison] = []
         let status_ = article.workflowStatus
-        for (name, revision) in [("Since the last approved revision", status_.approvedRevision), ("Since the published revision", status_.publishedRevision)] {
-            guard let revision, let old = try await archive.revision(revision) else { continue }
+        // What an editor compares with: the text they approved, the text readers have, and the
+        // text they last sent back (an article resubmitted after changes were requested has
+        // neither of the first two).
+        let sentBack = notes.last { $0.kind == .changesRequested }?.revision
+        var compared: Set<RevisionID> = [article.headRevision]
+        for (name, revision) in [
+            ("Since the last approved revision", status_.approvedRevision), ("Since the published revision", status_.publishedRevision),
+            ("Since you requested changes", sentBack),
+        ] {
+            guard let revision, compared.insert(revision).inserted, let old = try await archive.revision(revision) else { continue }
             comparisons.append(.init(heading: "\(name) (\(revision.short))", fields: Self.textDiffs(from: old.content, to: article.content)))
         }
         var sinceDiff: (RevisionID, [WordDiff.Segment])?
