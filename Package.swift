@@ -109,6 +109,7 @@ let package = Package(
                 .embedInCode("Templates/desk-layout.mustache"),
                 .embedInCode("Templates/desk-login.mustache"),
                 .embedInCode("Templates/desk-queue.mustache"),
+                .embedInCode("Templates/desk-error.mustache"),
                 .embedInCode("Templates/desk.css"),
             ],
             swiftSettings: swiftSettings

@@ -16,7 +16,7 @@ package struct DeskRenderer: Sendable {
         var library = MustacheLibrary()
         for (name, bytes) in [
             ("desk-layout", PackageResources.desk_layout_mustache), ("desk-login", PackageResources.desk_login_mustache),
-            ("desk-queue", PackageResources.desk_queue_mustache), ("desk-article", PackageResources.desk_article_mustache),
+            ("desk-queue", PackageResources.desk_queue_mustache), ("desk-article", PackageResources.desk_article_mustache), ("desk-error", PackageResources.desk_error_mustache),
         ] {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)
         }
@@ -53,6 +53,15 @@ package struct DeskRenderer: Sendable {
             "pageTitle": title, "siteName": siteName, "notice": notice ?? false,
             "user": viewer.map { ["name": $0.name, "role": $0.role.rawValue, "formToken": $0.formToken] as [String: Any] } ?? false,
         ]
+    }
+
+    /// An error under `/desk`: the desk's own page, leading back to the desk, not the site's.
+    package func errorPage(status: Int, detail: String) -> String {
+        let heading = status == 404 ? "Not found" : status >= 500 ? "Something went wrong" : "This cannot be done"
+        var context = page(title: heading, viewer: nil, notice: nil)
+        context["heading"] = heading
+        context["detail"] = detail
+        return library.render(context, withTemplate: "desk-error") ?? ""
     }
 
     package func loginPage(loginToken: String, name: String = "", error: String? = nil, notice: String? = nil) -> String {
@@ -150,8 +159,9 @@ package struct DeskRenderer: Sendable {
             let text = HTMLSanitizer.escape(segment.text)
             switch segment.kind {
             case .same: out += text
-            case .removed: out += "<del>\(text)</del>"
-            case .added: out += "<ins>\(text)</ins>"
+            // Words a screen reader says too: struck-through and marked text sound like any other.
+            case .removed: out += "<del><span class=\"sr\">[removed: </span>\(text)<span class=\"sr\">]</span></del>"
+            case .added: out += "<ins><span class=\"sr\">[added: </span>\(text)<span class=\"sr\">]</span></ins>"
             }
         }
         return out
@@ -194,14 +204,24 @@ package struct DeskRenderer: Sendable {
         context["actions"] = actions.any
             ? ["canApprove": actions.approve, "canRequestChanges": actions.requestChanges, "canPublish": actions.publish, "canRetract": actions.retract] as [String: Any]
             : false
-        context["diffs"] = comparisons.map { comparison -> [String: Any] in
+        let diffs = comparisons.map { comparison -> [String: Any] in
             let (html, unchanged) = Self.diffHTML(comparison)
             return ["heading": comparison.heading, "html": html, "unchanged": unchanged]
         }
+        context["diffs"] = diffs
+        context["anyChanges"] = diffs.contains { $0["unchanged"] as? Bool == false }
         context["preview"] = preview
         context["noteCount"] = notes.count
         context["notes"] = notes.map { note -> [String: Any] in
-            ["author": note.author, "text": note.text, "iso": Timestamp.format(note.createdAt), "shown": shown(note.createdAt)]
+            let kind: Any = switch note.kind {
+            case .comment: false
+            case .changesRequested: "requested changes"
+            case .retraction: "retracted it"
+            }
+            return [
+                "author": note.author, "text": note.text, "iso": Timestamp.format(note.createdAt), "shown": shown(note.createdAt),
+                "kindShown": kind, "revisionShort": note.revision?.short ?? false,
+            ]
         }
         return library.render(context, withTemplate: "desk-article") ?? ""
     }

@@ -119,7 +119,12 @@ package func buildRouter(_ environment: ServerEnvironment) throws -> Router<Gall
     let templates = RouteTemplates()
     var problems = ProblemMiddleware<GalleyRequestContext>(routes: templates)
     let renderer = site.renderer
-    problems.htmlPage = { problem, path in renderer.errorPage(status: problem.code.status, detail: problem.message, path: path) }
+    let desk = try DeskRenderer(siteName: environment.configuration.siteName, timeZone: TimeZone(identifier: environment.configuration.timeZone) ?? .current)
+    problems.htmlPage = { problem, path in
+        DeskCookie.applies(to: path)
+            ? desk.errorPage(status: problem.code.status, detail: problem.message)
+            : renderer.errorPage(status: problem.code.status, detail: problem.message, path: path)
+    }
     router.add(middleware: problems)
     router.add(middleware: AuthenticationMiddleware(environment: environment))
     OperationsController(environment: environment).addRoutes(to: router)

@@ -95,27 +95,42 @@ struct SessionController {
     @Sendable func addUser(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<UserInfo> {
         let admin = try context.requireRole(.admin)
         var request = request
-        var new = try await request.decodeJSON(NewUser.self, limit: 64 * 1024)
-        new.name = AccountRules.canonicalUserName(new.name)
-        try AccountRules.checkNewUserName(new.name)
-        try AccountRules.checkPassword(new.password)
-        let hash = await Passwords.hash(new.password, cost: environment.configuration.bcryptCost)
-        let user = StoredUser(name: new.name, role: new.role, passwordHash: hash, createdAt: environment.now)
-        try await environment.archive.createUser(user)
-        context.logger.info("user created", metadata: ["by": "\(admin.name)", "name": "\(user.name)"])
+        let new = try await request.decodeJSON(NewUser.self, limit: 64 * 1024)
+        let user = try await Self.createUser(name: new.name, role: new.role, password: new.password, by: admin, environment: environment, logger: context.logger)
         return JSONResponse(user.info, status: .created)
+    }
+
+    /// A new user, under the rules every way of adding one shares (the API and the desk).
+    static func createUser(
+        name: String, role: Role, password: String, by admin: StoredUser, environment: ServerEnvironment, logger: Logger
+    ) async throws -> StoredUser {
+        let name = AccountRules.canonicalUserName(name)
+        try AccountRules.checkNewUserName(name)
+        try AccountRules.checkPassword(password)
+        let hash = await Passwords.hash(password, cost: environment.configuration.bcryptCost)
+        let user = StoredUser(name: name, role: role, passwordHash: hash, createdAt: environment.now)
+        try await environment.archive.createUser(user)
+        logger.info("user created", metadata: ["by": "\(admin.name)", "name": "\(user.name)"])
+        return user
     }
 
     func setDisabled(_ disabled: Bool, _ context: GalleyRequestContext) async throws -> JSONResponse<UserInfo> {
         let admin = try context.requireRole(.admin)
-        let name = try context.parameters.text("name")
+        return JSONResponse(try await Self.setDisabled(disabled, name: try context.parameters.text("name"), by: admin, environment: environment).info)
+    }
+
+    /// Disables (ending every session of theirs) or enables a user; nobody disables themselves.
+    static func setDisabled(_ disabled: Bool, name: String, by admin: StoredUser, environment: ServerEnvironment) async throws -> StoredUser {
         guard name != admin.name || !disabled else {
             throw GalleyError(.invalidTransition, "You cannot disable your own account.")
+        }
+        guard try await environment.archive.user(named: name) != nil else {
+            throw GalleyError(.notFound, "There is no user named '\(name)'.")
         }
         try await environment.archive.setDisabled(name, disabled, by: admin.name, at: environment.now)
         guard let user = try await environment.archive.user(named: name) else {
             throw GalleyError(.notFound, "There is no user named '\(name)'.")
         }
-        return JSONResponse(user.info)
+        return user
     }
 }

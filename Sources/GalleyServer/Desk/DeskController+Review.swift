@@ -74,7 +74,7 @@ extension DeskController {
         if let since, since != article.headRevision, let old = try await archive.revision(since), old.articleID == article.id {
             sinceDiff = (since, WordDiff.segments(from: Self.readable(old.content), to: Self.readable(article.content)))
         }
-        let when = status_.scheduledAt ?? environment.now
+        let when = status_.state == .published ? status_.publishedAt ?? environment.now : status_.scheduledAt ?? environment.now
         let preview = site.articleContent(
             PublishedArticle(id: article.id, content: article.content, authors: article.authors, publishedAt: when, updatedAt: when, retracted: false, retractionMessage: nil),
             categories: categories)
@@ -119,7 +119,8 @@ extension DeskController {
             let change = action.change(on: article, id: ChangeID(), by: actor.name, from: .api, at: environment.now)
             let result = try await archive.apply([change], by: actor, at: environment.now)[0]
             if result.status == .rejected, let error = result.error { throw error }
-            let said = if case .transition(.publish(at: .some)) = action { "scheduled" } else { done }
+            // A time already past publishes now (the workflow's rule): say so, not "scheduled".
+            let said = if case .transition(.publish(at: .some(let at))) = action, at > environment.now { "scheduled" } else { done }
             return redirect(to: "/desk/articles/\(article.id)?done=\(said)")
         } catch let refusal as GalleyError {
             let current = try await archive.article(article.id) ?? article

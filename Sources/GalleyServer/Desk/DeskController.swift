@@ -133,10 +133,12 @@ struct DeskController {
         var sections: [DeskRenderer.QueueSection] = []
         if actor.role.canReview {
             let waiting = try await rows(ArticleQuery(state: .submitted, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
+            let sentBack = try await rows(ArticleQuery(state: .changesRequested, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
             let approved = try await rows(ArticleQuery(state: .approved, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
             let scheduled = try await rows(ArticleQuery(state: .scheduled, viewer: actor, limit: 200), oldestFirst: true) { $0.workflowStatus.scheduledAt ?? $0.updatedAt }
             sections = [
                 .init(key: "waiting", title: "Waiting for review", timeHeading: "Last change", empty: "Nothing is waiting for review.", rows: waiting),
+                .init(key: "sent-back", title: "Sent back to the author", timeHeading: "Last change", empty: "No article waits on its author.", rows: sentBack),
                 .init(key: "approved", title: "Approved, not yet published", timeHeading: "Approved", empty: "No approved article waits to be published.", rows: approved),
                 .init(key: "scheduled", title: "Scheduled", timeHeading: "Publishes at", empty: "Nothing is scheduled.", rows: scheduled.sorted { $0.time < $1.time }),
             ]
