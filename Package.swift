@@ -110,6 +110,8 @@ let package = Package(
                 .embedInCode("Templates/desk-login.mustache"),
                 .embedInCode("Templates/desk-queue.mustache"),
                 .embedInCode("Templates/desk-error.mustache"),
+                .embedInCode("Templates/desk-admin.mustache"),
+                .embedInCode("Templates/desk-audit.mustache"),
                 .embedInCode("Templates/desk.css"),
             ],
             swiftSettings: swiftSettings

@@ -17,6 +17,7 @@ package struct DeskRenderer: Sendable {
         for (name, bytes) in [
             ("desk-layout", PackageResources.desk_layout_mustache), ("desk-login", PackageResources.desk_login_mustache),
             ("desk-queue", PackageResources.desk_queue_mustache), ("desk-article", PackageResources.desk_article_mustache), ("desk-error", PackageResources.desk_error_mustache),
+            ("desk-admin", PackageResources.desk_admin_mustache), ("desk-audit", PackageResources.desk_audit_mustache),
         ] {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)
         }
@@ -51,7 +52,7 @@ package struct DeskRenderer: Sendable {
     func page(title: String, viewer: Viewer?, notice: String?) -> [String: Any] {
         [
             "pageTitle": title, "siteName": siteName, "notice": notice ?? false,
-            "user": viewer.map { ["name": $0.name, "role": $0.role.rawValue, "formToken": $0.formToken] as [String: Any] } ?? false,
+            "user": viewer.map { ["name": $0.name, "role": $0.role.rawValue, "formToken": $0.formToken, "isAdmin": $0.role >= .admin] as [String: Any] } ?? false,
         ]
     }
 
@@ -224,5 +225,56 @@ package struct DeskRenderer: Sendable {
             ]
         }
         return library.render(context, withTemplate: "desk-article") ?? ""
+    }
+
+    /// A user as the admin page lists them.
+    package struct UserRow: Sendable {
+        package var name: String
+        package var role: Role
+        package var createdAt: Date
+        package var disabled: Bool
+
+        package init(name: String, role: Role, createdAt: Date, disabled: Bool) {
+            self.name = name
+            self.role = role
+            self.createdAt = createdAt
+            self.disabled = disabled
+        }
+    }
+
+    package func adminPage(users: [UserRow], categories: [Category], viewer: Viewer, problem: String? = nil, notice: String? = nil) -> String {
+        var context = page(title: "Users and categories", viewer: viewer, notice: notice)
+        context["formToken"] = viewer.formToken
+        context["problem"] = problem ?? false
+        var segment = CharacterSet.urlPathAllowed
+        segment.remove("/")
+        context["users"] = users.map { user -> [String: Any] in
+            [
+                "name": user.name, "nameURL": user.name.addingPercentEncoding(withAllowedCharacters: segment) ?? user.name,
+                "role": user.role.rawValue, "iso": Timestamp.format(user.createdAt), "shown": shown(user.createdAt),
+                "disabled": user.disabled, "canToggle": user.name != viewer.name,
+                "toggle": user.disabled ? "enable" : "disable", "toggleLabel": user.disabled ? "Enable" : "Disable",
+            ]
+        }
+        context["categories"] = categories.map { ["name": $0.name, "slug": $0.slug] }
+        return library.render(context, withTemplate: "desk-admin") ?? ""
+    }
+
+    /// The audit log page: entries matching the filters, newest first, and the address of older ones.
+    package func auditPage(entries: [AuditEntry], filters: (actor: String, action: String, article: String), older: String?, viewer: Viewer) -> String {
+        var context = page(title: "Audit log", viewer: viewer, notice: nil)
+        context["actor"] = filters.actor
+        context["action"] = filters.action
+        context["article"] = filters.article
+        context["hasEntries"] = !entries.isEmpty
+        context["older"] = older ?? false
+        context["entries"] = entries.map { entry -> [String: Any] in
+            [
+                "iso": Timestamp.format(entry.at), "shown": shown(entry.at), "who": entry.actor, "what": entry.action,
+                "articleURL": entry.articleID.map { "/desk/articles/\($0)" } ?? false, "articleShort": entry.articleID?.short ?? "",
+                "detail": entry.detail ?? "",
+            ]
+        }
+        return library.render(context, withTemplate: "desk-audit") ?? ""
     }
 }

@@ -70,6 +70,12 @@ import Testing
         ("post", "/desk/articles/{id}/publish", ["303", "403", "404", "409", "409"]),
         ("post", "/desk/articles/{pid}/retract", ["303", "403", "404", "303", "303"]),
         ("post", "/desk/articles/{id}/notes", ["303", "303", "404", "303", "303"]),
+        ("get", "/desk/admin", ["303", "403", "403", "403", "200"]),
+        ("post", "/desk/admin/users", ["303", "403", "403", "403", "303"]),
+        ("post", "/desk/admin/users/{name}/disable", ["303", "403", "403", "403", "303"]),
+        ("post", "/desk/admin/users/{name}/enable", ["303", "403", "403", "403", "303"]),
+        ("post", "/desk/admin/categories", ["303", "403", "403", "403", "303"]),
+        ("get", "/desk/admin/audit", ["303", "403", "403", "403", "200"]),
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -138,6 +144,12 @@ import Testing
                 let page = try await desk.request(.get, path)
                 let name = c.caller == "anonymous" ? "nobody" : c.caller
                 reply = try await desk.request(.post, path, form: [("name", name), ("password", "password-\(name)"), ("csrf", DeskBrowser.formToken(page) ?? "")])
+            case ("post", let p) where p.hasPrefix("/desk/admin/"):
+                let page = try await desk.request(.get, "/desk")
+                reply = try await desk.request(.post, path, form: [
+                    ("csrf", DeskBrowser.formToken(page) ?? ""), ("name", "society"), ("role", "analyst"), ("password", "a long enough password"),
+                    ("slug", "society"),
+                ])
             case ("post", let p) where p.hasPrefix("/desk/articles/"):
                 let page = try await desk.request(.get, "/desk")
                 reply = try await desk.request(.post, path, form: [

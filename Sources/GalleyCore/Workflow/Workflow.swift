@@ -169,6 +169,12 @@ public enum Workflow {
                     .staleRevision,
                     "The approval is void: the article changed after it was approved (head \(head.short)). Approve the current revision, then publish."))
             }
+            // A time no RFC 3339 timestamp can carry would be stored and then break every
+            // client's sync that reads it; beyond a century it is a typing slip, not a plan.
+            if let at, at > now.addingTimeInterval(100 * 366 * 86_400) || Timestamp.parse(Timestamp.format(at)) == nil {
+                return .failure(GalleyError(
+                    .fieldInvalid, "Publish within the next hundred years (\(Timestamp.format(at)) is not a date Galley schedules).", field: "command.at"))
+            }
             if let at, at > now {
                 next.state = .scheduled
                 next.scheduledAt = at

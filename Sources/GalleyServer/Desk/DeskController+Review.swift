@@ -81,7 +81,7 @@ extension DeskController {
         var actions = DeskRenderer.Actions()
         if actor.role.canReview {
             let state = status_.state
-            actions.approve = conflicts.isEmpty && [.submitted, .changesRequested].contains(state)
+            actions.approve = conflicts.isEmpty && state == .submitted
             actions.requestChanges = [.submitted, .approved].contains(state)
             actions.publish = [.approved, .scheduled].contains(state) && status_.approvedRevision == article.headRevision
             actions.retract = state == .published
@@ -110,7 +110,7 @@ extension DeskController {
         _ request: Request, _ context: GalleyRequestContext, done: String,
         _ make: (Article, [String: String]) throws -> ServerRequest
     ) async throws -> Response {
-        let form = try await Self.form([String: String].self, request)
+        let form = try await Self.fields(request)
         guard let (actor, viewer) = deskUser(context) else { return redirect(to: "/desk/login") }
         try Self.checkFormToken(form["csrf"], context)
         let article = try await reviewable(context, actor)
@@ -125,8 +125,12 @@ extension DeskController {
         } catch let refusal as GalleyError {
             let current = try await archive.article(article.id) ?? article
             let shown = form["revision"].flatMap(RevisionID.init)
+            var problem = refusal.message
+            if refusal.code == .staleRevision, let shown, done == "approved" {
+                problem = "Not approved: the article changed after you opened it (you read \(shown.short), it is now \(current.headRevision.short)). Read what changed below, then approve again."
+            }
             return try await reviewPage(
-                current, actor: actor, viewer: viewer, status: HTTPResponse.Status(code: refusal.code.status), problem: refusal.message,
+                current, actor: actor, viewer: viewer, status: HTTPResponse.Status(code: refusal.code.status), problem: problem,
                 since: refusal.code == .staleRevision ? shown : nil)
         }
     }
@@ -136,11 +140,8 @@ extension DeskController {
             guard let raw = form["revision"], let revision = RevisionID(raw) else {
                 throw GalleyError(.malformed, "The approval does not name the revision it approves; reload the page.", field: "revision")
             }
-            // The approval names the revision the page showed: if the text moved since, nothing
-            // is approved and the page shows what changed (the rules check it again, atomically).
-            guard revision == article.headRevision else {
-                throw GalleyError(.staleRevision, "Not approved: the article changed after you opened it (you read \(revision.short), it is now \(article.headRevision.short)). Read what changed below, then approve again.")
-            }
+            // The approval names the revision the page showed; the rules refuse it, atomically
+            // and in the audit log, if the text moved since (the page then shows what changed).
             return .transition(.approve(revision: revision))
         }
     }
@@ -158,8 +159,11 @@ extension DeskController {
         return try await act(request, context, done: "published") { _, form in
             let raw = (form["at"] ?? "").trimmingCharacters(in: .whitespaces)
             guard !raw.isEmpty else { return .transition(.publish(at: nil)) }
-            guard let date = Self.localTime(raw, in: zone) else {
+            guard raw.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?/) != nil else {
                 throw GalleyError(.malformed, "'\(raw.prefix(40))' is not a time; give it as 2026-12-03T14:05, in \(zone.identifier).", field: "at")
+            }
+            guard let date = Self.localTime(raw, in: zone) else {
+                throw GalleyError(.malformed, "\(raw) does not exist in \(zone.identifier) (a date that is not in the calendar, or a time the clocks skip); choose another.", field: "at")
             }
             return .transition(.publish(at: date))
         }
@@ -186,6 +190,7 @@ extension DeskController {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = zone
+        formatter.isLenient = false
         for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss"] {
             formatter.dateFormat = format
             if let date = formatter.date(from: raw) { return Timestamp.canonical(date) }

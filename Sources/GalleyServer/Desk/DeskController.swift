@@ -42,6 +42,7 @@ struct DeskController {
         router.post("/desk/logout", use: logout)
         router.get("/desk/desk.css", use: stylesheet)
         addReviewRoutes(to: router)
+        addAdminRoutes(to: router)
     }
 
     /// Cookies go over https only when the server is published at an https address.
@@ -87,40 +88,30 @@ struct DeskController {
         return signInPage(context: context)
     }
 
-    struct LoginForm: Decodable {
-        var name: String?
-        var password: String?
-        var csrf: String?
-    }
-
     @Sendable func login(_ request: Request, context: GalleyRequestContext) async throws -> Response {
-        let form = try await Self.form(LoginForm.self, request)
-        guard let expected = request.cookies[DeskCookie.login]?.value, let sent = form.csrf, Passwords.sameToken(expected, sent) else {
-            return signInPage(status: .forbidden, name: form.name ?? "", error: "The sign-in form had expired or came from another page; sign in again here.", context: context)
+        let form = try await Self.fields(request)
+        guard let expected = request.cookies[DeskCookie.login]?.value, let sent = form["csrf"], Passwords.sameToken(expected, sent) else {
+            return signInPage(status: .forbidden, name: form["name"] ?? "", error: "The sign-in form had expired or came from another page; sign in again here.", context: context)
         }
         do {
             let (token, _, _) = try await SessionController.signIn(
-                name: form.name ?? "", password: form.password ?? "", environment: environment, throttle: throttle, logger: context.logger)
+                name: form["name"] ?? "", password: form["password"] ?? "", environment: environment, throttle: throttle, logger: context.logger)
             let maxAge = environment.configuration.tokenTTLDays * 86_400
             return redirect(to: "/desk", cookies: [
                 cookie(DeskCookie.session, token, path: "/desk", maxAge: maxAge),
                 cookie(DeskCookie.login, "", path: "/desk/login", maxAge: 0),
             ])
         } catch let refusal as GalleyError {
-            var response = signInPage(status: HTTPResponse.Status(code: refusal.code.status), name: form.name ?? "", error: refusal.message, context: context)
+            var response = signInPage(status: HTTPResponse.Status(code: refusal.code.status), name: form["name"] ?? "", error: refusal.message, context: context)
             if let wait = refusal.retryAfter { response.headers[.retryAfter] = String(wait) }
             return response
         }
     }
 
-    struct FormTokenOnly: Decodable {
-        var csrf: String?
-    }
-
     @Sendable func logout(_ request: Request, context: GalleyRequestContext) async throws -> Response {
-        let form = try await Self.form(FormTokenOnly.self, request)
+        let form = try await Self.fields(request)
         guard context.formToken != nil, let hash = context.tokenHash else { return redirect(to: "/desk/login") }
-        try Self.checkFormToken(form.csrf, context)
+        try Self.checkFormToken(form["csrf"], context)
         try await archive.revokeSession(tokenHash: hash, at: environment.now)
         return redirect(to: "/desk/login", cookies: [cookie(DeskCookie.session, "", path: "/desk", maxAge: 0)])
     }
@@ -170,21 +161,31 @@ struct DeskController {
         return rows
     }
 
-    /// A form post's fields. Only `application/x-www-form-urlencoded`, as a page's form sends.
-    static func form<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+    /// A form post's fields, as a page's form sends them (`application/x-www-form-urlencoded`,
+    /// UTF-8). Read strictly: a field twice, or an escape that is not UTF-8, is refused rather
+    /// than guessed at (one value chosen, or U+FFFD stored in its place).
+    static func fields(_ request: Request) async throws -> [String: String] {
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/x-www-form-urlencoded" else {
             throw GalleyError(.badRequest, "Desk forms are posted as application/x-www-form-urlencoded, as a browser's form sends them.")
         }
         let body = try await request.body.collect(upTo: 64 * 1024)
         guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
             throw GalleyError(.malformed, "The form is not UTF-8.")
         }
-        do {
-            return try URLEncodedFormDecoder().decode(T.self, from: text)
-        } catch {
-            throw GalleyError(.malformed, "The form could not be read: \(error).")
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                let value = (parts.count > 1 ? String(parts[1]) : "").replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            else {
+                throw GalleyError(.malformed, "The form holds an escape (%XX) that is not UTF-8.")
+            }
+            guard fields.updateValue(value, forKey: name) == nil else {
+                throw GalleyError(.malformed, "The form holds the field '\(name.prefix(40))' twice.", field: String(name.prefix(40)))
+            }
         }
+        return fields
     }
 
     /// A form that changes something must carry the session's form token: a post from another
