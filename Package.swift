@@ -134,7 +134,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "galley-bench",
-            dependencies: ["GalleyCore", grdb, asyncHTTPClient, nioCore, "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyClient", "GalleyMarkdown", "GalleySite", argumentParser],
+            dependencies: ["GalleyCore", grdb, asyncHTTPClient, nioCore, nioHTTP1, "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyClient", "GalleyMarkdown", "GalleySite", argumentParser],
             swiftSettings: swiftSettings
         ),
         .testTarget(
