@@ -262,6 +262,8 @@ final class DeskBrowser: @unchecked Sendable {
             let published = try await client.article(draft.articleID, token: anna)
             let fix = Make.edit(published, by: "anna", at: fixture.environment.now) { $0.replacingOccurrences(of: "расце", with: "хутка расце") }
             _ = try await client.push([fix], token: anna)
+            let queue = try await erik.request(.get, "/desk")
+            #expect(queue.text.contains("submitted (correction to a live article)"), "\(queue.text)")
             page = try await erik.request(.get, address)
             #expect(page.text.contains("Since the published revision") && page.text.contains("хутка <span class=\"sr\">]</span></ins>"), "\(page.text)")
         }
