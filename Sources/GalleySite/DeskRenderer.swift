@@ -184,7 +184,7 @@ package struct DeskRenderer: Sendable {
     ///   - preview: the article as its public page will show it (``SiteRenderer/articleContent(_:categories:)``).
     ///   - problem: why the last action was refused, and what changed since the revision the editor read.
     package func reviewPage(
-        article: Article, preview: String, comparisons: [Comparison], conflicts: [Conflict], notes: [ReviewNote],
+        article: Article, preview: String, comparisons: [Comparison], merges: [String] = [], conflicts: [Conflict], notes: [ReviewNote],
         actions: Actions, viewer: Viewer, problem: String? = nil, since: (RevisionID, [WordDiff.Segment])? = nil, notice: String? = nil
     ) -> String {
         let title = article.content.title.isEmpty ? "(untitled)" : article.content.title
@@ -214,6 +214,8 @@ package struct DeskRenderer: Sendable {
         context["diffs"] = diffs
         context["anyChanges"] = diffs.contains { $0["unchanged"] as? Bool == false }
         context["preview"] = preview
+        context["hasMerges"] = !merges.isEmpty
+        context["merges"] = merges
         context["noteCount"] = notes.count
         context["notes"] = notes.map { note -> [String: Any] in
             let kind: Any = switch note.kind {

@@ -335,6 +335,32 @@ final class DeskBrowser: @unchecked Sendable {
     }
 }
 
+extension DeskTests {
+    /// Two people edit one paragraph from the same text; Galley merges their words, and the
+    /// review page says where, before the diff.
+    @Test(arguments: Backend.all) func theReviewPageNamesTheParagraphsGalleyMergedWordByWord(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let erikToken = try await client.login("erik")
+            let draft = Make.create("Trade", body: "Paragraph one about Minsk.\n\nParagraph two about trade.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([draft], token: anna)
+            let base = try await client.article(draft.articleID, token: anna)
+            let his = Make.edit(base, by: "erik", at: fixture.environment.now) { $0.replacingOccurrences(of: "about trade", with: "about potash trade") }
+            let hers = Make.edit(base, by: "anna", at: fixture.environment.now) { $0.replacingOccurrences(of: "Paragraph two", with: "The second paragraph") }
+            #expect(try await client.push([his], token: erikToken)[0].status == .applied)
+            #expect(try await client.push([hers], token: anna)[0].status == .merged)
+            _ = try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"])
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let page = try await erik.request(.get, "/desk/articles/\(draft.articleID)")
+            let merges = try #require(page.text.range(of: "Merged by Galley").map { String(page.text[$0.lowerBound...].prefix(600)) }, "\(page.text)")
+            #expect(merges.contains("paragraph 2"), "\(merges)")
+            #expect(page.text.contains("The second paragraph about potash trade."))
+        }
+    }
+}
+
 /// What an attack on the desk found, each kept fixed.
 @Suite struct DeskAttackTests {
     /// An approved article, and erik signed in on the desk with the form token of its page.

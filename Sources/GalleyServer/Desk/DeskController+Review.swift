@@ -70,6 +70,12 @@ extension DeskController {
             guard let revision, compared.insert(revision).inserted, let old = try await archive.revision(revision) else { continue }
             comparisons.append(.init(heading: "\(name) (\(revision.short))", fields: Self.textDiffs(from: old.content, to: article.content)))
         }
+        // Where Galley merged two people's words in one paragraph since the text last reviewed
+        // (the notes the merge wrote, on revisions the base does not descend to): read those first.
+        let reviewedBase = status_.approvedRevision ?? status_.publishedRevision ?? sentBack
+        let revisions = try await archive.revisions(of: article.id)
+        let sinceBase = Self.ancestors(of: article.headRevision, in: revisions).subtracting(reviewedBase.map { Self.ancestors(of: $0, in: revisions) } ?? [])
+        let merges = notes.filter { $0.author == ChangeApplier.wordMergeAuthor && $0.revision.map(sinceBase.contains) == true }.map(\.text)
         var sinceDiff: (RevisionID, [WordDiff.Segment])?
         if let since, since != article.headRevision, let old = try await archive.revision(since), old.articleID == article.id {
             sinceDiff = (since, WordDiff.segments(from: Self.readable(old.content), to: Self.readable(article.content)))
@@ -87,9 +93,21 @@ extension DeskController {
             actions.retract = state == .published
         }
         let html = renderer.reviewPage(
-            article: article, preview: preview, comparisons: comparisons, conflicts: conflicts, notes: notes, actions: actions, viewer: viewer,
+            article: article, preview: preview, comparisons: comparisons, merges: merges, conflicts: conflicts, notes: notes, actions: actions, viewer: viewer,
             problem: problem, since: sinceDiff, notice: notice)
         return page(html, status: status)
+    }
+
+    /// `id` and every revision it descends from.
+    static func ancestors(of id: RevisionID, in revisions: [Revision]) -> Set<RevisionID> {
+        let byID = Dictionary(revisions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var seen: Set<RevisionID> = []
+        var next = [id]
+        while let id = next.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            next += byID[id]?.parents ?? []
+        }
+        return seen
     }
 
     /// Title, lead and body, each compared word by word.
