@@ -262,6 +262,14 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
         }
     }
 
+    package func setRole(_ name: String, _ role: Role, by actor: String, at time: Date) async throws {
+        try await write { db in
+            guard let user = try Self.user(db, named: name) else { throw GalleyError(.notFound, "There is no user named '\(name)'.") }
+            try db.execute("UPDATE users SET role = ? WHERE name = ?", [role.rawValue, name])
+            try Self.audit(db, AuditRecord(.roleChanged, detail: "\(name): \(user.role.rawValue) → \(role.rawValue)"), actor: actor, at: time)
+        }
+    }
+
     package func setPassword(_ name: String, hash: String) async throws {
         try await run { db in
             guard AccountRules.isUserName(name), try db.execute("UPDATE users SET password_hash = ? WHERE name = ?", [hash, name]) == 1 else {

@@ -258,6 +258,7 @@ package struct DeskRenderer: Sendable {
                 "role": user.role.rawValue, "iso": Timestamp.format(user.createdAt), "shown": shown(user.createdAt),
                 "disabled": user.disabled, "canToggle": user.name != viewer.name,
                 "toggle": user.disabled ? "enable" : "disable", "toggleLabel": user.disabled ? "Enable" : "Disable",
+                "roles": Role.allCases.map { ["value": $0.rawValue, "selected": $0 == user.role] },
             ]
         }
         context["categories"] = categories.map { ["name": $0.name, "slug": $0.slug] }

@@ -74,6 +74,7 @@ import Testing
         ("post", "/desk/admin/users", ["303", "403", "403", "403", "303"]),
         ("post", "/desk/admin/users/{name}/disable", ["303", "403", "403", "403", "303"]),
         ("post", "/desk/admin/users/{name}/enable", ["303", "403", "403", "403", "303"]),
+        ("post", "/desk/admin/users/{name}/role", ["303", "403", "403", "403", "303"]),
         ("post", "/desk/admin/categories", ["303", "403", "403", "403", "303"]),
         ("get", "/desk/admin/audit", ["303", "403", "403", "403", "200"]),
     ]

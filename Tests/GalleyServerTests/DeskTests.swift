@@ -474,6 +474,18 @@ extension DeskTests {
             #expect(own.status == .conflict && own.text.contains("cannot disable your own account"))
             #expect(try await admin.request(.post, "/desk/admin/users/nobody/disable", form: [("csrf", token)]).status == .notFound)
 
+            // A new role holds at once in the user's open session (the disable above ended the last one).
+            try await boris.signIn("boris")
+            #expect(try await boris.request(.get, "/desk").text.contains("Your articles"))
+            #expect(try await admin.request(.post, "/desk/admin/users/boris/role", form: [("csrf", token), ("role", "editor")]).status == .seeOther)
+            #expect(try await fixture.archive.user(named: "boris")?.role == .editor)
+            #expect(try await boris.request(.get, "/desk").text.contains("Review queue"))
+            let ownRole = try await admin.request(.post, "/desk/admin/users/admin/role", form: [("csrf", token), ("role", "analyst")])
+            #expect(ownRole.status == .conflict)
+            #expect(try await fixture.archive.user(named: "admin")?.role == .admin)
+            #expect(try await admin.request(.post, "/desk/admin/users/boris/role", form: [("csrf", token), ("role", "owner")]).status == .badRequest)
+            #expect(try await fixture.archive.audit(limit: 5, before: nil).contains { $0.action == "user_role" && $0.detail == "boris: analyst → editor" })
+
             let category = try await admin.request(.post, "/desk/admin/categories", form: [("csrf", token), ("slug", "грамадства"), ("name", "Грамадства")])
             #expect(category.status == .seeOther, "\(category.text)")
             page = try await admin.request(.get, "/desk/admin")

@@ -76,6 +76,7 @@ public struct AuditRecord: Hashable, Sendable {
         case userAdded
         case userDisabled
         case userEnabled
+        case roleChanged
         case categoryAdded
 
         /// The action as the audit log stores it.
@@ -88,6 +89,7 @@ public struct AuditRecord: Hashable, Sendable {
             case .userAdded: "user_add"
             case .userDisabled: "user_disable"
             case .userEnabled: "user_enable"
+            case .roleChanged: "user_role"
             case .categoryAdded: "category_add"
             }
         }

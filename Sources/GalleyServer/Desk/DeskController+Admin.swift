@@ -12,11 +12,12 @@ extension DeskController {
         router.post("/desk/admin/users", use: addUser)
         router.post("/desk/admin/users/:name/disable") { request, context in try await setDisabled(true, request, context) }
         router.post("/desk/admin/users/:name/enable") { request, context in try await setDisabled(false, request, context) }
+        router.post("/desk/admin/users/:name/role", use: setRole)
         router.post("/desk/admin/categories", use: addCategory)
         router.get("/desk/admin/audit", use: auditPage)
     }
 
-    static let adminNotices = ["user": "User added.", "disabled": "User disabled; their sessions have ended.", "enabled": "User enabled.", "category": "Category added."]
+    static let adminNotices = ["role": "Role changed; it holds at once, in every session of theirs.", "user": "User added.", "disabled": "User disabled; their sessions have ended.", "enabled": "User enabled.", "category": "Category added."]
 
     /// The signed-in admin, or why not: nil sends a stranger to sign in; another role is refused.
     func deskAdmin(_ context: GalleyRequestContext) throws -> (StoredUser, DeskRenderer.Viewer)? {
@@ -62,6 +63,18 @@ extension DeskController {
     func setDisabled(_ disabled: Bool, _ request: Request, _ context: GalleyRequestContext) async throws -> Response {
         try await adminAction(request, context, done: disabled ? "disabled" : "enabled") { admin, _ in
             _ = try await SessionController.setDisabled(disabled, name: try context.parameters.text("name"), by: admin, environment: environment)
+        }
+    }
+
+    @Sendable func setRole(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        try await adminAction(request, context, done: "role") { admin, form in
+            let name = try context.parameters.text("name")
+            guard let raw = form["role"], let role = Role(rawValue: raw) else {
+                throw GalleyError(.malformed, "Choose a role: analyst, editor or admin.", field: "role")
+            }
+            // An admin who could demote themselves could leave the archive with no admin at all.
+            guard name != admin.name else { throw GalleyError(.invalidTransition, "You cannot change your own role; another admin can.") }
+            try await archive.setRole(name, role, by: admin.name, at: environment.now)
         }
     }
 

@@ -30,6 +30,9 @@ package protocol ArchiveStore: Sendable {
     func users() async throws -> [StoredUser]
     /// Disables or enables a user; disabling ends all of the user's sessions at once.
     func setDisabled(_ name: String, _ disabled: Bool, by actor: String, at time: Date) async throws
+    /// Gives a user another role, at once for every session of theirs (sessions read the role
+    /// from the user on each request).
+    func setRole(_ name: String, _ role: Role, by actor: String, at time: Date) async throws
     func setPassword(_ name: String, hash: String) async throws
     func createSession(_ session: StoredSession) async throws
     /// The session and its user for a token hash, if the session exists and is not revoked.

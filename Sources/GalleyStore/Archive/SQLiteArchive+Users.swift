@@ -54,6 +54,16 @@ extension SQLiteArchive {
         }
     }
 
+    package func setRole(_ name: String, _ role: Role, by actor: String, at time: Date) async throws {
+        try await writer.write { db in
+            guard let user = try Self.user(db, named: name) else {
+                throw GalleyError(.notFound, "There is no user named '\(name)'.")
+            }
+            try db.execute(sql: "UPDATE users SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+            try Self.audit(db, AuditRecord(.roleChanged, detail: "\(name): \(user.role.rawValue) → \(role.rawValue)"), actor: actor, at: time)
+        }
+    }
+
     package func setPassword(_ name: String, hash: String) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE name = ?", arguments: [hash, name])
