@@ -251,22 +251,11 @@ extension GalleyApp {
             from: base, to: target, fromName: chosen == nil ? " (none)" : " @\(base.id.short)", toName: " @\(target.id.short)")
         if chosen == nil { out = "A new article: nothing of it was reviewed before, so all of it is shown as added.\n" + out }
         // The places Galley merged word by word in what this diff shows: read those first.
-        let shown = Self.ancestors(of: target.id, in: revisions).subtracting(chosen == nil ? [] : Self.ancestors(of: base.id, in: revisions))
+        let shown = Revision.ancestors(of: target.id, in: revisions).subtracting(chosen == nil ? [] : Revision.ancestors(of: base.id, in: revisions))
         for note in try replica.notes(of: article.id) where note.author == ChangeApplier.wordMergeAuthor && note.revision.map(shown.contains) == true {
             out += "\(note.text)\n"
         }
         return out.isEmpty ? "No differences between \(base.id.short) and \(target.id.short).\n" : out
     }
 
-    /// `id` and every revision it descends from, as far as this replica has them.
-    static func ancestors(of id: RevisionID, in revisions: [Revision]) -> Set<RevisionID> {
-        let byID = Dictionary(revisions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var seen: Set<RevisionID> = []
-        var next = [id]
-        while let id = next.popLast() {
-            guard seen.insert(id).inserted else { continue }
-            next += byID[id]?.parents ?? []
-        }
-        return seen
-    }
 }

@@ -52,3 +52,18 @@ public struct ChangeID: Hashable, Comparable, Sendable, Codable, CustomStringCon
         try container.encode(description)
     }
 }
+
+extension Revision {
+    /// `id` and every revision it descends from, among `revisions` (as far as they reach: a
+    /// replica may not hold them all).
+    public static func ancestors(of id: RevisionID, in revisions: [Revision]) -> Set<RevisionID> {
+        let byID = Dictionary(revisions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var seen: Set<RevisionID> = []
+        var next = [id]
+        while let id = next.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            next += byID[id]?.parents ?? []
+        }
+        return seen
+    }
+}

@@ -74,7 +74,7 @@ extension DeskController {
         // (the notes the merge wrote, on revisions the base does not descend to): read those first.
         let reviewedBase = status_.approvedRevision ?? status_.publishedRevision ?? sentBack
         let revisions = try await archive.revisions(of: article.id)
-        let sinceBase = Self.ancestors(of: article.headRevision, in: revisions).subtracting(reviewedBase.map { Self.ancestors(of: $0, in: revisions) } ?? [])
+        let sinceBase = Revision.ancestors(of: article.headRevision, in: revisions).subtracting(reviewedBase.map { Revision.ancestors(of: $0, in: revisions) } ?? [])
         let merges = notes.filter { $0.author == ChangeApplier.wordMergeAuthor && $0.revision.map(sinceBase.contains) == true }.map(\.text)
         var sinceDiff: (RevisionID, [WordDiff.Segment])?
         if let since, since != article.headRevision, let old = try await archive.revision(since), old.articleID == article.id {
@@ -96,18 +96,6 @@ extension DeskController {
             article: article, preview: preview, comparisons: comparisons, merges: merges, conflicts: conflicts, notes: notes, actions: actions, viewer: viewer,
             problem: problem, since: sinceDiff, notice: notice)
         return page(html, status: status)
-    }
-
-    /// `id` and every revision it descends from.
-    static func ancestors(of id: RevisionID, in revisions: [Revision]) -> Set<RevisionID> {
-        let byID = Dictionary(revisions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var seen: Set<RevisionID> = []
-        var next = [id]
-        while let id = next.popLast() {
-            guard seen.insert(id).inserted else { continue }
-            next += byID[id]?.parents ?? []
-        }
-        return seen
     }
 
     /// Title, lead and body, each compared word by word.
