@@ -143,6 +143,23 @@ final class BenchServer {
     static let password = "bench-password-1"
 
     /// An archive with users `bench` (editor) and `admin`, the 12 categories and `articles` articles.
+    /// A published archive of `articles`, prepared or, with `keep`, reused from (and left in)
+    /// that folder: the large archives take minutes to make. Without `keep` the caller removes it.
+    static func publishedArchive(articles: Int, seed: UInt64, keep: String?) async throws -> URL {
+        if let keep, FileManager.default.fileExists(atPath: URL(fileURLWithPath: keep).appendingPathComponent("archive.sqlite").path) {
+            Bench.note("reusing the archive in \(keep)")
+            return URL(fileURLWithPath: keep)
+        }
+        Bench.note("preparing a published archive of \(articles) articles (this takes a while)")
+        let started = Bench.now()
+        let prepared = try await prepare(articles: articles, seed: seed, published: true)
+        Bench.note(String(format: "prepared in %.0f s", Double(Bench.now() - started) / 1e9))
+        guard let keep else { return prepared }
+        try? FileManager.default.removeItem(atPath: keep)
+        try FileManager.default.moveItem(at: prepared, to: URL(fileURLWithPath: keep))
+        return URL(fileURLWithPath: keep)
+    }
+
     static func prepare(articles: Int, seed: UInt64, published: Bool = false) async throws -> URL {
         let dir = Bench.temporary("archive")
         let archive = try SQLiteArchive(path: dir.appendingPathComponent("archive.sqlite").path)

@@ -17,21 +17,7 @@ struct DeskBenchmark: AsyncParsableCommand {
     @Option(help: "Keep the prepared archive in this folder, and reuse it if it is there (the waiting edits are added to it).") var keep: String?
 
     func run() async throws {
-        let dataDir: URL
-        if let keep, FileManager.default.fileExists(atPath: URL(fileURLWithPath: keep).appendingPathComponent("archive.sqlite").path) {
-            dataDir = URL(fileURLWithPath: keep)
-            Bench.note("reusing the archive in \(keep)")
-        } else {
-            Bench.note("preparing a published archive of \(articles) articles (this takes a while)")
-            let prepared = try await BenchServer.prepare(articles: articles, seed: seed, published: true)
-            if let keep {
-                try? FileManager.default.removeItem(atPath: keep)
-                try FileManager.default.moveItem(at: prepared, to: URL(fileURLWithPath: keep))
-                dataDir = URL(fileURLWithPath: keep)
-            } else {
-                dataDir = prepared
-            }
-        }
+        let dataDir = try await BenchServer.publishedArchive(articles: articles, seed: seed, keep: keep)
         defer { if keep == nil { try? FileManager.default.removeItem(at: dataDir) } }
 
         // Edits of published articles, submitted: each review page compares with the live text.

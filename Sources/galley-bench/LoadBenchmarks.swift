@@ -369,23 +369,7 @@ struct SearchBenchmark: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let dataDir: URL
-        if let keep, FileManager.default.fileExists(atPath: URL(fileURLWithPath: keep).appendingPathComponent("archive.sqlite").path) {
-            dataDir = URL(fileURLWithPath: keep)
-            Bench.note("reusing the archive in \(keep)")
-        } else {
-            Bench.note("preparing a published archive of \(articles) articles (this takes a while)")
-            let started = Bench.now()
-            let prepared = try await BenchServer.prepare(articles: articles, seed: seed, published: true)
-            Bench.note(String(format: "prepared in %.0f s", Double(Bench.now() - started) / 1e9))
-            if let keep {
-                try? FileManager.default.removeItem(atPath: keep)
-                try FileManager.default.moveItem(at: prepared, to: URL(fileURLWithPath: keep))
-                dataDir = URL(fileURLWithPath: keep)
-            } else {
-                dataDir = prepared
-            }
-        }
+        let dataDir = try await BenchServer.publishedArchive(articles: articles, seed: seed, keep: keep)
         defer { if keep == nil { try? FileManager.default.removeItem(at: dataDir) } }
         let archive = try SQLiteArchive(path: dataDir.appendingPathComponent("archive.sqlite").path)
         let db = try DatabaseQueue(path: dataDir.appendingPathComponent("archive.sqlite").path)

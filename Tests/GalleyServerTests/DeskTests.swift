@@ -274,10 +274,7 @@ final class DeskBrowser: @unchecked Sendable {
     @Test(arguments: Backend.all) func aStaleApprovalIsRefusedAndShowsWhatChanged(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
-            let anna = try await client.login("anna")
-            let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
-            _ = try await client.push([draft], token: anna)
-            _ = try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"])
+            let (draft, anna) = try await client.submittedDraft(fixture)
             let erik = DeskBrowser(client)
             try await erik.signIn("erik")
             let address = "/desk/articles/\(draft.articleID)"
@@ -302,10 +299,7 @@ final class DeskBrowser: @unchecked Sendable {
     @Test(arguments: Backend.all) func anAnalystRepliesButCannotApproveEvenByAForgedPost(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
-            let annaToken = try await client.login("anna")
-            let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
-            _ = try await client.push([draft], token: annaToken)
-            _ = try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: annaToken, json: ["kind": "submit"])
+            let (draft, annaToken) = try await client.submittedDraft(fixture)
             let address = "/desk/articles/\(draft.articleID)"
             let anna = DeskBrowser(client)
             try await anna.signIn("anna")
@@ -365,11 +359,8 @@ extension DeskTests {
 @Suite struct DeskAttackTests {
     /// An approved article, and erik signed in on the desk with the form token of its page.
     static func approved(_ fixture: ServerFixture, _ client: some TestClientProtocol) async throws -> (ArticleID, DeskBrowser, String) {
-        let anna = try await client.login("anna")
+        let (draft, anna) = try await client.submittedDraft(fixture)
         let erikToken = try await client.login("erik")
-        let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
-        _ = try await client.push([draft], token: anna)
-        _ = try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"])
         let head = try await client.article(draft.articleID, token: anna).headRevision
         #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: erikToken, json: ["kind": "approve", "revision": head.hex]).status == .ok)
         let erik = DeskBrowser(client)
@@ -421,10 +412,7 @@ extension DeskTests {
     @Test func aStaleApprovalOnTheDeskIsInTheAuditLogAsTheAPIsIs() async throws {
         let fixture = try await ServerFixture()
         try await fixture.app().test(.router) { client in
-            let anna = try await client.login("anna")
-            let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
-            _ = try await client.push([draft], token: anna)
-            _ = try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"])
+            let (draft, anna) = try await client.submittedDraft(fixture)
             let erik = DeskBrowser(client)
             try await erik.signIn("erik")
             let address = "/desk/articles/\(draft.articleID)"
@@ -521,5 +509,16 @@ extension DeskTests {
             #expect(try await admin.request(.post, "/desk/admin/users/anna/disable", form: [("csrf", token)]).status == .forbidden)
             #expect(try await fixture.archive.user(named: "anna")?.disabled == false)
         }
+    }
+}
+
+extension TestClientProtocol {
+    /// Anna's draft "Potash", pushed and submitted; with her token.
+    func submittedDraft(_ fixture: ServerFixture) async throws -> (draft: Change, anna: String) {
+        let anna = try await login("anna")
+        let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
+        _ = try await push([draft], token: anna)
+        #expect(try await call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+        return (draft, anna)
     }
 }
