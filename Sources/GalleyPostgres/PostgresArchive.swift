@@ -281,20 +281,21 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
     package func createSession(_ session: StoredSession) async throws {
         try await run { db in
             try db.execute(
-                "INSERT INTO sessions (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                [session.tokenHash, session.userName, Timestamp.milliseconds(session.createdAt), Timestamp.milliseconds(session.expiresAt)])
+                "INSERT INTO sessions (token_hash, user_name, created_at, expires_at, kind) VALUES (?, ?, ?, ?, ?)",
+                [session.tokenHash, session.userName, Timestamp.milliseconds(session.createdAt), Timestamp.milliseconds(session.expiresAt), session.kind.rawValue])
         }
     }
 
     package func session(tokenHash: String) async throws -> (StoredSession, StoredUser)? {
         let found: StoredSessionAndUser? = try await run { db in
             guard let row = try db.row(
-                "SELECT s.token_hash, s.user_name, s.created_at AS s_created_at, s.expires_at, u.name, u.role, u.password_hash, u.disabled, u.created_at FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.token_hash = ? AND s.revoked_at IS NULL",
+                "SELECT s.token_hash, s.user_name, s.created_at AS s_created_at, s.expires_at, s.kind, u.name, u.role, u.password_hash, u.disabled, u.created_at FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.token_hash = ? AND s.revoked_at IS NULL",
                 [tokenHash])
             else { return nil }
+            guard let kind = StoredSession.Kind(rawValue: try row["kind"]) else { return nil }
             let session = StoredSession(
                 tokenHash: try row["token_hash"], userName: try row["user_name"],
-                createdAt: Timestamp.date(milliseconds: try row["s_created_at"]), expiresAt: Timestamp.date(milliseconds: try row["expires_at"]))
+                createdAt: Timestamp.date(milliseconds: try row["s_created_at"]), expiresAt: Timestamp.date(milliseconds: try row["expires_at"]), kind: kind)
             return StoredSessionAndUser(session: session, user: try Self.user(row))
         }
         return found.map { ($0.session, $0.user) }

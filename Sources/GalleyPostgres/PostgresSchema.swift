@@ -12,6 +12,7 @@ enum PostgresSchema {
         ("v1", v1),
         ("v2", v2),
         ("v3", v3),
+        ("v4", ArchiveSchema.deskTables),
     ]
 
     /// A tsvector holds at most 1 MiB: a body near its 1 MiB limit of distinct words made

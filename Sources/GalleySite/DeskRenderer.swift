@@ -78,13 +78,16 @@ package struct DeskRenderer: Sendable {
         package var article: Article
         package var openConflicts: Int
         package var notes: Int
+        /// Notes others wrote that the viewer has not opened the article since.
+        package var unreadNotes: Int
         /// The time the line is about: submitted (last change), scheduled for, published at.
         package var time: Date
 
-        package init(article: Article, openConflicts: Int, notes: Int, time: Date) {
+        package init(article: Article, openConflicts: Int, notes: Int, unreadNotes: Int = 0, time: Date) {
             self.article = article
             self.openConflicts = openConflicts
             self.notes = notes
+            self.unreadNotes = unreadNotes
             self.time = time
         }
     }
@@ -125,6 +128,7 @@ package struct DeskRenderer: Sendable {
                         "timeISO": Timestamp.format(row.time), "timeShown": shown(row.time),
                         "conflicts": row.openConflicts > 0 ? row.openConflicts : false, "conflictsPlural": row.openConflicts == 1 ? "" : "s",
                         "notes": row.notes > 0 ? row.notes : false, "notesPlural": row.notes == 1 ? "" : "s",
+                        "unread": row.unreadNotes > 0 ? row.unreadNotes : false,
                     ]
                 },
             ]
@@ -185,7 +189,7 @@ package struct DeskRenderer: Sendable {
     ///   - problem: why the last action was refused, and what changed since the revision the editor read.
     package func reviewPage(
         article: Article, preview: String, comparisons: [Comparison], merges: [String] = [], conflicts: [Conflict], notes: [ReviewNote],
-        actions: Actions, viewer: Viewer, problem: String? = nil, since: (RevisionID, [WordDiff.Segment])? = nil, notice: String? = nil
+        unreadNotes: Set<UUID> = [], actions: Actions, viewer: Viewer, problem: String? = nil, since: (RevisionID, [WordDiff.Segment])? = nil, notice: String? = nil
     ) -> String {
         let title = article.content.title.isEmpty ? "(untitled)" : article.content.title
         var context = page(title: title, viewer: viewer, notice: notice)
@@ -217,6 +221,7 @@ package struct DeskRenderer: Sendable {
         context["hasMerges"] = !merges.isEmpty
         context["merges"] = merges
         context["noteCount"] = notes.count
+        context["unreadCount"] = unreadNotes.isEmpty ? false : unreadNotes.count
         context["notes"] = notes.map { note -> [String: Any] in
             let kind: Any = switch note.kind {
             case .comment: false
@@ -225,7 +230,7 @@ package struct DeskRenderer: Sendable {
             }
             return [
                 "author": note.author, "text": note.text, "iso": Timestamp.format(note.createdAt), "shown": shown(note.createdAt),
-                "kindShown": kind, "revisionShort": note.revision?.short ?? false,
+                "kindShown": kind, "revisionShort": note.revision?.short ?? false, "unread": unreadNotes.contains(note.id),
             ]
         }
         return library.render(context, withTemplate: "desk-article") ?? ""

@@ -19,8 +19,11 @@ final class DeskBrowser: @unchecked Sendable {
     init(_ client: any TestClientProtocol) { self.client = client }
 
     @discardableResult
-    func request(_ method: HTTPRequest.Method, _ uri: String, form: [(String, String)]? = nil, contentType: String? = nil) async throws -> Reply {
+    func request(
+        _ method: HTTPRequest.Method, _ uri: String, form: [(String, String)]? = nil, contentType: String? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> Reply {
         var headers: HTTPFields = [.accept: "text/html"]
+        headers.append(contentsOf: extra)
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         var body: ByteBuffer?
         if let form {
@@ -81,7 +84,7 @@ final class DeskBrowser: @unchecked Sendable {
             let signedIn = try await browser.signIn("erik")
             #expect(signedIn.status == .seeOther && signedIn.headers[.location] == "/desk")
             let session = try #require(browser.lastSetCookies.first { $0.hasPrefix("galley_desk=") })
-            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/desk", "Max-Age=\(30 * 86_400)"] { #expect(session.contains(attribute), "\(session)") }
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/desk", "Max-Age=\(12 * 3600)"] { #expect(session.contains(attribute), "\(session)") }
             #expect(!session.contains("Secure"), "an http server's cookie cannot be Secure: \(session)")
             #expect(browser.cookies["galley_desk_login"] == nil, "the sign-in form's token outlived the sign-in")
 
@@ -175,10 +178,82 @@ final class DeskBrowser: @unchecked Sendable {
             #expect(me.status == .unauthorized)
             let queue = try await client.call(.get, "/v1/review-queue", headers: [.cookie: "galley_desk=\(session)"])
             #expect(queue.status == .unauthorized)
-            // And the other way: a bearer token is no desk session.
+            // Nor is the cookie's value a bearer token: a desk cookie copied off a shared laptop
+            // does not open the API.
+            let asBearer = try await client.call(.get, "/v1/me", token: session)
+            #expect(asBearer.status == .unauthorized && asBearer.text.contains("desk's sign-in, not an API token"), "\(asBearer.text)")
+            // And the other way: a bearer token is no desk session, sent either way.
             let token = try await client.login("erik")
             let desk = try await client.call(.get, "/desk", token: token)
             #expect(desk.status == .seeOther && desk.headers[.location] == "/desk/login")
+            let planted = try await client.call(.get, "/desk", headers: [.cookie: "galley_desk=\(token)"])
+            #expect(planted.status == .seeOther && planted.headers[.location] == "/desk/login")
+            #expect(try await client.call(.get, "/v1/me", token: token).status == .ok)
+        }
+    }
+
+    /// A note someone else wrote is unread in the queue until the reader opens the article; the
+    /// review page marks it new once. One's own notes are never unread.
+    @Test(arguments: Backend.all) func notesOthersWroteAreUnreadUntilTheArticleIsOpened(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let draft = Make.create("Нататкі", body: "Абзац.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([draft], token: anna)
+            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            for text in ["Першая 📎", "Другая"] {
+                #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/notes", token: anna, json: ["text": text]).status == .created)
+            }
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let address = "/desk/articles/\(draft.articleID)"
+            #expect(try await erik.request(.get, "/desk").text.contains("2 notes, 2 unread"))
+            var page = try await erik.request(.get, address)
+            #expect(page.text.contains("Notes (2, 2 new to you)") && page.text.components(separatedBy: "class=\"flag new\"").count == 3, "\(page.text)")
+            #expect(try await erik.request(.get, "/desk").text.contains("2 notes</span>"), "opening the article did not mark its notes read")
+            page = try await erik.request(.get, address)
+            #expect(page.text.contains("Notes (2)") && !page.text.contains("class=\"flag new\""))
+
+            // The editor's reply is unread for the author, not for the editor.
+            let token = try #require(DeskBrowser.formToken(page))
+            #expect(try await erik.request(.post, address + "/notes", form: [("csrf", token), ("text", "Дзякуй")]).status == .seeOther)
+            #expect(try await erik.request(.get, "/desk").text.contains("3 notes</span>"))
+            let annaOnDesk = DeskBrowser(client)
+            try await annaOnDesk.signIn("anna")
+            #expect(try await annaOnDesk.request(.get, "/desk").text.contains("3 notes, 1 unread"))
+            page = try await annaOnDesk.request(.get, address)
+            #expect(page.text.contains("Notes (3, 1 new to you)"))
+            // Another editor has read nothing yet.
+            let other = DeskBrowser(client)
+            try await other.signIn("admin")
+            #expect(try await other.request(.get, "/desk").text.contains("3 notes, 3 unread"))
+        }
+    }
+
+    /// An edit voids an approval and clears the article's approved revision; the review page
+    /// still shows what changed since the text that was approved.
+    @Test(arguments: Backend.all) func anApprovalVoidedByAnEditIsStillComparedWith(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let draft = Make.create("Адобрана", body: "Першы сказ.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([draft], token: anna)
+            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let address = "/desk/articles/\(draft.articleID)"
+            var page = try await erik.request(.get, address)
+            let approvedAt = try await client.article(draft.articleID, token: anna).headRevision
+            let token = try #require(DeskBrowser.formToken(page))
+            #expect(try await erik.request(.post, address + "/approve", form: [("csrf", token), ("revision", approvedAt.hex)]).status == .seeOther)
+
+            let head = try await client.article(draft.articleID, token: anna)
+            let edit = Make.edit(head, by: "anna", at: fixture.environment.now) { $0.replacingOccurrences(of: "Першы сказ.", with: "Першы сказ, зменены.") }
+            _ = try await client.push([edit], token: anna)
+            #expect(try await client.article(draft.articleID, token: anna).workflowStatus.approvedRevision == nil, "the edit did not void the approval")
+            page = try await erik.request(.get, address)
+            #expect(page.text.contains("Since the last approval (voided by later edits) (\(approvedAt.short))"), "\(page.text)")
+            #expect(page.text.contains("зменены"))
         }
     }
 
@@ -245,7 +320,7 @@ final class DeskBrowser: @unchecked Sendable {
             _ = try await client.push([edit], token: anna)
             #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
             page = try await erik.request(.get, address)
-            #expect(page.text.contains("Since you requested changes") && page.text.contains(", з крыніцай<span class=\"sr\">]</span></ins>"), "\(page.text)")
+            #expect(page.text.contains("Since changes were requested") && page.text.contains(", з крыніцай<span class=\"sr\">]</span></ins>"), "\(page.text)")
             head = try await client.article(draft.articleID, token: anna)
             let approved = try await erik.request(.post, address + "/approve", form: [("csrf", token), ("revision", head.headRevision.hex)])
             #expect(approved.status == .seeOther && approved.headers[.location] == address + "?done=approved")
@@ -406,6 +481,30 @@ extension DeskTests {
             let wrongType = try await erik.request(.post, address, form: [("csrf", token), ("text", "x")], contentType: "application/x-www-form-urlencodedEVIL")
             #expect(wrongType.status == .badRequest)
             #expect(try await fixture.archive.notes(of: id).count == notesBefore)
+        }
+    }
+
+    /// A page of a sibling subdomain can plant cookies for the desk's host, the sign-in form's
+    /// double-submit token among them, and post forms with them: browsers name such a post
+    /// same-site, and the desk takes forms from its own origin only.
+    @Test func formsPostedFromAnotherSiteAreRefused() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let (id, erik, token) = try await Self.approved(fixture, client)
+            let notesBefore = try await fixture.archive.notes(of: id).count
+            for site in ["same-site", "cross-site", "Cross-Site"] {
+                let note = try await erik.request(.post, "/desk/articles/\(id)/notes", form: [("csrf", token), ("text", "x")], headers: [DeskController.secFetchSite: site])
+                #expect(note.status == .forbidden && note.text.contains("another site"), "\(site): \(note.status)")
+            }
+            #expect(try await fixture.archive.notes(of: id).count == notesBefore)
+            #expect(try await erik.request(.post, "/desk/articles/\(id)/notes", form: [("csrf", token), ("text", "ok")], headers: [DeskController.secFetchSite: "same-origin"]).status == .seeOther)
+
+            // Sign-in with a planted form token, from a sibling: no session.
+            let victim = DeskBrowser(client)
+            victim.cookies["galley_desk_login"] = "planted"
+            let tossed = try await victim.request(
+                .post, "/desk/login", form: [("name", "erik"), ("password", "password-erik"), ("csrf", "planted")], headers: [DeskController.secFetchSite: "same-site"])
+            #expect(tossed.status == .forbidden && victim.cookies["galley_desk"] == nil)
         }
     }
 

@@ -345,6 +345,21 @@ import Testing
         }
     }
 
+    /// Sessions from before session kinds were the API's: after the upgrade they still are, so
+    /// the CLI stays logged in, and a desk cookie of then signs in again.
+    @Test func sessionsFromBeforeKindsAreTheAPIs() async throws {
+        let queue = try DatabaseQueue(configuration: SQLiteArchive.configuration())
+        try ArchiveSchema.migrator.migrate(queue, upTo: "v8: public search over the words readers see")
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO users (name, role, password_hash, created_at) VALUES ('anna', 'analyst', 'x', 0)")
+            try db.execute(sql: "INSERT INTO sessions (token_hash, user_name, created_at, expires_at) VALUES ('old', 'anna', 0, 1)")
+        }
+        let upgraded = try SQLiteArchive(writer: queue)
+        #expect(try await upgraded.session(tokenHash: "old")?.0.kind == .api)
+        try await upgraded.createSession(StoredSession(tokenHash: "new", userName: "anna", createdAt: t0, expiresAt: t0, kind: .desk))
+        #expect(try await upgraded.session(tokenHash: "new")?.0.kind == .desk)
+    }
+
     @Test func noTriggerWritesTheArticleIndexAnyMore() async throws {
         let triggers = try await archive.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('articles', 'published_articles')")

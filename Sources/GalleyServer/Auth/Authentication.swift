@@ -18,7 +18,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         if let header = request.headers[.authorization] {
             do {
-                let (session, user) = try await authenticate(header)
+                let (session, user) = try await authenticate(header, kind: .api)
                 context.user = user
                 context.tokenHash = session.tokenHash
                 context.logger[metadataKey: "user"] = .string(user.name)
@@ -29,7 +29,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             // Only the desk reads its cookie: an API call a browser was tricked into sending
             // carries the cookie but is never signed in by it.
             do {
-                let (session, user) = try await authenticate(token: token)
+                let (session, user) = try await authenticate(token: token, kind: .desk)
                 context.user = user
                 context.tokenHash = session.tokenHash
                 context.formToken = Passwords.formToken(for: token)
@@ -41,17 +41,25 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    func authenticate(_ header: String) async throws -> (StoredSession, StoredUser) {
+    func authenticate(_ header: String, kind: StoredSession.Kind) async throws -> (StoredSession, StoredUser) {
         guard header.lowercased().hasPrefix("bearer ") else {
             throw GalleyError(.unauthorized, "Use 'Authorization: Bearer <token>'; get a token from POST /v1/sessions.")
         }
-        return try await authenticate(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        return try await authenticate(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), kind: kind)
     }
 
-    /// The session of a token, and its user, if both are still good.
-    func authenticate(token: String) async throws -> (StoredSession, StoredUser) {
+    /// The session of a token, and its user, if both are still good and the session was made
+    /// for this way in.
+    func authenticate(token: String, kind: StoredSession.Kind) async throws -> (StoredSession, StoredUser) {
         guard let (session, user) = try await environment.archive.session(tokenHash: Passwords.tokenHash(token)) else {
             throw GalleyError(.unauthorized, "The token is not valid (wrong, revoked or from another server). Log in again.")
+        }
+        guard session.kind == kind else {
+            throw GalleyError(
+                .unauthorized,
+                kind == .api
+                    ? "This is the desk's sign-in, not an API token; get a token from POST /v1/sessions."
+                    : "This token is the API's, not a desk sign-in; sign in at /desk/login.")
         }
         guard session.expiresAt > environment.now else {
             throw GalleyError(.tokenExpired, "The token expired at \(Timestamp.format(session.expiresAt)). Log in again.")

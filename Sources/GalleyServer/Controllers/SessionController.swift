@@ -44,7 +44,7 @@ struct SessionController {
     /// A new session for a name and password, under the rules every way in shares (the API's
     /// bearer tokens and the desk's cookie): one throttle, the same checks, the same refusals.
     static func signIn(
-        name: String, password: String, environment: ServerEnvironment, throttle: LoginThrottle, logger: Logger
+        name: String, password: String, kind: StoredSession.Kind = .api, environment: ServerEnvironment, throttle: LoginThrottle, logger: Logger
     ) async throws -> (token: String, user: StoredUser, expires: Date) {
         let name = AccountRules.canonicalUserName(name)
         let now = environment.now
@@ -72,9 +72,20 @@ struct SessionController {
         }
         try await environment.archive.clearLoginAttempts(name)
         let token = Passwords.newToken()
-        let expires = now.addingTimeInterval(TimeInterval(environment.configuration.tokenTTLDays) * 86_400)
-        try await environment.archive.createSession(StoredSession(tokenHash: Passwords.tokenHash(token), userName: user.name, createdAt: now, expiresAt: expires))
+        let expires = now.addingTimeInterval(Self.lifetime(of: kind, environment.configuration))
+        try await environment.archive.createSession(
+            StoredSession(tokenHash: Passwords.tokenHash(token), userName: user.name, createdAt: now, expiresAt: expires, kind: kind))
         return (token, user, expires)
+    }
+
+    /// How long a session lasts. The desk's is a working day at most: editors sign in on laptops
+    /// that are not theirs, and the CLI's token lives on the analyst's own machine.
+    static func lifetime(of kind: StoredSession.Kind, _ configuration: ServerConfiguration) -> TimeInterval {
+        let configured = TimeInterval(configuration.tokenTTLDays) * 86_400
+        return switch kind {
+        case .api: configured
+        case .desk: min(configured, 12 * 3600)
+        }
     }
 
     @Sendable func logout(_ request: Request, context: GalleyRequestContext) async throws -> Response {

@@ -54,25 +54,31 @@ extension DeskController {
         problem: String? = nil, since: RevisionID? = nil, notice: String? = nil
     ) async throws -> Response {
         let conflicts = try await archive.conflicts(of: article.id, openOnly: true)
+        // Marked read before they are fetched: a note that arrives between the two is shown and
+        // stays unread, never the other way round.
+        let unread = try await archive.readNotes(of: article.id, by: actor.name)
         let notes = try await archive.notes(of: article.id)
         let categories = try await archive.categories()
         var comparisons: [DeskRenderer.Comparison] = []
         let status_ = article.workflowStatus
-        // What an editor compares with: the text they approved, the text readers have, and the
-        // text they last sent back (an article resubmitted after changes were requested has
-        // neither of the first two).
+        // What an editor compares with: the text readers have, the text last approved (the
+        // approval may have been voided by an edit since), and the text last sent back (an
+        // article resubmitted after changes were requested may have neither of the first two).
+        // One revision is compared once, under the first of these names it has.
         let sentBack = notes.last { $0.kind == .changesRequested }?.revision
+        let approved = try await archive.lastApproval(of: article.id)
         var compared: Set<RevisionID> = [article.headRevision]
         for (name, revision) in [
-            ("Since the last approved revision", status_.approvedRevision), ("Since the published revision", status_.publishedRevision),
-            ("Since you requested changes", sentBack),
+            ("Since the published revision", status_.publishedRevision),
+            (status_.approvedRevision == nil ? "Since the last approval (voided by later edits)" : "Since the approved revision", approved),
+            ("Since changes were requested", sentBack),
         ] {
             guard let revision, compared.insert(revision).inserted, let old = try await archive.revision(revision) else { continue }
             comparisons.append(.init(heading: "\(name) (\(revision.short))", fields: Self.textDiffs(from: old.content, to: article.content)))
         }
         // Where Galley merged two people's words in one paragraph since the text last reviewed
         // (the notes the merge wrote, on revisions the base does not descend to): read those first.
-        let reviewedBase = status_.approvedRevision ?? status_.publishedRevision ?? sentBack
+        let reviewedBase = approved ?? status_.publishedRevision ?? sentBack
         let revisions = try await archive.revisions(of: article.id)
         let sinceBase = Revision.ancestors(of: article.headRevision, in: revisions).subtracting(reviewedBase.map { Revision.ancestors(of: $0, in: revisions) } ?? [])
         let merges = notes.filter { $0.author == ChangeApplier.wordMergeAuthor && $0.revision.map(sinceBase.contains) == true }.map(\.text)
@@ -93,7 +99,7 @@ extension DeskController {
             actions.retract = state == .published
         }
         let html = renderer.reviewPage(
-            article: article, preview: preview, comparisons: comparisons, merges: merges, conflicts: conflicts, notes: notes, actions: actions, viewer: viewer,
+            article: article, preview: preview, comparisons: comparisons, merges: merges, conflicts: conflicts, notes: notes, unreadNotes: unread, actions: actions, viewer: viewer,
             problem: problem, since: sinceDiff, notice: notice)
         return page(html, status: status)
     }

@@ -95,8 +95,8 @@ struct DeskController {
         }
         do {
             let (token, _, _) = try await SessionController.signIn(
-                name: form["name"] ?? "", password: form["password"] ?? "", environment: environment, throttle: throttle, logger: context.logger)
-            let maxAge = environment.configuration.tokenTTLDays * 86_400
+                name: form["name"] ?? "", password: form["password"] ?? "", kind: .desk, environment: environment, throttle: throttle, logger: context.logger)
+            let maxAge = Int(SessionController.lifetime(of: .desk, environment.configuration))
             return redirect(to: "/desk", cookies: [
                 cookie(DeskCookie.session, token, path: "/desk", maxAge: maxAge),
                 cookie(DeskCookie.login, "", path: "/desk/login", maxAge: 0),
@@ -149,22 +149,27 @@ struct DeskController {
 
     // MARK: Steps
 
-    /// The articles of a query, each with its open conflicts and notes.
+    /// The articles of a query, each with its open conflicts and notes, read and unread.
     func rows(_ query: ArticleQuery, oldestFirst: Bool, time: (Article) -> Date) async throws -> [DeskRenderer.QueueRow] {
         let articles = try await archive.articles(query).articles
-        var rows: [DeskRenderer.QueueRow] = []
-        for article in oldestFirst ? articles.reversed() : articles {
-            let conflicts = try await archive.conflicts(of: article.id, openOnly: true).count
-            let notes = try await archive.notes(of: article.id).count
-            rows.append(.init(article: article, openConflicts: conflicts, notes: notes, time: time(article)))
+        let attention = try await archive.attention(of: articles.map(\.id), for: query.viewer?.name ?? "")
+        return (oldestFirst ? articles.reversed() : articles).map { article in
+            let seen = attention[article.id] ?? Attention()
+            return .init(article: article, openConflicts: seen.openConflicts, notes: seen.notes, unreadNotes: seen.unreadNotes, time: time(article))
         }
-        return rows
     }
 
     /// A form post's fields, as a page's form sends them (`application/x-www-form-urlencoded`,
     /// UTF-8). Read strictly: a field twice, or an escape that is not UTF-8, is refused rather
-    /// than guessed at (one value chosen, or U+FFFD stored in its place).
+    /// than guessed at (one value chosen, or U+FFFD stored in its place). A form that a page of
+    /// another site posted is refused before it is read.
     static func fields(_ request: Request) async throws -> [String: String] {
+        // Browsers say where a post comes from. A sibling subdomain is "same-site": it can plant
+        // cookies for this host (the sign-in form's double-submit token among them), so only this
+        // origin's own pages may post.
+        if let site = request.headers[secFetchSite]?.lowercased(), !["same-origin", "none"].contains(site) {
+            throw GalleyError(.notAllowed, "This form was posted from a page of another site; sign in and use the desk's own pages.")
+        }
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard mediaType == "application/x-www-form-urlencoded" else {
             throw GalleyError(.badRequest, "Desk forms are posted as application/x-www-form-urlencoded, as a browser's form sends them.")
@@ -187,6 +192,8 @@ struct DeskController {
         }
         return fields
     }
+
+    static let secFetchSite = HTTPFields.Element.Name("Sec-Fetch-Site")!
 
     /// A form that changes something must carry the session's form token: a post from another
     /// site (or one forged without the page) is refused.

@@ -4,7 +4,7 @@ import GalleyMarkdown
 
 /// The server archive's migrations. Append only: a shipped migration is never edited, because
 /// archives in the field have already run it.
-enum ArchiveSchema {
+package enum ArchiveSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -224,6 +224,22 @@ enum ArchiveSchema {
                 try SQLiteArchive.refreshPublished(db, try ContentRows.article(row), seq: row["seq"], publishing: true)
             }
         }
+        migrator.registerMigration("v9: the desk's read notes and session kinds") { db in
+            try db.execute(sql: ArchiveSchema.deskTables)
+        }
         return migrator
     }
+
+    /// What each person has read of each article's notes (the highest note sequence number they
+    /// have seen there), and which way in a session was made for. Sessions made before this were
+    /// all the API's: a desk cookie from then signs in again.
+    package static let deskTables = """
+        CREATE TABLE note_reads (
+            user_name TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            seen_seq BIGINT NOT NULL,
+            PRIMARY KEY (user_name, article_id)
+        );
+        ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'api';
+        """
 }

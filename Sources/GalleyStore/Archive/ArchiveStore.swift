@@ -89,6 +89,16 @@ package protocol ArchiveStore: Sendable {
     func searchPublished(_ text: String, limit: Int, offset: Int) async throws -> [PublishedArticle]
     func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)]
 
+    // MARK: The desk
+    /// Per article: its open conflicts, its notes, and how many of them `reader` has not read
+    /// (written by someone else after the last they read there).
+    func attention(of ids: [ArticleID], for reader: String) async throws -> [ArticleID: Attention]
+    /// Marks the article's notes as read by `reader`; returns the ids of those that were not.
+    func readNotes(of id: ArticleID, by reader: String) async throws -> Set<UUID>
+    /// The revision the article was last approved at, whether or not the approval still holds
+    /// (an edit voids it and clears the article's approved revision).
+    func lastApproval(of id: ArticleID) async throws -> RevisionID?
+
     // MARK: Scheduling
     /// Scheduled articles whose time has come, soonest first, with the sequence number of each one's
     /// latest event (so that a failed attempt is tried again when the article changes).
@@ -161,18 +171,40 @@ package struct StoredUser: Hashable, Sendable, Codable {
     }
 }
 
+/// What the desk's queue shows of an article besides the article itself.
+package struct Attention: Sendable, Hashable {
+    package var openConflicts: Int
+    package var notes: Int
+    package var unreadNotes: Int
+
+    package init(openConflicts: Int = 0, notes: Int = 0, unreadNotes: Int = 0) {
+        self.openConflicts = openConflicts
+        self.notes = notes
+        self.unreadNotes = unreadNotes
+    }
+}
+
 /// A login session. The archive keeps only the SHA-256 of the bearer token.
 package struct StoredSession: Hashable, Sendable {
+    /// Where a session's token is good: a bearer token for the API, or the desk's cookie. Neither
+    /// stands in for the other, so a desk cookie copied off a shared laptop is no API token.
+    package enum Kind: String, Sendable, Hashable {
+        case api
+        case desk
+    }
+
     package var tokenHash: String
     package var userName: String
     package var createdAt: Date
     package var expiresAt: Date
+    package var kind: Kind
 
-    package init(tokenHash: String, userName: String, createdAt: Date, expiresAt: Date) {
+    package init(tokenHash: String, userName: String, createdAt: Date, expiresAt: Date, kind: Kind = .api) {
         self.tokenHash = tokenHash
         self.userName = userName
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.kind = kind
     }
 }
 

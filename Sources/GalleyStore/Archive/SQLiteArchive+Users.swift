@@ -74,10 +74,10 @@ extension SQLiteArchive {
     package func createSession(_ session: StoredSession) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "INSERT INTO sessions (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                sql: "INSERT INTO sessions (token_hash, user_name, created_at, expires_at, kind) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
                     session.tokenHash, session.userName, Timestamp.milliseconds(session.createdAt),
-                    Timestamp.milliseconds(session.expiresAt),
+                    Timestamp.milliseconds(session.expiresAt), session.kind.rawValue,
                 ])
         }
     }
@@ -87,11 +87,11 @@ extension SQLiteArchive {
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL"), arguments: [tokenHash]),
-                let user = try Self.user(db, named: row["user_name"])
+                let user = try Self.user(db, named: row["user_name"]), let kind = StoredSession.Kind(rawValue: row["kind"])
             else { return nil }
             let session = StoredSession(
                 tokenHash: row["token_hash"], userName: row["user_name"],
-                createdAt: Timestamp.date(milliseconds: row["created_at"]), expiresAt: Timestamp.date(milliseconds: row["expires_at"]))
+                createdAt: Timestamp.date(milliseconds: row["created_at"]), expiresAt: Timestamp.date(milliseconds: row["expires_at"]), kind: kind)
             return (session, user)
         }
     }
