@@ -45,7 +45,11 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// The archive under the configured data dir (it must exist for anything but `serve`).
-    func archive() async throws -> (ServerConfiguration, any ArchiveStore) {
+    /// The archive the configuration names.
+    /// - Parameter creating: make an embedded archive if there is none yet, so the first users
+    ///   and categories can be added before the server's first start. Commands that only read or
+    ///   change what exists never make one (a mistyped data dir would look like an empty archive).
+    func archive(creating: Bool = false) async throws -> (ServerConfiguration, any ArchiveStore) {
         let configuration = try load()
         if configuration.databaseURL != nil {
             do {
@@ -54,8 +58,13 @@ struct ConfigOptions: ParsableArguments {
                 throw CommandFailure(error.description)
             }
         }
-        guard FileManager.default.fileExists(atPath: configuration.archivePath) else {
-            throw CommandFailure("There is no archive at \(configuration.archivePath); start the server once (galley-server) or set --config / GALLEY_DATA_DIR.")
+        if !FileManager.default.fileExists(atPath: configuration.archivePath) {
+            guard creating else {
+                throw CommandFailure(
+                    "There is no archive at \(configuration.archivePath); add a user (galley-server user add NAME) or start the server once (galley-server) to make one, or set --config / GALLEY_DATA_DIR.")
+            }
+            do { try checkDataDir(configuration.dataDir) } catch let error as StartupError { throw CommandFailure(error.description) }
+            FileHandle.standardError.write(Data("Making a new archive at \(configuration.archivePath).\n".utf8))
         }
         return (configuration, try SQLiteArchive(path: configuration.archivePath))
     }
@@ -89,7 +98,7 @@ struct Serve: AsyncParsableCommand {
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage users (works while the server runs).",
-        subcommands: [Add.self, List.self, Disable.self, Enable.self])
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, SetRole.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user; prints a new password unless --password-stdin is given.")
@@ -99,7 +108,7 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Read the password from standard input (one line).") var passwordStdin = false
 
         func run() async throws {
-            let (configuration, archive) = try await options.archive()
+            let (configuration, archive) = try await options.archive(creating: true)
             var password = Passwords.newPassword()
             if passwordStdin {
                 guard let line = readLine(strippingNewline: true), !line.isEmpty else {
@@ -153,6 +162,20 @@ struct UserCommand: AsyncParsableCommand {
             print("Enabled '\(name)'.")
         }
     }
+
+    struct SetRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "role", abstract: "Give a user another role; it holds at once, in every session of theirs.")
+        @OptionGroup var options: ConfigOptions
+        @Argument var name: String
+        @Argument(help: "analyst, editor or admin.") var role: Role
+
+        func run() async throws {
+            let (_, archive) = try await options.archive()
+            try await perform { try await archive.setRole(name, role, by: "galley-server", at: Timestamp.canonical(Date())) }
+            print("'\(name)' is now an \(role.rawValue).")
+        }
+    }
 }
 
 extension Role: ExpressibleByArgument {}
@@ -168,7 +191,7 @@ struct CategoryCommand: AsyncParsableCommand {
         @Argument(help: "Its name, as readers see it.") var name: String
 
         func run() async throws {
-            let (_, archive) = try await options.archive()
+            let (_, archive) = try await options.archive(creating: true)
             try await perform { try await archive.addCategory(Category(slug: slug, name: name), by: "galley-server", at: Timestamp.canonical(Date())) }
             print("Added the category '\(slug)' (\(name)).")
         }

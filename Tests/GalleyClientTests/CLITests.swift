@@ -160,6 +160,28 @@ import Testing
         #expect(r.status == 0 && r.stdout.contains("Twin 0"))
     }
 
+    /// A new admin adds the first users and categories before the server's first start; commands
+    /// that only read or change what exists never make an archive out of a mistyped data dir.
+    @Test func theFirstUsersAreAddedBeforeTheServerFirstStarts() throws {
+        let dir = Self.temp("first-users")
+        let data = ["GALLEY_DATA_DIR": dir.appendingPathComponent("galley-data").path]
+        var r = try runGalley(["user", "list"], in: dir, environment: data, program: "galley-server")
+        #expect(r.status == 1 && r.stderr.contains("There is no archive") && r.stderr.contains("galley-server user add"), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: data["GALLEY_DATA_DIR"]!), "a listing made an archive")
+        r = try runGalley(["user", "add", "admin", "--role", "admin", "--password-stdin"], in: dir, environment: data, stdin: "admin-password-1\n", program: "galley-server")
+        #expect(r.status == 0 && r.stderr.contains("Making a new archive"), "\(r)")
+        r = try runGalley(["category", "add", "politics", "Палітыка"], in: dir, environment: data, program: "galley-server")
+        #expect(r.status == 0, "\(r)")
+        r = try runGalley(["user", "add", "anna", "--password-stdin"], in: dir, environment: data, stdin: "anna-password-1\n", program: "galley-server")
+        #expect(r.status == 0 && !r.stderr.contains("Making"), "\(r)")
+        r = try runGalley(["user", "role", "anna", "editor"], in: dir, environment: data, program: "galley-server")
+        #expect(r.status == 0 && r.stdout.contains("'anna' is now an editor"), "\(r)")
+        r = try runGalley(["user", "list"], in: dir, environment: data, program: "galley-server")
+        #expect(r.stdout.contains("anna\teditor") && r.stdout.contains("admin\tadmin"), "\(r)")
+        r = try runGalley(["category", "list"], in: dir, environment: data, program: "galley-server")
+        #expect(r.stdout.contains("politics\tПалітыка"), "\(r)")
+    }
+
     @Test func versionsRefusalsPagesAndPluralsReadAsAPersonExpects() async throws {
         let server = try Self.server()
         defer { server.stop() }

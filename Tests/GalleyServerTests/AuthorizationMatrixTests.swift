@@ -27,6 +27,7 @@ import Testing
         ("post", "/v1/users", ["401", "403", "403", "403", "201"]),
         ("post", "/v1/users/{name}/disable", ["401", "403", "403", "403", "200"]),
         ("post", "/v1/users/{name}/enable", ["401", "403", "403", "403", "200"]),
+        ("put", "/v1/users/{name}/role", ["401", "403", "403", "403", "200"]),
         ("post", "/v1/sync/push", ["401", "200:applied", "200:rejected", "200:applied", "200:applied"]),
         ("get", "/v1/sync/pull", ["401", "200", "200", "200", "200"]),
         ("get", "/v1/articles", ["401", "200", "200", "200", "200"]),
@@ -175,6 +176,8 @@ import Testing
                 reply = try await client.call(.post, path, token: token, json: command)
             case ("post", let p) where p.hasSuffix("/notes"):
                 reply = try await client.call(.post, path, token: token, json: ["text": "Please cite the source."])
+            case ("put", "/v1/users/{name}/role"):
+                reply = try await client.call(.put, path, token: token, json: ["role": "editor"])
             case ("post", "/v1/categories"):
                 reply = try await client.call(.post, path, token: token, json: ["slug": "society", "name": "Society"])
             case ("get", "/v1/search"), ("get", "/search"):

@@ -105,6 +105,34 @@ import Testing
         }
     }
 
+    /// An admin gives a user another role through the API: it holds at once in the user's open
+    /// session, is audited, and is refused for one's own account, an unknown user or role, and
+    /// anything but exactly `{"role": …}`.
+    @Test(arguments: Backend.all) func anAdminChangesARoleThroughTheAPI(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let boris = try await client.login("boris")
+            let admin = try await client.login("admin")
+            #expect(try await client.call(.get, "/v1/review-queue", token: boris).status == .forbidden)
+            let changed = try await client.call(.put, "/v1/users/boris/role", token: admin, json: ["role": "editor"])
+            #expect(changed.status == .ok && changed.json["role"] as? String == "editor")
+            #expect(try await client.call(.get, "/v1/review-queue", token: boris).status == .ok, "the new role did not hold in the open session")
+            #expect(try await fixture.archive.audit(limit: 10, before: nil).contains { $0.action == "user_role" && $0.detail == "boris: analyst → editor" })
+
+            let before = try await fixture.footprint()
+            let own = try await client.call(.put, "/v1/users/admin/role", token: admin, json: ["role": "analyst"])
+            #expect(own.status == .conflict && own.text.contains("your own role"))
+            #expect(try await client.call(.put, "/v1/users/nobody/role", token: admin, json: ["role": "editor"]).status == .notFound)
+            for body in [["role": "owner"], ["role": "admin", "name": "anna"], [:]] as [[String: Any]] {
+                let bad = try await client.call(.put, "/v1/users/anna/role", token: admin, json: body)
+                #expect(bad.status == .badRequest, "\(body): \(bad.status)")
+            }
+            #expect(try await client.call(.put, "/v1/users/anna/role", token: boris, json: ["role": "admin"]).status == .forbidden)
+            #expect(try await fixture.footprint() == before, "a refused role change wrote something")
+            #expect(try await fixture.archive.user(named: "anna")?.role == .analyst)
+        }
+    }
+
     @Test(arguments: Backend.all) func theServerSetsTheAuthorFromTheToken(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in

@@ -84,7 +84,7 @@ package struct StartupError: Error, CustomStringConvertible {
 
 /// Refuses, with a message that says what to do, a data dir the server could read but never
 /// write: better than starting and failing every write, or SQLite's "unable to open database".
-func checkDataDir(_ path: String) throws {
+package func checkDataDir(_ path: String) throws {
     do {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {

@@ -17,6 +17,7 @@ struct SessionController {
         router.post("/v1/users", use: addUser)
         router.post("/v1/users/:name/disable") { request, context in try await setDisabled(true, context) }
         router.post("/v1/users/:name/enable") { request, context in try await setDisabled(false, context) }
+        router.put("/v1/users/:name/role", use: setRole)
     }
 
     struct NewUser: Decodable {
@@ -31,6 +32,16 @@ struct SessionController {
             name = try c.decode(String.self, forKey: .name)
             role = try c.decode(Role.self, forKey: .role)
             password = try c.decode(String.self, forKey: .password)
+        }
+    }
+
+    struct NewRole: Decodable {
+        var role: Role
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case role }
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            role = try decoder.container(keyedBy: CodingKeys.self).decode(Role.self, forKey: .role)
         }
     }
 
@@ -128,6 +139,24 @@ struct SessionController {
     func setDisabled(_ disabled: Bool, _ context: GalleyRequestContext) async throws -> JSONResponse<UserInfo> {
         let admin = try context.requireRole(.admin)
         return JSONResponse(try await Self.setDisabled(disabled, name: try context.parameters.text("name"), by: admin, environment: environment).info)
+    }
+
+    @Sendable func setRole(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<UserInfo> {
+        let admin = try context.requireRole(.admin)
+        var request = request
+        let new = try await request.decodeJSON(NewRole.self, limit: 4 * 1024)
+        return JSONResponse(try await Self.setRole(new.role, name: try context.parameters.text("name"), by: admin, environment: environment).info)
+    }
+
+    /// Gives a user another role, at once in every session of theirs; nobody changes their own:
+    /// an admin who could demote themselves could leave the archive with no admin at all.
+    static func setRole(_ role: Role, name: String, by admin: StoredUser, environment: ServerEnvironment) async throws -> StoredUser {
+        guard name != admin.name else { throw GalleyError(.invalidTransition, "You cannot change your own role; another admin can.") }
+        try await environment.archive.setRole(name, role, by: admin.name, at: environment.now)
+        guard let user = try await environment.archive.user(named: name) else {
+            throw GalleyError(.notFound, "There is no user named '\(name)'.")
+        }
+        return user
     }
 
     /// Disables (ending every session of theirs) or enables a user; nobody disables themselves.

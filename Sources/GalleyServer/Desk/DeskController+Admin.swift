@@ -72,9 +72,7 @@ extension DeskController {
             guard let raw = form["role"], let role = Role(rawValue: raw) else {
                 throw GalleyError(.malformed, "Choose a role: analyst, editor or admin.", field: "role")
             }
-            // An admin who could demote themselves could leave the archive with no admin at all.
-            guard name != admin.name else { throw GalleyError(.invalidTransition, "You cannot change your own role; another admin can.") }
-            try await archive.setRole(name, role, by: admin.name, at: environment.now)
+            _ = try await SessionController.setRole(role, name: name, by: admin, environment: environment)
         }
     }
 
