@@ -154,12 +154,17 @@ try:
     log = galley("log", article)
     check("Дадайце крыніцу для лічбаў." in log and "Калі ласка, дадайце крыніцу." in log, "galley log does not show the editor's notes:\n" + log)
     galley("edit", article, "--body-file", "-", stdin=body.replace("на трэць.", "на трэць (паводле Белстата)."))
+    galley("note", article, "--message", "Крыніца дададзена.")
     galley("submit", article)
     galley("sync")
 
+    # The analyst's reply is unread in the editor's queue until the page is opened.
+    browser.get(base + "/desk")
+    check("1 unread" in browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=waiting]").text, "the analyst's reply is not unread in the queue")
     # The editor opens the page; the analyst pushes another edit; approve is refused and shows it.
     browser.get(review)
     check("паводле Белстата" in browser.page_source, "the resubmitted text is not on the review page")
+    check([e.text for e in browser.find_elements(By.CSS_SELECTOR, ".note.unread p:not(.meta)")] == ["Крыніца дададзена."], "the reply is not marked new")
     browser.save_screenshot(shots + "/desk-review-%s.png" % backend)
     galley("edit", article, "--body-file", "-", stdin=body.replace("на трэць.", "на трэць (паводле Белстата, 2026)."))
     galley("sync")
@@ -171,6 +176,7 @@ try:
 
     # Reading the new text, the editor approves it and publishes.
     browser.get(review)
+    check(not browser.find_elements(By.CSS_SELECTOR, ".note.unread"), "a note read before is still marked new")
     press(browser.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button"))
     check("Approved." in browser.page_source, "the approval was not confirmed: " + browser.find_element(By.TAG_NAME, "main").text[:300])
     submit_form("/publish", at="")
