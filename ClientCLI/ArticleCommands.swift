@@ -5,7 +5,7 @@ import GalleyCore
 import GalleySite
 
 struct New: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a draft (offline); prints its id.")
+    static let configuration = CommandConfiguration(commandName: "new", abstract: "Create a draft (offline); prints its id.")
     @OptionGroup var options: WorkspaceOptions
     @Option(help: "The title.") var title: String?
     @Option(help: "The lead paragraph.") var lead: String = ""
@@ -41,7 +41,7 @@ struct New: AsyncParsableCommand {
 
 struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Edit an article in $EDITOR (Markdown with front matter), or set fields directly.",
+        commandName: "edit", abstract: "Edit an article in $EDITOR (Markdown with front matter), or set fields directly.",
         discussion: "Nothing you type is lost: text that cannot be saved is kept in .galley/rescue/.")
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The article (id, id prefix or slug).") var id: String
@@ -98,7 +98,7 @@ struct Edit: AsyncParsableCommand {
 }
 
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show an article (from the replica, offline).")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an article (from the replica, offline).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Option(help: "Show this revision (an id prefix) instead of the head.") var revision: String?
@@ -153,7 +153,7 @@ struct PageOptions: ParsableArguments {
 }
 
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List articles in the replica (offline), newest change first.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List articles in the replica (offline), newest change first.")
     @OptionGroup var options: WorkspaceOptions
     @Option var state: ArticleState?
     @Option var tag: String?
@@ -171,7 +171,7 @@ struct List: AsyncParsableCommand {
 }
 
 struct Search: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Full-text search in the replica (offline), best matches first.")
+    static let configuration = CommandConfiguration(commandName: "search", abstract: "Full-text search in the replica (offline), best matches first.")
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var page: PageOptions
     @OptionGroup var output: OutputOptions
@@ -189,7 +189,7 @@ struct Search: AsyncParsableCommand {
 }
 
 struct Tag: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add tags.")
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Add tags.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Argument var tags: [String]
@@ -203,7 +203,7 @@ struct Tag: AsyncParsableCommand {
 }
 
 struct Untag: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove tags.")
+    static let configuration = CommandConfiguration(commandName: "untag", abstract: "Remove tags.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Argument var tags: [String]
@@ -217,7 +217,7 @@ struct Untag: AsyncParsableCommand {
 }
 
 struct Author: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add or remove co-authors (a co-author has the author's rights).")
+    static let configuration = CommandConfiguration(commandName: "author", abstract: "Add or remove co-authors (a co-author has the author's rights).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Option var add: [String] = []
@@ -234,7 +234,7 @@ struct Author: AsyncParsableCommand {
 }
 
 struct Log: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The history of an article: revisions, workflow steps (submitted, approved by, published) and notes, newest first.")
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "The history of an article: revisions, workflow steps (submitted, approved by, published) and notes, newest first.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @OptionGroup var output: OutputOptions
@@ -268,7 +268,7 @@ struct Log: AsyncParsableCommand {
 }
 
 struct Diff: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A unified diff between revisions (default: head against the last approved one, or the last synced one).")
+    static let configuration = CommandConfiguration(commandName: "diff", abstract: "A unified diff between revisions (default: head against the last approved one, or the last synced one).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Option var from: String?
@@ -288,7 +288,7 @@ struct Diff: AsyncParsableCommand {
 }
 
 struct Delete: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete an article that was never published.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete an article that was never published.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
 
@@ -301,7 +301,7 @@ struct Delete: AsyncParsableCommand {
 }
 
 struct Export: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write every article as Markdown with front matter (one file per article, named by slug).")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write every article as Markdown with front matter (one file per article, named by slug).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var directory: String
     @OptionGroup var output: OutputOptions
@@ -316,7 +316,7 @@ struct Export: AsyncParsableCommand {
 }
 
 struct Import: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create drafts from Markdown files with front matter (files or folders).")
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Create drafts from Markdown files with front matter (files or folders).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var paths: [String]
     @OptionGroup var output: OutputOptions
@@ -335,7 +335,7 @@ struct Import: AsyncParsableCommand {
 }
 
 struct Attach: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Attach an image with its credit line (offline; uploaded on the next sync).")
+    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach an image with its credit line (offline; uploaded on the next sync).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Argument(help: "A JPEG, PNG, WebP or GIF file, at most 10 MiB.") var file: String
@@ -353,11 +353,11 @@ struct Attach: AsyncParsableCommand {
 }
 
 struct Site: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The public site as static files.", subcommands: [Build.self, Preview.self])
+    static let configuration = CommandConfiguration(commandName: "site", abstract: "The public site as static files.", subcommands: [Build.self, Preview.self])
 
     struct Preview: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Render one article as readers would see it published, drafts and unsynced edits included (offline).")
+            commandName: "preview", abstract: "Render one article as readers would see it published, drafts and unsynced edits included (offline).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The article (id prefix or slug).") var id: String
         @Argument(help: "The folder to write.") var directory: String
@@ -372,7 +372,7 @@ struct Site: AsyncParsableCommand {
     }
 
     struct Build: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Render the published articles of this replica into a folder (offline).")
+        static let configuration = CommandConfiguration(commandName: "build", abstract: "Render the published articles of this replica into a folder (offline).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The folder to write.") var directory: String
         @Option(help: "The site's name.") var name = "Galley"

@@ -4,7 +4,7 @@ import GalleyClient
 import GalleyCore
 
 struct Init: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a workspace that syncs with a server.")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a workspace that syncs with a server.")
     @Argument(help: "The folder (default: the current one).") var directory: String?
     @Option(help: "The server's address, e.g. http://127.0.0.1:8080.") var server: String
 
@@ -19,7 +19,7 @@ struct Init: AsyncParsableCommand {
 }
 
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in to the server (needs the network).")
+    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to the server (needs the network).")
     @OptionGroup var options: WorkspaceOptions
     @Option(help: "Your user name (default: asked, or $USER).") var user: String?
     @Flag(help: "Read the password from standard input instead of asking.") var passwordStdin = false
@@ -51,7 +51,7 @@ struct Login: AsyncParsableCommand {
 }
 
 struct Logout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log out and forget the token.")
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out and forget the token.")
     @OptionGroup var options: WorkspaceOptions
 
     func run() async throws {
@@ -63,7 +63,7 @@ struct Logout: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "What is not yet synced, open conflicts, the last sync.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "What is not yet synced, open conflicts, the last sync.")
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var output: OutputOptions
 
@@ -93,7 +93,7 @@ struct Status: AsyncParsableCommand {
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send the outbox, then fetch what changed (safe to interrupt and run again).",
+        commandName: "sync", abstract: "Send the outbox, then fetch what changed (safe to interrupt and run again).",
         discussion: "Exit status 3 when conflicts remain open afterwards, 4 when the server cannot be reached, 5 when the server refused a change (its text is kept: `galley refused`).")
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var output: OutputOptions

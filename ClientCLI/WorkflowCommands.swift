@@ -6,7 +6,7 @@ import GalleyCore
 /// The workflow commands share their shape: an article, maybe a message; they work offline and
 /// are sent on the next sync.
 struct Submit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Submit an article for review.")
+    static let configuration = CommandConfiguration(commandName: "submit", abstract: "Submit an article for review.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     func run() async throws { try await step { app, a in try app.submit(a) } }
@@ -14,7 +14,7 @@ struct Submit: AsyncParsableCommand {
 }
 
 struct Approve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Approve the revision you see (editors); void if the text changes before it arrives.")
+    static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve the revision you see (editors); void if the text changes before it arrives.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     func run() async throws {
@@ -34,7 +34,7 @@ struct RequestChanges: AsyncParsableCommand {
 }
 
 struct Publish: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Publish the approved revision now or at a time (editors).")
+    static let configuration = CommandConfiguration(commandName: "publish", abstract: "Publish the approved revision now or at a time (editors).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Option(help: "When, as RFC 3339 (2026-12-01T09:00:00+01:00).") var at: String?
@@ -51,7 +51,7 @@ struct Publish: AsyncParsableCommand {
 }
 
 struct Retract: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Retract a published article with a correction note (editors).")
+    static let configuration = CommandConfiguration(commandName: "retract", abstract: "Retract a published article with a correction note (editors).")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Option(name: .shortAndLong, help: "The note readers see instead of the article.") var message: String
@@ -59,7 +59,7 @@ struct Retract: AsyncParsableCommand {
 }
 
 struct Note: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write a review note on an article.")
+    static let configuration = CommandConfiguration(commandName: "note", abstract: "Write a review note on an article.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Option(name: .shortAndLong) var message: String
@@ -73,7 +73,7 @@ struct Note: AsyncParsableCommand {
 }
 
 struct Review: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The review queue: submitted articles, oldest first.")
+    static let configuration = CommandConfiguration(commandName: "review", abstract: "The review queue: submitted articles, oldest first.")
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var output: OutputOptions
     func run() async throws {
@@ -87,7 +87,7 @@ struct Review: AsyncParsableCommand {
 }
 
 struct Conflicts: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List open conflicts.")
+    static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List open conflicts.")
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var output: OutputOptions
     func run() async throws {
@@ -120,7 +120,7 @@ struct Conflicts: AsyncParsableCommand {
 
 struct Resolve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Settle an article's conflicts: take a side, give the text, or edit the markers in $EDITOR.")
+        commandName: "resolve", abstract: "Settle an article's conflicts: take a side, give the text, or edit the markers in $EDITOR.")
     @OptionGroup var options: WorkspaceOptions
     @Argument var id: String
     @Option(help: "ours: this workspace's side (what you pushed, if the conflict is about your change; else what the article has). theirs: the other side. Of a text, the merge `galley conflicts` shows is taken, each conflict settled for that side: edits shown outside the markers stay.")
@@ -171,7 +171,7 @@ func workflowStep(_ options: WorkspaceOptions, _ id: String, _ body: (GalleyApp,
 
 struct Refused: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Changes the server refused, with their text: list them, show one, or dismiss one you have dealt with.",
+        commandName: "refused", abstract: "Changes the server refused, with their text: list them, show one, or dismiss one you have dealt with.",
         discussion: """
             `galley refused ID` writes the refused words to standard output as a Markdown file with \
             front matter (`galley refused ID > FILE.md`), ready for the command it names to send them \

@@ -71,7 +71,7 @@ struct ConfigOptions: ParsableArguments {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server (the default).")
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server (the default).")
 
     @OptionGroup var options: ConfigOptions
 
@@ -101,7 +101,7 @@ struct UserCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Disable.self, Enable.self, SetRole.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a user; prints a new password unless --password-stdin is given.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a user; prints a new password unless --password-stdin is given.")
         @OptionGroup var options: ConfigOptions
         @Argument(help: "The login name.") var name: String
         @Option(help: "analyst, editor or admin.") var role: Role = .analyst
@@ -128,7 +128,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
@@ -140,7 +140,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user; their sessions end at once.")
+        static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable a user; their sessions end at once.")
         @OptionGroup var options: ConfigOptions
         @Argument var name: String
 
@@ -152,7 +152,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Enable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enable a disabled user.")
+        static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a disabled user.")
         @OptionGroup var options: ConfigOptions
         @Argument var name: String
 
@@ -185,7 +185,7 @@ struct CategoryCommand: AsyncParsableCommand {
         commandName: "category", abstract: "Manage the list of categories articles may name.", subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a category.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a category.")
         @OptionGroup var options: ConfigOptions
         @Argument(help: "Its slug, as articles name it (lowercase, hyphens).") var slug: String
         @Argument(help: "Its name, as readers see it.") var name: String
@@ -198,7 +198,7 @@ struct CategoryCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List categories.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List categories.")
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
@@ -210,7 +210,7 @@ struct CategoryCommand: AsyncParsableCommand {
 
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a consistent copy of the archive to FILE, while the server runs.",
+        commandName: "backup", abstract: "Write a consistent copy of the archive to FILE, while the server runs.",
         discussion: "To restore: stop the server, copy FILE to <data-dir>/archive.sqlite (removing any -wal and -shm files), start it. Clients notice the restored archive and pull it again from the start, keeping their unsent changes.")
     @OptionGroup var options: ConfigOptions
     @Argument(help: "Where to write the copy; must not exist.") var file: String
