@@ -199,6 +199,38 @@ import Testing
         }
     }
 
+    /// A retracted article reaches other analysts as readers have it (title and notice, no
+    /// words), as an article whose head hashes: the pull of everyone who is not its author once
+    /// failed on it, so one retraction stopped every other analyst's sync.
+    @Test(arguments: Backend.all) func aRetractionReachesOtherAnalystsWithoutItsWords(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let boris = try await client.login("boris")
+            let erik = try await client.login("erik")
+            let live = Make.create("Калійны экспарт", body: "Словы, якія знікнуць.\n", by: "anna", at: fixture.environment.now)
+            _ = try await client.push([live], token: anna)
+            #expect(try await Self.publish(client, live.articleID, author: anna, editor: erik).status == .ok)
+            let (_, before) = try await client.pullAll(token: boris)
+            #expect(before.flatMap(\.articles).contains { $0.article.content.body == "Словы, якія знікнуць.\n" })
+            #expect(try await Self.transition(client, live.articleID, erik, ["kind": "retract", "message": "Лічбы былі памылковыя."]).status == .ok)
+
+            let after = try await client.call(.get, "/v1/sync/pull?since=\(before.last!.nextCursor)", token: boris)
+            #expect(after.status == .ok)
+            let page = try after.decode(PullPage.self)
+            let seen = try #require(page.articles.first { $0.article.id == live.articleID })
+            #expect(seen.article.state == .retracted && seen.article.retractionMessage == "Лічбы былі памылковыя.")
+            #expect(seen.article.content.title == "Калійны экспарт" && seen.article.content.body.isEmpty && seen.head.content.body.isEmpty)
+            #expect(!after.text.contains("знікнуць"), "the retracted words reached another analyst")
+            // The same view through the API, and the author still has every word.
+            let shown = try await client.article(live.articleID, token: boris)
+            #expect(shown.content.body.isEmpty && shown.headRevision == seen.article.headRevision)
+            #expect(try await client.article(live.articleID, token: anna).content.body == "Словы, якія знікнуць.\n")
+            let (_, fromScratch) = try await client.pullAll(token: boris)
+            #expect(fromScratch.flatMap(\.articles).contains { $0.article.id == live.articleID && $0.article.state == .retracted })
+        }
+    }
+
     @Test(arguments: Backend.all) func othersDraftsDoNotShowThroughFiltersSlugsOrTiming(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in

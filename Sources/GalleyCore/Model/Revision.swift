@@ -27,6 +27,16 @@ public struct Revision: Hashable, Sendable, Codable, Identifiable {
     }
 }
 
+extension Revision {
+    /// The revision a viewer is shown in place of one whose words they may not read: a retracted
+    /// article as readers have it (title and notice, no words). Made for the view, never stored:
+    /// it depends only on what the view itself holds, so whoever sends the view can rebuild it,
+    /// and whoever receives it can check that the head hashes, as for any other.
+    public static func shownInPlace(of article: Article) -> Revision {
+        Revision(articleID: article.id, parents: [], content: article.content, author: ChangeApplier.wordMergeAuthor, createdAt: article.updatedAt)
+    }
+}
+
 /// The id a client gives a change; it makes pushes idempotent.
 public struct ChangeID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public let uuid: UUID

@@ -61,7 +61,9 @@ package enum PullPager {
             }
             switch item {
             case .article(let article):
-                guard let head = try revision(article.headRevision) else {
+                // A view of a retracted article has a head made for it, stored nowhere.
+                let shown = article.state == .retracted ? Revision.shownInPlace(of: article) : nil
+                guard let head = shown?.id == article.headRevision ? shown : try revision(article.headRevision) else {
                     throw StoreError.corrupt("the head revision of article \(article.id.short) is missing")
                 }
                 let published = try article.publishedRevision.flatMap { id in id == article.headRevision ? nil : try revision(id) }

@@ -42,12 +42,20 @@ extension SQLiteArchive {
         return view
     }
 
-    /// An article as readers know it, from its public row.
+    /// An article as readers know it, from its public row. A retracted one has lost its words, so
+    /// its published revision is not what the view shows: its head is the revision of what it
+    /// shows (``Revision/shownInPlace(of:)``).
     package static func publicView(_ article: Article, _ p: PublishedArticle, revision: RevisionID) -> Article {
-        Article(
+        var view = Article(
             id: article.id, content: p.content, authors: p.authors, state: p.retracted ? .retracted : .published,
             headRevision: revision, publishedRevision: revision, publishedAt: p.publishedAt, related: p.related,
             retractionMessage: p.retractionMessage, createdAt: article.createdAt, updatedAt: p.updatedAt)
+        if p.retracted {
+            let shown = Revision.shownInPlace(of: view).id
+            view.headRevision = shown
+            view.publishedRevision = shown
+        }
+        return view
     }
 
     package func article(_ id: ArticleID, viewer: ChangeApplier.Actor) async throws -> Article? {
