@@ -31,6 +31,10 @@ extension PostgresArchive {
         }
     }
 
+    package func count(state: ArticleState) async throws -> Int {
+        try await run { db in Int(try db.value(Int64.self, "SELECT COUNT(*) FROM articles WHERE state = ? AND deleted = false", [state.rawValue]) ?? 0) }
+    }
+
     package func readNotes(of id: ArticleID, by reader: String) async throws -> Set<UUID> {
         try await run { db in
             let seen = try db.value(Int64.self, "SELECT seen_seq FROM note_reads WHERE user_name = ? AND article_id = ?", [reader, id.description]) ?? 0

@@ -54,23 +54,23 @@ extension PostgresArchive {
 
     package func articles(_ query: ArticleQuery) async throws -> ArticleList {
         try await read { db in
-            let before = query.beforeSeq ?? Int64.max
+            let page = query.paging("a.seq")
             var seen: [Seen] = []
             if let viewer = query.viewer, !viewer.role.canReview {
                 var own = Self.headFilters(query)
-                own.conditions += ["au.name = ?", "a.seq < ?"]
-                own.values += [viewer.name, before, query.limit]
+                own.conditions += ["au.name = ?", page.condition]
+                own.values += [viewer.name, page.cursor, query.limit]
                 seen += try db.rows(
-                    "SELECT \(PGRows.qualifiedArticleColumns) FROM \(Self.ownJoin) WHERE \(own.sql) ORDER BY a.seq DESC LIMIT ?", own.values
+                    "SELECT \(PGRows.qualifiedArticleColumns) FROM \(Self.ownJoin) WHERE \(own.sql) ORDER BY a.seq \(page.order) LIMIT ?", own.values
                 ).map { Seen(article: try PGRows.article($0), seq: try $0["seq"]) }
-                seen += try Self.publicRows(db, query, excludingAuthor: viewer.name, before: before)
-                seen.sort { $0.seq > $1.seq }
+                seen += try Self.publicRows(db, query, excludingAuthor: viewer.name)
+                seen.sort { query.precedes($0.seq, $1.seq) }
                 seen = Array(seen.prefix(query.limit))
             } else {
                 var all = Self.headFilters(query)
-                all.conditions.append("a.seq < ?")
-                all.values += [before, query.limit]
-                seen = try db.rows("SELECT \(PGRows.articleColumns) FROM articles a WHERE \(all.sql) ORDER BY a.seq DESC LIMIT ?", all.values)
+                all.conditions.append(page.condition)
+                all.values += [page.cursor, query.limit]
+                seen = try db.rows("SELECT \(PGRows.articleColumns) FROM articles a WHERE \(all.sql) ORDER BY a.seq \(page.order) LIMIT ?", all.values)
                     .map { Seen(article: try PGRows.article($0), seq: try $0["seq"]) }
             }
             return ArticleList(
@@ -101,10 +101,11 @@ extension PostgresArchive {
         return filters
     }
 
-    static func publicRows(_ db: PGConnection, _ query: ArticleQuery, excludingAuthor name: String, before: Int64) throws -> [Seen] {
+    static func publicRows(_ db: PGConnection, _ query: ArticleQuery, excludingAuthor name: String) throws -> [Seen] {
+        let page = query.paging("p.seq")
         var filters = Filters(
-            conditions: ["p.seq < ?", "NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)"],
-            values: [before, name])
+            conditions: [page.condition, "NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)"],
+            values: [page.cursor, name])
         switch query.state {
         case nil: break
         case .published?: filters.conditions.append("p.retracted = false")
@@ -119,7 +120,7 @@ extension PostgresArchive {
             """
             SELECT \(PGRows.qualifiedArticleColumns), \(PGRows.prefixedPublishedColumns)
             FROM published_articles p JOIN articles a ON a.num = p.article_num
-            WHERE \(filters.sql) ORDER BY p.seq DESC LIMIT ?
+            WHERE \(filters.sql) ORDER BY p.seq \(page.order) LIMIT ?
             """,
             filters.values
         ).map { try publicSeen($0) }

@@ -98,13 +98,19 @@ package struct DeskRenderer: Sendable {
         package var timeHeading: String
         package var empty: String
         package var rows: [QueueRow]
+        /// How many the section holds in all, when known (a section shows one page of them).
+        package var total: Int?
+        /// The address of the section's next page, if there is one.
+        package var next: String?
 
-        package init(key: String, title: String, timeHeading: String, empty: String, rows: [QueueRow]) {
+        package init(key: String, title: String, timeHeading: String, empty: String, rows: [QueueRow], total: Int? = nil, next: String? = nil) {
             self.key = key
             self.title = title
             self.timeHeading = timeHeading
             self.empty = empty
             self.rows = rows
+            self.total = total
+            self.next = next
         }
     }
 
@@ -114,7 +120,9 @@ package struct DeskRenderer: Sendable {
         context["sections"] = sections.map { section -> [String: Any] in
             [
                 "key": section.key, "title": section.title, "timeHeading": section.timeHeading, "empty": section.empty,
-                "count": section.rows.count, "hasRows": !section.rows.isEmpty,
+                "count": section.total ?? section.rows.count, "hasRows": !section.rows.isEmpty,
+                "shown": section.total.map { $0 > section.rows.count } ?? (section.next != nil) ? section.rows.count : false,
+                "next": section.next ?? false,
                 "rows": section.rows.map { row -> [String: Any] in
                     let a = row.article
                     let category = a.content.category.isEmpty ? "—" : categories.first { $0.slug == a.content.category }?.name ?? a.content.category

@@ -230,6 +230,32 @@ final class DeskBrowser: @unchecked Sendable {
         }
     }
 
+    /// A long queue shows who waited longest first and pages on, with the true count: once it
+    /// showed the 200 that changed last and left out the oldest without a word.
+    @Test(arguments: Backend.all) func aLongQueueShowsTheOldestFirstAndPagesOn(backend: Backend) async throws {
+        let fixture = try await ServerFixture(backend)
+        try await fixture.app().test(.router) { client in
+            let anna = try await client.login("anna")
+            let count = DeskController.queuePage + 5
+            let drafts = (1...count).map { Make.create(String(format: "Нумар %03d", $0), body: "Тэкст.\n", by: "anna", at: fixture.environment.now) }
+            _ = try await client.push(drafts, token: anna)
+            for draft in drafts {
+                #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            }
+            let erik = DeskBrowser(client)
+            try await erik.signIn("erik")
+            let first = try await erik.request(.get, "/desk")
+            #expect(first.text.contains("Waiting for review <span class=\"count\">(\(count))</span>") && first.text.contains("Showing \(DeskController.queuePage) here."))
+            let order = ["Нумар 001", "Нумар 002", "Нумар 200"].compactMap { first.text.range(of: $0)?.lowerBound }
+            #expect(order.count == 3 && order == order.sorted(), "the oldest are not first")
+            #expect(!first.text.contains("Нумар 201"))
+            let next = try #require(first.text.range(of: #"href="(/desk\?waiting=[0-9]+#waiting)""#, options: .regularExpression).map { String(first.text[$0].dropFirst(6).dropLast()) })
+            let second = try await erik.request(.get, next)
+            #expect(second.status == .ok && second.text.contains("Нумар 201") && second.text.contains("Нумар 205") && !second.text.contains("Нумар 200<"))
+            #expect(try await erik.request(.get, "/desk?waiting=-1").status == .badRequest)
+        }
+    }
+
     /// An edit voids an approval and clears the article's approved revision; the review page
     /// still shows what changed since the text that was approved.
     @Test(arguments: Backend.all) func anApprovalVoidedByAnEditIsStillComparedWith(backend: Backend) async throws {

@@ -123,19 +123,31 @@ struct DeskController {
         let categories = try await archive.categories()
         var sections: [DeskRenderer.QueueSection] = []
         if actor.role.canReview {
-            let waiting = try await rows(ArticleQuery(state: .submitted, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
-            let sentBack = try await rows(ArticleQuery(state: .changesRequested, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
-            let approved = try await rows(ArticleQuery(state: .approved, viewer: actor, limit: 200), oldestFirst: true) { $0.updatedAt }
-            let scheduled = try await rows(ArticleQuery(state: .scheduled, viewer: actor, limit: 200), oldestFirst: true) { $0.workflowStatus.scheduledAt ?? $0.updatedAt }
-            sections = [
-                .init(key: "waiting", title: "Waiting for review", timeHeading: "Last change", empty: "Nothing is waiting for review.", rows: waiting),
-                .init(key: "sent-back", title: "Sent back to the author", timeHeading: "Last change", empty: "No article waits on its author.", rows: sentBack),
-                .init(key: "approved", title: "Approved, not yet published", timeHeading: "Approved", empty: "No approved article waits to be published.", rows: approved),
-                .init(key: "scheduled", title: "Scheduled", timeHeading: "Publishes at", empty: "Nothing is scheduled.", rows: scheduled.sorted { $0.time < $1.time }),
-            ]
+            for (key, state, title, timeHeading, empty) in [
+                ("waiting", ArticleState.submitted, "Waiting for review", "Last change", "Nothing is waiting for review."),
+                ("sent-back", .changesRequested, "Sent back to the author", "Last change", "No article waits on its author."),
+                ("approved", .approved, "Approved, not yet published", "Approved", "No approved article waits to be published."),
+                ("scheduled", .scheduled, "Scheduled", "Publishes at", "Nothing is scheduled."),
+            ] {
+                // Oldest first: who has waited longest comes first, and a long queue pages on.
+                var query = ArticleQuery(state: state, viewer: actor, limit: Self.queuePage)
+                query.oldestFirst = true
+                query.afterSeq = try Self.cursor(request, key)
+                var section = try await self.section(query, key: key, title: title, timeHeading: timeHeading, empty: empty) {
+                    state == .scheduled ? $0.workflowStatus.scheduledAt ?? $0.updatedAt : $0.updatedAt
+                }
+                section.total = try await archive.count(state: state)
+                if state == .scheduled { section.rows.sort { $0.time < $1.time } }
+                sections.append(section)
+            }
         } else {
-            let mine = try await rows(ArticleQuery(author: user.name, viewer: actor, limit: 200), oldestFirst: false) { $0.updatedAt }
-            sections = [.init(key: "mine", title: "Your articles", timeHeading: "Last change", empty: "You have no articles yet; write one with galley new, then galley sync.", rows: mine)]
+            var query = ArticleQuery(author: user.name, viewer: actor, limit: Self.queuePage)
+            query.beforeSeq = try Self.cursor(request, "mine")
+            sections = [
+                try await section(
+                    query, key: "mine", title: "Your articles", timeHeading: "Last change",
+                    empty: "You have no articles yet; write one with galley new, then galley sync.", time: \.updatedAt)
+            ]
         }
         let heading = actor.role.canReview ? "Review queue" : "Your articles"
         return page(renderer.queuePage(heading: heading, sections: sections, viewer: viewer, categories: categories))
@@ -149,14 +161,28 @@ struct DeskController {
 
     // MARK: Steps
 
-    /// The articles of a query, each with its open conflicts and notes, read and unread.
-    func rows(_ query: ArticleQuery, oldestFirst: Bool, time: (Article) -> Date) async throws -> [DeskRenderer.QueueRow] {
-        let articles = try await archive.articles(query).articles
-        let attention = try await archive.attention(of: articles.map(\.id), for: query.viewer?.name ?? "")
-        return (oldestFirst ? articles.reversed() : articles).map { article in
+    /// How many lines a section of the queue shows at once.
+    static let queuePage = 200
+
+    /// Where a section of the queue starts (`?waiting=SEQ`): a page of it past the first.
+    static func cursor(_ request: Request, _ key: String) throws -> Int64? {
+        guard try request.uri.form(key) != nil else { return nil }
+        return Int64(try request.uri.intQuery(key, default: 0, range: 0...Int(Int64.max / 2)))
+    }
+
+    /// One section of the queue: a page of a query's articles, each with its open conflicts and
+    /// notes, read and unread, and the address of the next page.
+    func section(
+        _ query: ArticleQuery, key: String, title: String, timeHeading: String, empty: String, time: (Article) -> Date
+    ) async throws -> DeskRenderer.QueueSection {
+        let page = try await archive.articles(query)
+        let attention = try await archive.attention(of: page.articles.map(\.id), for: query.viewer?.name ?? "")
+        let rows = page.articles.map { article in
             let seen = attention[article.id] ?? Attention()
-            return .init(article: article, openConflicts: seen.openConflicts, notes: seen.notes, unreadNotes: seen.unreadNotes, time: time(article))
+            return DeskRenderer.QueueRow(
+                article: article, openConflicts: seen.openConflicts, notes: seen.notes, unreadNotes: seen.unreadNotes, time: time(article))
         }
+        return .init(key: key, title: title, timeHeading: timeHeading, empty: empty, rows: rows, next: page.next.map { "/desk?\(key)=\($0)#\(key)" })
     }
 
     /// A form post's fields, as a page's form sends them (`application/x-www-form-urlencoded`,

@@ -90,6 +90,8 @@ package protocol ArchiveStore: Sendable {
     func topTags(since: Date, limit: Int) async throws -> [(tag: String, count: Int, latest: Date)]
 
     // MARK: The desk
+    /// How many live articles are in `state`.
+    func count(state: ArticleState) async throws -> Int
     /// Per article: its open conflicts, its notes, and how many of them `reader` has not read
     /// (written by someone else after the last they read there).
     func attention(of ids: [ArticleID], for reader: String) async throws -> [ArticleID: Attention]
@@ -218,7 +220,20 @@ package struct ArticleQuery: Sendable, Hashable {
     package var viewer: ChangeApplier.Actor?
     /// Page by the latest change the viewer can see, newest first: pass ``ArticleList/next``.
     package var beforeSeq: Int64?
+    /// Oldest change first instead (the desk's queue: who waited longest comes first), paged by
+    /// ``afterSeq``.
+    package var oldestFirst = false
+    package var afterSeq: Int64?
     package var limit: Int
+
+    /// The condition on an article's (or public row's) sequence number that pages this query,
+    /// its argument, and the order it pages in.
+    package func paging(_ column: String) -> (condition: String, cursor: Int64, order: String) {
+        oldestFirst ? ("\(column) > ?", afterSeq ?? 0, "ASC") : ("\(column) < ?", beforeSeq ?? Int64.max, "DESC")
+    }
+
+    /// Whether a change at `a` comes before one at `b` in this query's order.
+    package func precedes(_ a: Int64, _ b: Int64) -> Bool { oldestFirst ? a < b : a > b }
 
     package init(
         state: ArticleState? = nil, category: String? = nil, tag: String? = nil, author: String? = nil,
@@ -237,7 +252,8 @@ package struct ArticleQuery: Sendable, Hashable {
 /// One page of a listing.
 package struct ArticleList: Sendable {
     package var articles: [Article]
-    /// Pass as ``ArticleQuery/beforeSeq`` for the next page; nil on the last page.
+    /// Pass as ``ArticleQuery/beforeSeq`` (``ArticleQuery/afterSeq`` when oldest first) for the
+    /// next page; nil on the last page.
     package var next: Int64?
 
     package init(articles: [Article], next: Int64?) {

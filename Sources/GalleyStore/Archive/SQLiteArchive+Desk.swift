@@ -21,6 +21,12 @@ extension SQLiteArchive {
         }
     }
 
+    package func count(state: ArticleState) async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM articles WHERE state = ? AND deleted = 0"), arguments: [state.rawValue]) ?? 0
+        }
+    }
+
     package func readNotes(of id: ArticleID, by reader: String) async throws -> Set<UUID> {
         let (unread, latest): ([UUID], Int64) = try await writer.read { db in
             let seen = try Self.seenNote(db, article: id, reader: reader)

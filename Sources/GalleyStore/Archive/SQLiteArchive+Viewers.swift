@@ -78,26 +78,26 @@ extension SQLiteArchive {
     /// Articles for `query.viewer`, newest change first, filtered on what that viewer sees.
     package func articles(_ query: ArticleQuery) async throws -> ArticleList {
         try await writer.read { db in
-            let before = query.beforeSeq ?? Int64.max
+            let page = query.paging("a.seq")
             var seen: [Seen] = []
             if let viewer = query.viewer, !viewer.role.canReview {
                 var own = Self.headFilters(query)
-                own.conditions += ["au.name = ?", "a.seq < ?"]
-                own.arguments += [viewer.name, before, query.limit]
+                own.conditions += ["au.name = ?", page.condition]
+                own.arguments += [viewer.name, page.cursor, query.limit]
                 let rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT \(Self.qualifiedArticleColumns) FROM \(Self.ownJoin) WHERE \(own.sql) ORDER BY a.seq DESC LIMIT ?",
+                    sql: "SELECT \(Self.qualifiedArticleColumns) FROM \(Self.ownJoin) WHERE \(own.sql) ORDER BY a.seq \(page.order) LIMIT ?",
                     arguments: own.arguments)
                 seen += try rows.map { Seen(article: try ContentRows.article($0), seq: $0["seq"]) }
-                seen += try Self.publicRows(db, query, excludingAuthor: viewer.name, before: before)
-                seen.sort { $0.seq > $1.seq }
+                seen += try Self.publicRows(db, query, excludingAuthor: viewer.name)
+                seen.sort { query.precedes($0.seq, $1.seq) }
                 seen = Array(seen.prefix(query.limit))
             } else {
                 var all = Self.headFilters(query)
-                all.conditions.append("a.seq < ?")
-                all.arguments += [before, query.limit]
+                all.conditions.append(page.condition)
+                all.arguments += [page.cursor, query.limit]
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE \(all.sql) ORDER BY a.seq DESC LIMIT ?",
+                    db, sql: "SELECT \(ContentRows.articleColumns) FROM articles a WHERE \(all.sql) ORDER BY a.seq \(page.order) LIMIT ?",
                     arguments: all.arguments)
                 seen = try rows.map { Seen(article: try ContentRows.article($0), seq: $0["seq"]) }
             }
@@ -138,9 +138,10 @@ extension SQLiteArchive {
     }
 
     /// Others' public articles that match `query` as readers see them.
-    static func publicRows(_ db: Database, _ query: ArticleQuery, excludingAuthor name: String, before: Int64) throws -> [Seen] {
+    static func publicRows(_ db: Database, _ query: ArticleQuery, excludingAuthor name: String) throws -> [Seen] {
+        let page = query.paging("p.seq")
         var filters = Filters(
-            ["p.seq < ?", "NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)"], [before, name])
+            [page.condition, "NOT EXISTS (SELECT 1 FROM article_authors au WHERE au.article_num = p.article_num AND au.name = ?)"], [page.cursor, name])
         switch query.state {
         case nil: break
         case .published?: filters.conditions.append("p.retracted = 0")
@@ -156,7 +157,7 @@ extension SQLiteArchive {
             sql: """
                 SELECT \(qualifiedArticleColumns), \(prefixedPublishedColumns)
                 FROM published_articles p JOIN articles a ON a.num = p.article_num
-                WHERE \(filters.sql) ORDER BY p.seq DESC LIMIT ?
+                WHERE \(filters.sql) ORDER BY p.seq \(page.order) LIMIT ?
                 """,
             arguments: filters.arguments)
         return try rows.map { try publicSeen($0) }
