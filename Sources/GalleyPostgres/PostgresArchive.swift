@@ -211,7 +211,7 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
 
     // MARK: Users and sessions
 
-    package func createUser(_ user: StoredUser) async throws {
+    package func createUser(_ user: StoredUser, by actor: String) async throws {
         try AccountRules.checkNewUserName(user.name)
         try await write { db in
             // Names differing only in case are one name (a unique index on lower(name) holds it
@@ -226,7 +226,7 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
             } catch StoreError.failed(let message) where message.hasPrefix("23505") {
                 throw GalleyError(.alreadyExists, "There is already a user named '\(user.name)'.", field: "name")
             }
-            try Self.audit(db, AuditRecord(.userAdded, detail: "\(user.name) (\(user.role.rawValue))"), actor: "system", at: user.createdAt)
+            try Self.audit(db, AuditRecord(.userAdded, detail: "\(user.name) (\(user.role.rawValue))"), actor: actor, at: user.createdAt)
         }
     }
 
@@ -265,6 +265,8 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
     package func setRole(_ name: String, _ role: Role, by actor: String, at time: Date) async throws {
         try await write { db in
             guard let user = try Self.user(db, named: name) else { throw GalleyError(.notFound, "There is no user named '\(name)'.") }
+            // The role it already has: nothing changes, nothing to audit.
+            guard user.role != role else { return }
             try db.execute("UPDATE users SET role = ? WHERE name = ?", [role.rawValue, name])
             try Self.audit(db, AuditRecord(.roleChanged, detail: "\(name): \(user.role.rawValue) → \(role.rawValue)"), actor: actor, at: time)
         }

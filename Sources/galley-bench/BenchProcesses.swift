@@ -166,7 +166,7 @@ final class BenchServer {
         let hash = await Passwords.hash(password, cost: 4)
         let now = Timestamp.canonical(Date())
         for (name, role) in [("admin", Role.admin), ("bench", .editor)] {
-            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: now))
+            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: now), by: "galley-bench")
         }
         for c in BenchData.categories { try await archive.addCategory(Category(slug: c, name: c), by: "admin", at: now) }
         var data = BenchData(seed: seed)

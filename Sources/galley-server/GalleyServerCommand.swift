@@ -121,7 +121,7 @@ struct UserCommand: AsyncParsableCommand {
                 try AccountRules.checkNewUserName(name)
                 try AccountRules.checkPassword(password)
                 let hash = await Passwords.hash(password, cost: configuration.bcryptCost)
-                try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())))
+                try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())), by: "galley-server")
                 print(passwordStdin ? "Added \(role.rawValue) '\(name)'." : "Added \(role.rawValue) '\(name)' with the password: \(password)")
             }
         }

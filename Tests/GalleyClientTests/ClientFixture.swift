@@ -26,7 +26,7 @@ struct ClientFixture {
             archive: archive, media: (archive as? PostgresArchive).map(PostgresMediaStore.init), configuration: config)
         for (name, role) in [("admin", Role.admin), ("erik", .editor), ("anna", .analyst), ("boris", .analyst)] {
             let hash = await Passwords.hash("password-\(name)", cost: 4)
-            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())))
+            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: Timestamp.canonical(Date())), by: "test")
         }
         try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "admin", at: Date())
     }

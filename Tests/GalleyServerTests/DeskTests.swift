@@ -208,6 +208,8 @@ final class DeskBrowser: @unchecked Sendable {
             try await erik.signIn("erik")
             let address = "/desk/articles/\(draft.articleID)"
             #expect(try await erik.request(.get, "/desk").text.contains("2 notes, 2 unread"))
+            #expect(try await erik.request(.head, address).status == .ok)
+            #expect(try await erik.request(.get, "/desk").text.contains("2 notes, 2 unread"), "a HEAD request marked notes read")
             var page = try await erik.request(.get, address)
             #expect(page.text.contains("Notes (2, 2 new to you)") && page.text.components(separatedBy: "class=\"flag new\"").count == 3, "\(page.text)")
             #expect(try await erik.request(.get, "/desk").text.contains("2 notes</span>"), "opening the article did not mark its notes read")

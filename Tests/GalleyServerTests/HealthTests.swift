@@ -91,6 +91,22 @@ import Testing
         #expect(!admin.passwordHash.contains(password))
     }
 
+    /// Users added with `galley-server user add` before the first start are no admin: the server
+    /// still makes one; an admin added that way is kept and no other is made.
+    @Test func usersAddedBeforeTheFirstStartStillGetAnAdmin() async throws {
+        var config = ServerConfiguration()
+        config.bcryptCost = 4
+        let archive = try SQLiteArchive.inMemory()
+        try await archive.createUser(StoredUser(name: "anna", role: .analyst, passwordHash: "x", createdAt: Date()), by: "galley-server")
+        try await bootstrapAdmin(ServerEnvironment(archive: archive, configuration: config)) { _ in }
+        #expect(try await archive.user(named: "admin")?.role == .admin)
+
+        let other = try SQLiteArchive.inMemory()
+        try await other.createUser(StoredUser(name: "olga", role: .admin, passwordHash: "x", createdAt: Date()), by: "galley-server")
+        try await bootstrapAdmin(ServerEnvironment(archive: other, configuration: config)) { _ in Issue.record("announced an admin that was not made") }
+        #expect(try await other.user(named: "admin") == nil)
+    }
+
     @Test func adminPasswordCanComeFromTheEnvironment() async throws {
         let config = try ServerConfiguration.load(file: nil, environment: ["GALLEY_ADMIN_PASSWORD": "correct horse", "GALLEY_BCRYPT_COST": "4", "GALLEY_PORT": "9999"])
         #expect(config.port == 9999)

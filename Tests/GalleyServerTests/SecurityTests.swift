@@ -105,7 +105,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let archive = try SQLiteArchive(path: dir.appendingPathComponent("archive.sqlite").path)
         let now = Timestamp.canonical(Date())
-        try await archive.createUser(StoredUser(name: "e", role: .editor, passwordHash: "x", createdAt: now))
+        try await archive.createUser(StoredUser(name: "e", role: .editor, passwordHash: "x", createdAt: now), by: "test")
         try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "e", at: now)
         let actor = ChangeApplier.Actor(name: "e", role: .editor)
         final class Acknowledged: Sendable { let ids = Mutex<[ChangeID]>([]) }

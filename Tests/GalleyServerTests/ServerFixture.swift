@@ -31,7 +31,7 @@ final class ServerFixture: Sendable {
             archive: archive, media: (archive as? PostgresArchive).map(PostgresMediaStore.init), configuration: config, clock: { time.now })
         for (name, role) in [("admin", Role.admin), ("erik", .editor), ("anna", .analyst), ("boris", .analyst)] {
             let hash = await Passwords.hash("password-\(name)", cost: 4)
-            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: environment.now))
+            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: hash, createdAt: environment.now), by: "test")
         }
         for (slug, name) in [("politics", "Politics"), ("economy", "Economy"), ("trends", "Trends")] {
             try await archive.addCategory(Category(slug: slug, name: name), by: "admin", at: environment.now)

@@ -20,7 +20,7 @@ import Testing
 
     static func prepare(_ archive: any ArchiveStore, _ t0: Date) async throws {
         for (name, role) in [("anna", Role.analyst), ("erik", .editor)] {
-            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: "x", createdAt: t0))
+            try await archive.createUser(StoredUser(name: name, role: role, passwordHash: "x", createdAt: t0), by: "test")
         }
         try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
     }

@@ -67,7 +67,7 @@ import Testing
         let memory = DictionaryTransaction()
         let people = [ChangeApplier.Actor(name: "anna", role: .analyst), .init(name: "boris", role: .analyst), .init(name: "erik", role: .editor)]
         for person in people {
-            try await archive.createUser(StoredUser(name: person.name, role: person.role, passwordHash: "x", createdAt: t0))
+            try await archive.createUser(StoredUser(name: person.name, role: person.role, passwordHash: "x", createdAt: t0), by: "test")
             memory.users.insert(person.name)
         }
         try await archive.addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)

@@ -12,7 +12,7 @@ import Testing
         let (limit, maxBytes) = paging
         let archive = try await backend.open()
         let now = Timestamp.canonical(Date())
-        try await archive.createUser(StoredUser(name: "e", role: .editor, passwordHash: "x", createdAt: now))
+        try await archive.createUser(StoredUser(name: "e", role: .editor, passwordHash: "x", createdAt: now), by: "test")
         let actor = ChangeApplier.Actor(name: "e", role: .editor)
         var rng = SplitMix64(seed: 3)
         let body = String(repeating: "Some words of a paragraph. ", count: 250)

@@ -28,7 +28,7 @@ struct SeveralServersTests {
         let t0 = Timestamp.canonical(Date())
         let people = (0..<6).map { ChangeApplier.Actor(name: "writer\($0)", role: .editor) }
         for person in people {
-            try await servers[0].createUser(StoredUser(name: person.name, role: .editor, passwordHash: "x", createdAt: t0))
+            try await servers[0].createUser(StoredUser(name: person.name, role: .editor, passwordHash: "x", createdAt: t0), by: "test")
         }
         try await servers[1].addCategory(Category(slug: "politics", name: "Politics"), by: "writer0", at: t0)
 
@@ -94,7 +94,7 @@ struct SeveralServersTests {
         let servers = try await Self.servers(url)
         let t0 = Timestamp.canonical(Date())
         let editor = ChangeApplier.Actor(name: "erik", role: .editor)
-        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
+        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0), by: "test")
         let done = Locked(false)
         let seed = Self.seed
 
@@ -390,7 +390,7 @@ struct SeveralServersTests {
         var servers: [PostgresArchive] = []
         for _ in 0..<count { servers.append(try await Backend.postgres(url)) }
         let t0 = Timestamp.canonical(Date())
-        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0))
+        try await servers[0].createUser(StoredUser(name: "erik", role: .editor, passwordHash: "x", createdAt: t0), by: "test")
         try await servers[0].addCategory(Category(slug: "politics", name: "Politics"), by: "erik", at: t0)
         return (servers, t0, ChangeApplier.Actor(name: "erik", role: .editor))
     }

@@ -147,15 +147,21 @@ func routeTable(_ environment: ServerEnvironment) throws -> [(method: String, pa
     try buildRouter(environment).routes.map { ($0.method.rawValue.lowercased(), $0.path.description) }
 }
 
-/// On first start, an archive has no users: create `admin` with the password from
-/// `GALLEY_ADMIN_PASSWORD`, or a random one that is announced once and stored only as a hash.
+/// On first start an archive has no admin (none at all, or only the users `galley-server user
+/// add` made before it): create `admin` with the password from `GALLEY_ADMIN_PASSWORD`, or a
+/// random one that is announced once and stored only as a hash.
 package func bootstrapAdmin(_ environment: ServerEnvironment, announce: @Sendable (String) -> Void) async throws {
-    guard try await environment.archive.users().isEmpty else { return }
+    let users = try await environment.archive.users()
+    guard !users.contains(where: { $0.role == .admin }) else { return }
+    guard !users.contains(where: { $0.name == "admin" }) else {
+        announce("There is no admin, and the name 'admin' is another role's; add one with: galley-server user add NAME --role admin")
+        return
+    }
     let chosen = environment.configuration.adminPassword
     let password = chosen ?? Passwords.newPassword()
     let hash = await Passwords.hash(password, cost: environment.configuration.bcryptCost)
     do {
-        try await environment.archive.createUser(StoredUser(name: "admin", role: .admin, passwordHash: hash, createdAt: environment.now))
+        try await environment.archive.createUser(StoredUser(name: "admin", role: .admin, passwordHash: hash, createdAt: environment.now), by: "galley-server")
     } catch let error as GalleyError where error.code == .alreadyExists {
         // Another server on the same database started at the same moment and made the admin.
         return

@@ -14,6 +14,9 @@ package struct GalleyRequestContext: RequestContext {
     /// On the desk, signed in by its cookie: the token each of its forms must post back (derived
     /// from the session's secret, so another site can neither read nor make it).
     package var formToken: String?
+    /// Asked with HEAD, answered as GET (``HeadAsGet``): a handler that writes as a side effect of
+    /// reading (notes marked read) writes nothing.
+    package var askedWithHead = false
 
     package init(source: Source) {
         coreContext = .init(source: source)

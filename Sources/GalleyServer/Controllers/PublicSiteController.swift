@@ -212,13 +212,15 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 /// HEAD wherever GET is answered (RFC 9110): the GET's status and headers, without its body.
 /// Monitors and link checkers ask so. It wraps the router itself, since the router's own
 /// middleware runs only once a route (a GET one, here) has matched.
-struct HeadAsGet<Inner: HTTPResponder>: HTTPResponder {
+struct HeadAsGet<Inner: HTTPResponder>: HTTPResponder where Inner.Context == GalleyRequestContext {
     let inner: Inner
 
     func respond(to request: Request, context: Inner.Context) async throws -> Response {
         guard request.method == .head else { return try await inner.respond(to: request, context: context) }
         var head = request.head
         head.method = .get
+        var context = context
+        context.askedWithHead = true
         var response = try await inner.respond(to: Request(head: head, body: request.body), context: context)
         response.body = .init()
         return response

@@ -131,7 +131,7 @@ struct SessionController {
         try AccountRules.checkPassword(password)
         let hash = await Passwords.hash(password, cost: environment.configuration.bcryptCost)
         let user = StoredUser(name: name, role: role, passwordHash: hash, createdAt: environment.now)
-        try await environment.archive.createUser(user)
+        try await environment.archive.createUser(user, by: admin.name)
         logger.info("user created", metadata: ["by": "\(admin.name)", "name": "\(user.name)"])
         return user
     }

@@ -46,17 +46,18 @@ extension DeskController {
         guard let (actor, viewer) = deskUser(context) else { return redirect(to: "/desk/login") }
         let article = try await reviewable(context, actor)
         let notice = try request.uri.form("done").flatMap { Self.notices[$0] }
-        return try await reviewPage(article, actor: actor, viewer: viewer, notice: notice)
+        // A HEAD request reads nothing to anyone: it marks no note read.
+        return try await reviewPage(article, actor: actor, viewer: viewer, notice: notice, markRead: !context.askedWithHead)
     }
 
     func reviewPage(
         _ article: Article, actor: ChangeApplier.Actor, viewer: DeskRenderer.Viewer, status: HTTPResponse.Status = .ok,
-        problem: String? = nil, since: RevisionID? = nil, notice: String? = nil
+        problem: String? = nil, since: RevisionID? = nil, notice: String? = nil, markRead: Bool = true
     ) async throws -> Response {
         let conflicts = try await archive.conflicts(of: article.id, openOnly: true)
         // Marked read before they are fetched: a note that arrives between the two is shown and
         // stays unread, never the other way round.
-        let unread = try await archive.readNotes(of: article.id, by: actor.name)
+        let unread = markRead ? try await archive.readNotes(of: article.id, by: actor.name) : []
         let notes = try await archive.notes(of: article.id)
         let categories = try await archive.categories()
         var comparisons: [DeskRenderer.Comparison] = []

@@ -25,7 +25,8 @@ package protocol ArchiveStore: Sendable {
     var backend: String { get }
 
     // MARK: Users and sessions
-    func createUser(_ user: StoredUser) async throws
+    /// Adds a user, audited as the work of `actor` (an admin's name, or the process that did it).
+    func createUser(_ user: StoredUser, by actor: String) async throws
     func user(named name: String) async throws -> StoredUser?
     func users() async throws -> [StoredUser]
     /// Disables or enables a user; disabling ends all of the user's sessions at once.

@@ -3,7 +3,7 @@ import GRDB
 import GalleyCore
 
 extension SQLiteArchive {
-    package func createUser(_ user: StoredUser) async throws {
+    package func createUser(_ user: StoredUser, by actor: String) async throws {
         try AccountRules.checkNewUserName(user.name)
         try await writer.write { db in
             // Names differing only in case would be told apart by the server but not by people.
@@ -14,7 +14,7 @@ extension SQLiteArchive {
             try db.execute(
                 sql: "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [user.name, user.role.rawValue, user.passwordHash, user.disabled, Timestamp.milliseconds(user.createdAt)])
-            try Self.audit(db, AuditRecord(.userAdded, detail: "\(user.name) (\(user.role.rawValue))"), actor: "system", at: user.createdAt)
+            try Self.audit(db, AuditRecord(.userAdded, detail: "\(user.name) (\(user.role.rawValue))"), actor: actor, at: user.createdAt)
         }
     }
 
@@ -59,6 +59,8 @@ extension SQLiteArchive {
             guard let user = try Self.user(db, named: name) else {
                 throw GalleyError(.notFound, "There is no user named '\(name)'.")
             }
+            // The role it already has: nothing changes, nothing to audit.
+            guard user.role != role else { return }
             try db.execute(sql: "UPDATE users SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
             try Self.audit(db, AuditRecord(.roleChanged, detail: "\(name): \(user.role.rawValue) → \(role.rawValue)"), actor: actor, at: time)
         }
