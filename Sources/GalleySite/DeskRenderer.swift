@@ -132,7 +132,7 @@ package struct DeskRenderer: Sendable {
                         "authors": a.authors.joined(separator: ", "), "category": category,
                         // A published article back in review is a correction: readers still see the live text.
                         "state": a.workflowStatus.state.rawValue.replacingOccurrences(of: "_", with: " ")
-                            + (a.workflowStatus.publishedRevision != nil && a.workflowStatus.state != .published ? " (correction to a live article)" : ""),
+                            + (a.workflowStatus.publishedRevision != nil && ![.published, .retracted, .archived].contains(a.workflowStatus.state) ? " (correction to a live article)" : ""),
                         "timeISO": Timestamp.format(row.time), "timeShown": shown(row.time),
                         "conflicts": row.openConflicts > 0 ? row.openConflicts : false, "conflictsPlural": row.openConflicts == 1 ? "" : "s",
                         "notes": row.notes > 0 ? row.notes : false, "notesPlural": row.notes == 1 ? "" : "s",

@@ -90,6 +90,8 @@ final class DeskBrowser: @unchecked Sendable {
 
             let queue = try await browser.request(.get, "/desk")
             #expect(queue.status == .ok && queue.headers[.cacheControl] == "no-store")
+            let policy = queue.headers[.contentSecurityPolicy] ?? ""
+            #expect(policy.contains("img-src 'self' data:;") && !policy.contains("https:"), "a draft's remote image would tell its server who read it: \(policy)")
             let waiting = try #require(queue.text.range(of: "Waiting for review").map { String(queue.text[$0.lowerBound...]) })
             let section = String(waiting.prefix(while: { $0 != "§" }).components(separatedBy: "</section>")[0])
             #expect(section.contains("Мінск &lt;і&gt; Пекін") && section.contains("<td data-label=\"Author\">anna</td>") && section.contains("1 note"), "\(section)")
@@ -546,7 +548,7 @@ extension DeskTests {
             let token = try #require(DeskBrowser.formToken(try await erik.request(.get, address)))
             let audited = try await fixture.archive.audit(limit: 1000, before: nil).count
             let refused = try await erik.request(.post, address + "/approve", form: [("csrf", token), ("revision", String(repeating: "0", count: 64))])
-            #expect(refused.status == .conflict && refused.text.contains("Not approved"))
+            #expect(refused.status == .conflict && refused.text.contains("Not approved") && refused.text.contains("is no revision of this article"), "\(refused.text)")
             #expect(try await fixture.archive.audit(limit: 1000, before: nil).count == audited + 1)
             // Sent back, the article offers no approval the rules would refuse.
             _ = try await erik.request(.post, address + "/request-changes", form: [("csrf", token), ("message", "Sources.")])

@@ -139,12 +139,17 @@ extension DeskController {
             let current = try await archive.article(article.id) ?? article
             let shown = form["revision"].flatMap(RevisionID.init)
             var problem = refusal.message
+            var since: RevisionID?
             if refusal.code == .staleRevision, let shown, done == "approved" {
-                problem = "Not approved: the article changed after you opened it (you read \(shown.short), it is now \(current.headRevision.short)). Read what changed below, then approve again."
+                if try await archive.revision(shown)?.articleID == article.id {
+                    problem = "Not approved: the article changed after you opened it (you read \(shown.short), it is now \(current.headRevision.short)). Read what changed below, then approve again."
+                    since = shown
+                } else {
+                    problem = "Not approved: \(shown.short) is no revision of this article. Read the article below, then approve what it shows."
+                }
             }
             return try await reviewPage(
-                current, actor: actor, viewer: viewer, status: HTTPResponse.Status(code: refusal.code.status), problem: problem,
-                since: refusal.code == .staleRevision ? shown : nil)
+                current, actor: actor, viewer: viewer, status: HTTPResponse.Status(code: refusal.code.status), problem: problem, since: since)
         }
     }
 
