@@ -37,6 +37,8 @@ import Testing
                 Bad(name: "invalid UTF-8", method: .post, path: "/v1/sync/push", raw: Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]), token: anna, status: 400, code: "malformed"),
                 Bad(name: "wrong type", method: .post, path: "/v1/sync/push", raw: Data("{\"changes\":[\(wrongType)]}".utf8), token: anna, status: 400, code: "malformed", field: "changes[0].set.title"),
                 Bad(name: "unknown field", method: .post, path: "/v1/sync/push", raw: Data("{\"chunks\":[]}".utf8), token: anna, status: 400, code: "malformed", field: "chunks"),
+                Bad(name: "a key twice", method: .post, path: "/v1/sync/push", raw: Data("{\"changes\":[],\"changes\":[]}".utf8), token: anna, status: 400, code: "malformed", field: "changes"),
+                Bad(name: "a key twice, once escaped", method: .post, path: "/v1/sync/push", raw: Data(#"{"changes":[{"author":"anna","\u0061uthor":"boris"}]}"#.utf8), token: anna, status: 400, code: "malformed", field: "author"),
                 Bad(name: "missing field", method: .post, path: "/v1/sync/push", raw: Data("{}".utf8), token: anna, status: 400, code: "malformed", field: "changes"),
                 Bad(name: "empty body", method: .post, path: "/v1/articles/\(create.articleID)/notes", raw: nil, token: anna, status: 400, code: "malformed"),
                 Bad(name: "unknown article", method: .get, path: "/v1/articles/0193a5f2-7c4e-7a10-9b3d-5e6f70812345", raw: nil, token: anna, status: 404, code: "not_found"),
@@ -105,6 +107,18 @@ import Testing
         }
     }
 
+    /// The structure scan that refuses a key twice in one object: strings that look like JSON,
+    /// escapes, and the same key in sibling objects are no repetition.
+    @Test func aKeyTwiceInOneObjectIsFoundAndOnlyThat() {
+        #expect(JSONKeys.repeated(in: Data(#"{"role":"admin","role":"analyst"}"#.utf8)) == "role")
+        #expect(JSONKeys.repeated(in: Data(#"{"role":"admin","r\u006fle":"analyst"}"#.utf8)) == "role")
+        #expect(JSONKeys.repeated(in: Data(#"{"a":{"b":1,"c":{"b":2}},"b":[{"x":1},{"x":2}]}"#.utf8)) == nil)
+        #expect(JSONKeys.repeated(in: Data(#"{"a":"{\"a\":1, \"a\":2}","b":"]}","c":1}"#.utf8)) == nil)
+        #expect(JSONKeys.repeated(in: Data(#"{"a":1,"b":{"k":1},"a":2}"#.utf8)) == "a")
+        #expect(JSONKeys.repeated(in: Data(#"{"тэкст":1,"тэкст":2}"#.utf8)) == "тэкст")
+        #expect(JSONKeys.repeated(in: Data(#"[{"a":1,"a""#.utf8)) == "a", "a truncated body is the decoder's to refuse; the scan still reads it")
+    }
+
     /// An admin gives a user another role through the API: it holds at once in the user's open
     /// session, is audited, and is refused for one's own account, an unknown user or role, and
     /// anything but exactly `{"role": …}`.
@@ -127,6 +141,8 @@ import Testing
             let own = try await client.call(.put, "/v1/users/admin/role", token: admin, json: ["role": "analyst"])
             #expect(own.status == .conflict && own.text.contains("your own role"))
             #expect(try await client.call(.put, "/v1/users/nobody/role", token: admin, json: ["role": "editor"]).status == .notFound)
+            let twice = try await client.call(.put, "/v1/users/anna/role", token: admin, raw: Data(#"{"role":"admin","role":"analyst"}"#.utf8))
+            #expect(twice.status == .badRequest && twice.text.contains("twice"), "\(twice.text)")
             for body in [["role": "owner"], ["role": "admin", "name": "anna"], [:]] as [[String: Any]] {
                 let bad = try await client.call(.put, "/v1/users/anna/role", token: admin, json: body)
                 #expect(bad.status == .badRequest, "\(body): \(bad.status)")

@@ -33,7 +33,54 @@ extension Request {
         guard String(validating: data, as: UTF8.self) != nil else {
             throw GalleyError(.malformed, "The body is not valid UTF-8.")
         }
+        // A key twice in one object is read by different parsers differently (the first or the
+        // last wins): a proxy, a log and the server could each see another request. Refused.
+        if let key = JSONKeys.repeated(in: data) {
+            throw GalleyError(.malformed, "The body names '\(key.prefix(40))' twice in one object; send it once.", field: String(key.prefix(40)))
+        }
         return try GalleyJSON.decoder().decode(T.self, from: data)
+    }
+}
+
+/// Finds a key repeated within one JSON object. Reads structure only (strings, objects, arrays,
+/// commas); whether the text is JSON at all is the decoder's to say.
+enum JSONKeys {
+    static func repeated(in data: Data) -> String? {
+        enum Container { case object(keys: Set<String>, expectingKey: Bool), array }
+        var stack: [Container] = []
+        return data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> String? in
+            var i = 0
+            let n = bytes.count
+            while i < n {
+                switch bytes[i] {
+                case UInt8(ascii: "\""):
+                    let start = i + 1
+                    var escaped = false
+                    i += 1
+                    while i < n, bytes[i] != UInt8(ascii: "\"") {
+                        if bytes[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
+                        i += 1
+                    }
+                    if case .object(var keys, true)? = stack.last {
+                        let raw = Data(bytes[start..<min(i, n)])
+                        // An escaped key ("r\u006fle") is the key it spells.
+                        let key = escaped
+                            ? (try? JSONDecoder().decode(String.self, from: Data("\"".utf8) + raw + Data("\"".utf8))) ?? String(decoding: raw, as: UTF8.self)
+                            : String(decoding: raw, as: UTF8.self)
+                        guard keys.insert(key).inserted else { return key }
+                        stack[stack.count - 1] = .object(keys: keys, expectingKey: false)
+                    }
+                case UInt8(ascii: "{"): stack.append(.object(keys: [], expectingKey: true))
+                case UInt8(ascii: "["): stack.append(.array)
+                case UInt8(ascii: "}"), UInt8(ascii: "]"): if !stack.isEmpty { stack.removeLast() }
+                case UInt8(ascii: ","):
+                    if case .object(let keys, _)? = stack.last { stack[stack.count - 1] = .object(keys: keys, expectingKey: true) }
+                default: break
+                }
+                i += 1
+            }
+            return nil
+        }
     }
 }
 
