@@ -425,13 +425,21 @@ extension ClientReplica {
     /// Articles as the replica shows them, newest change first: `limit` of them after `offset`.
     package func list(_ filter: Filter = Filter(), limit: Int = Int.max, offset: Int = 0) throws -> [Article] {
         try writer.read { db in
-            let (sql, arguments) = filter.sql
-            var all = arguments
-            all += [Int64(clamping: limit), offset]
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM articles a WHERE \(sql) ORDER BY a.updated_at DESC, a.num DESC LIMIT ? OFFSET ?", arguments: all
-            ).map(ContentRows.article)
+            var arguments = filter.sql.1
+            arguments += [Int64(clamping: limit), offset]
+            return try Row.fetchAll(db, sql: Self.listing(filter).page, arguments: arguments).map(ContentRows.article)
         }
+    }
+
+    /// The statements of a listing: a page of it, newest change first (its arguments, then the
+    /// limit and the offset), and its count. Each must read only the rows it names, through an
+    /// index (`articles_recent` for the order), never every article of a large replica.
+    package static func listing(_ filter: Filter) -> (page: String, count: String) {
+        let sql = filter.sql.0
+        return (
+            "SELECT * FROM articles a WHERE \(sql) ORDER BY a.updated_at DESC, a.num DESC LIMIT ? OFFSET ?",
+            "SELECT COUNT(*) FROM articles a WHERE \(sql)"
+        )
     }
 
     package func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, author: String? = nil, limit: Int = Int.max) throws -> [Article] {
@@ -441,8 +449,7 @@ extension ClientReplica {
     /// How many articles `filter` lets through.
     package func count(_ filter: Filter = Filter()) throws -> Int {
         try writer.read { db in
-            let (sql, arguments) = filter.sql
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles a WHERE \(sql)", arguments: arguments) ?? 0
+            try Int.fetchOne(db, sql: Self.listing(filter).count, arguments: filter.sql.1) ?? 0
         }
     }
 

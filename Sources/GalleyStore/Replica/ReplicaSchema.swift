@@ -92,6 +92,14 @@ enum ReplicaSchema {
                 CREATE INDEX events_article ON events(article_id, seq);
                 """)
         }
+        migrator.registerMigration("v6: the listing's order") { db in
+            // `galley list` (newest change first) and its count read every row of a 20,000-article
+            // replica, bodies and all, to sort them: 450 ms. Through this index: a page of rows.
+            // Partial, not led by `deleted`: an index whose first column every listing names
+            // looked selective to the planner, which then took it over the state and category
+            // indexes and read every row to find the few scheduled ones.
+            try db.execute(sql: "CREATE INDEX articles_recent ON articles(updated_at, num) WHERE deleted = 0")
+        }
         return migrator
     }
 }
