@@ -40,13 +40,7 @@ package struct DeskRenderer: Sendable {
     }
 
     /// "Dec 03, 2026 14:05 (Europe/Minsk)": the desk names the zone, since editors schedule in it.
-    package func shown(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = timeZone
-        formatter.dateFormat = "MMM dd, yyyy H:mm"
-        return "\(formatter.string(from: date)) (\(timeZone.identifier))"
-    }
+    package func shown(_ date: Date) -> String { "\(ShownTime(timeZone: timeZone)(date)) (\(timeZone.identifier))" }
 
     /// Every key the layout reads, set (a missing key would be looked up in an outer context).
     func page(title: String, viewer: Viewer?, notice: String?) -> [String: Any] {

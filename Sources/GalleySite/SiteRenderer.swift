@@ -34,13 +34,7 @@ package struct SiteRenderer: Sendable {
     package static var stylesheet: String { String(decoding: PackageResources.style_css, as: UTF8.self) }
 
     /// "May 08, 2017 9:22", in the site's time zone.
-    package func shown(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = timeZone
-        formatter.dateFormat = "MMM dd, yyyy H:mm"
-        return formatter.string(from: date)
-    }
+    package func shown(_ date: Date) -> String { ShownTime(timeZone: timeZone)(date) }
 
     func page(title: String, canonical: String, categories: [Category], query: String = "", feed: String? = nil, description: String? = nil) -> [String: Any] {
         var context: [String: Any] = [
