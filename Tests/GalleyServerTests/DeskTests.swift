@@ -199,10 +199,7 @@ final class DeskBrowser: @unchecked Sendable {
     @Test(arguments: Backend.all) func notesOthersWroteAreUnreadUntilTheArticleIsOpened(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
-            let anna = try await client.login("anna")
-            let draft = Make.create("Нататкі", body: "Абзац.\n", by: "anna", at: fixture.environment.now)
-            _ = try await client.push([draft], token: anna)
-            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            let (draft, anna) = try await client.submittedDraft(fixture, title: "Нататкі", body: "Абзац.\n")
             for text in ["Першая 📎", "Другая"] {
                 #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/notes", token: anna, json: ["text": text]).status == .created)
             }
@@ -265,10 +262,7 @@ final class DeskBrowser: @unchecked Sendable {
     @Test(arguments: Backend.all) func anApprovalVoidedByAnEditIsStillComparedWith(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
-            let anna = try await client.login("anna")
-            let draft = Make.create("Адобрана", body: "Першы сказ.\n", by: "anna", at: fixture.environment.now)
-            _ = try await client.push([draft], token: anna)
-            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            let (draft, anna) = try await client.submittedDraft(fixture, title: "Адобрана", body: "Першы сказ.\n")
             let erik = DeskBrowser(client)
             try await erik.signIn("erik")
             let address = "/desk/articles/\(draft.articleID)"
@@ -320,10 +314,7 @@ final class DeskBrowser: @unchecked Sendable {
     @Test(arguments: Backend.all) func anEditorReviewsApprovesAndPublishesFromTheDesk(backend: Backend) async throws {
         let fixture = try await ServerFixture(backend)
         try await fixture.app().test(.router) { client in
-            let anna = try await client.login("anna")
-            let draft = Make.create("Мінск і Пекін", body: "Супрацоўніцтва расце.\n\nДругі абзац.\n", by: "anna", at: fixture.environment.now)
-            _ = try await client.push([draft], token: anna)
-            #expect(try await client.call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
+            let (draft, anna) = try await client.submittedDraft(fixture, title: "Мінск і Пекін", body: "Супрацоўніцтва расце.\n\nДругі абзац.\n")
 
             let erik = DeskBrowser(client)
             try await erik.signIn("erik")
@@ -541,7 +532,7 @@ extension DeskTests {
     @Test func aStaleApprovalOnTheDeskIsInTheAuditLogAsTheAPIsIs() async throws {
         let fixture = try await ServerFixture()
         try await fixture.app().test(.router) { client in
-            let (draft, anna) = try await client.submittedDraft(fixture)
+            let (draft, _) = try await client.submittedDraft(fixture)
             let erik = DeskBrowser(client)
             try await erik.signIn("erik")
             let address = "/desk/articles/\(draft.articleID)"
@@ -642,10 +633,10 @@ extension DeskTests {
 }
 
 extension TestClientProtocol {
-    /// Anna's draft "Potash", pushed and submitted; with her token.
-    func submittedDraft(_ fixture: ServerFixture) async throws -> (draft: Change, anna: String) {
+    /// Anna's draft ("Potash" unless named), pushed and submitted; with her token.
+    func submittedDraft(_ fixture: ServerFixture, title: String = "Potash", body: String = "Exports fell.\n") async throws -> (draft: Change, anna: String) {
         let anna = try await login("anna")
-        let draft = Make.create("Potash", body: "Exports fell.\n", by: "anna", at: fixture.environment.now)
+        let draft = Make.create(title, body: body, by: "anna", at: fixture.environment.now)
         _ = try await push([draft], token: anna)
         #expect(try await call(.post, "/v1/articles/\(draft.articleID)/transitions", token: anna, json: ["kind": "submit"]).status == .ok)
         return (draft, anna)
