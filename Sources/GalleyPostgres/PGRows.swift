@@ -201,13 +201,13 @@ enum PGRows {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
             """,
             [
-                n.id.uuidString.lowercased(), n.articleID.description, n.author, n.kind.rawValue, n.text,
+                UUIDText.lowercased(n.id), n.articleID.description, n.author, n.kind.rawValue, n.text,
                 n.revision?.hex, Timestamp.milliseconds(n.createdAt), seq,
             ])
     }
 
     static func note(_ row: PGRow) throws -> ReviewNote {
-        guard let id = UUID(uuidString: try row["id"]), let articleID = ArticleID(try row["article_id"] as String),
+        guard let id = UUIDText.parse(try row["id"]), let articleID = ArticleID(try row["article_id"] as String),
             let kind = ReviewNote.Kind(rawValue: try row["kind"])
         else { throw StoreError.corrupt("a note row is malformed") }
         return ReviewNote(

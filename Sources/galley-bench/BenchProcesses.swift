@@ -92,9 +92,14 @@ extension Bench {
     }
 
     /// Peak resident memory of a running process, from /proc.
-    static func peakRSSKiB(of pid: pid_t) -> Int? {
+    static func peakRSSKiB(of pid: pid_t) -> Int? { status("VmHWM:", of: pid) }
+
+    /// Resident memory of a running process now, from /proc.
+    static func residentKiB(of pid: pid_t) -> Int? { status("VmRSS:", of: pid) }
+
+    private static func status(_ key: String, of pid: pid_t) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
         }
         return nil

@@ -196,4 +196,16 @@ import Testing
         #expect(!ArticleContent.isNFCWithoutCR("Cafe\u{301}"))
         #expect(!ArticleContent.isNFCWithoutCR("a\r\nb"))
     }
+
+    @Test func theQuickCheckAgreesWithFoundationOnEveryCyrillicAndPunctuationCharacter() {
+        // The ranges the quick check passes without a look-up, each character alone, after a
+        // letter and before a combining mark: whatever it passes, NFC leaves as it is.
+        let ranges: [ClosedRange<UInt32>] = [0x0300...0x052F, 0x2000...0x206F]
+        for v in ranges.joined() {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            for sample in [String(scalar), "и\(scalar)", "\(scalar)\u{301}", "a\(scalar)b"] where ArticleContent.isNFCWithoutCR(sample) {
+                #expect(sample.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(sample.unicodeScalars), "U+\(String(v, radix: 16))")
+            }
+        }
+    }
 }

@@ -87,6 +87,10 @@ public struct ArticleContent: Hashable, Sendable, Codable {
         if ascii { return true }
         for scalar in s.unicodeScalars where scalar.value >= 0x300 {
             let v = scalar.value
+            // Cyrillic letters (not its combining marks, U+0483–U+0489) and typographic dashes,
+            // quotes and ellipses are their own NFC and never marks: most of what an article in
+            // Belarusian or Russian holds, decided without a look-up of the character's category.
+            if (0x0400...0x0482).contains(v) || (0x048A...0x052F).contains(v) || (0x2010...0x2027).contains(v) { continue }
             switch scalar.properties.generalCategory {
             case .nonspacingMark, .spacingMark, .enclosingMark: return false
             default: break

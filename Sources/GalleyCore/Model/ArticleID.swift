@@ -13,11 +13,7 @@ public struct ArticleID: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Parses the canonical form (`0193a5f2-…`), case-insensitively, with or without dashes.
     public init?(_ string: String) {
-        let hex = string.lowercased().filter { $0 != "-" }
-        guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
-        let chars = Array(hex)
-        let dashed = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(chars[$0]) }.joined(separator: "-")
-        guard let uuid = UUID(uuidString: dashed) else { return nil }
+        guard let uuid = UUIDText.parseLoosely(string) else { return nil }
         self.uuid = uuid
     }
 
@@ -40,7 +36,7 @@ public struct ArticleID: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// The canonical lowercase form with dashes, as stored and sent over the wire.
-    public var description: String { uuid.uuidString.lowercased() }
+    public var description: String { UUIDText.lowercased(uuid) }
 
     /// 8 hex digits for people: the last 32 random bits of the UUID.
     public var short: String { String(description.suffix(8)) }
@@ -52,7 +48,7 @@ public struct ArticleID: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return Date(timeIntervalSince1970: Double(millis) / 1000)
     }
 
-    public static func < (lhs: ArticleID, rhs: ArticleID) -> Bool { lhs.description < rhs.description }
+    public static func < (lhs: ArticleID, rhs: ArticleID) -> Bool { UUIDText.precedes(lhs.uuid, rhs.uuid) }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

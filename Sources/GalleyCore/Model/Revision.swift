@@ -42,11 +42,11 @@ public struct ChangeID: Hashable, Comparable, Sendable, Codable, CustomStringCon
     public let uuid: UUID
     public init(_ uuid: UUID = UUID()) { self.uuid = uuid }
     public init?(_ string: String) {
-        guard let uuid = UUID(uuidString: string) else { return nil }
+        guard let uuid = UUIDText.parse(string) else { return nil }
         self.uuid = uuid
     }
-    public var description: String { uuid.uuidString.lowercased() }
-    public static func < (lhs: ChangeID, rhs: ChangeID) -> Bool { lhs.description < rhs.description }
+    public var description: String { UUIDText.lowercased(uuid) }
+    public static func < (lhs: ChangeID, rhs: ChangeID) -> Bool { UUIDText.precedes(lhs.uuid, rhs.uuid) }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

@@ -225,7 +225,11 @@ extension Change {
         delete = try c.decodeIfPresent(Bool.self, forKey: .delete) ?? false
         resolves = try c.decodeIfPresent([ConflictID].self, forKey: .resolves) ?? []
         author = try c.decodeIfPresent(String.self, forKey: .author) ?? ""
-        replicaID = try c.decode(UUID.self, forKey: .replicaId)
+        let replica = try c.decode(String.self, forKey: .replicaId)
+        guard let replicaID = UUIDText.parse(replica) else {
+            throw DecodingError.dataCorruptedError(forKey: .replicaId, in: c, debugDescription: "'\(replica.prefix(60))' is not a replica id (a UUID)")
+        }
+        self.replicaID = replicaID
         createdAt = try c.decode(Date.self, forKey: .createdAt)
     }
 
@@ -244,7 +248,7 @@ extension Change {
         if delete { try c.encode(true, forKey: .delete) }
         if !resolves.isEmpty { try c.encode(resolves, forKey: .resolves) }
         try c.encode(author, forKey: .author)
-        try c.encode(replicaID.uuidString.lowercased(), forKey: .replicaId)
+        try c.encode(UUIDText.lowercased(replicaID), forKey: .replicaId)
         try c.encode(createdAt, forKey: .createdAt)
     }
 }

@@ -8,7 +8,7 @@ public struct ConflictID: Hashable, Comparable, Sendable, Codable, CustomStringC
     public init(_ uuid: UUID) { self.uuid = uuid }
 
     public init?(_ string: String) {
-        guard let uuid = UUID(uuidString: string) else { return nil }
+        guard let uuid = UUIDText.parse(string) else { return nil }
         self.uuid = uuid
     }
 
@@ -19,9 +19,9 @@ public struct ConflictID: Hashable, Comparable, Sendable, Codable, CustomStringC
         uuid = UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
     }
 
-    public var description: String { uuid.uuidString.lowercased() }
+    public var description: String { UUIDText.lowercased(uuid) }
     public var short: String { String(description.prefix(8)) }
-    public static func < (lhs: ConflictID, rhs: ConflictID) -> Bool { lhs.description < rhs.description }
+    public static func < (lhs: ConflictID, rhs: ConflictID) -> Bool { UUIDText.precedes(lhs.uuid, rhs.uuid) }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()

@@ -36,15 +36,14 @@ public enum TextRules {
             }
         }
         if clean == true { return nil }
-        let scalars = value.unicodeScalars
-        var index = scalars.startIndex
-        while index < scalars.endIndex {
-            let scalar = scalars[index]
+        // The iterator, not indices: a body in Cyrillic is thousands of scalars per check.
+        var passed = 0
+        for scalar in value.unicodeScalars {
             if scalar.value >= 0x7F || scalar.value < 0x20 || scalar.value == 0x09, let why = reason(scalar, kind: kind) {
-                let offset = String(String.UnicodeScalarView(scalars[..<index])).count + 1
+                let offset = String(String.UnicodeScalarView(value.unicodeScalars.prefix(passed))).count + 1
                 return (scalar, offset, why)
             }
-            index = scalars.index(after: index)
+            passed += 1
         }
         return nil
     }

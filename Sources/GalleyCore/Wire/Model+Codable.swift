@@ -153,7 +153,7 @@ extension ReviewNote {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(id.uuidString.lowercased(), forKey: .id)
+        try c.encode(UUIDText.lowercased(id), forKey: .id)
         try c.encode(articleID, forKey: .articleId)
         try c.encode(author, forKey: .author)
         try c.encode(kind, forKey: .kind)

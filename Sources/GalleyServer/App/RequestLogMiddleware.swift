@@ -1,4 +1,5 @@
 import Foundation
+import GalleyCore
 import Hummingbird
 import Logging
 
@@ -11,7 +12,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         var context = context
         let incoming = request.headers.first { $0.name.canonicalName == "x-request-id" }?.value
         let id = incoming.flatMap { $0.count <= 64 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } ? $0 : nil }
-            ?? UUID().uuidString.lowercased()
+            ?? UUIDText.lowercased(UUID())
         context.logger[metadataKey: "request_id"] = .string(id)
         let start = DispatchTime.now().uptimeNanoseconds
         var response = try await next(request, context)

@@ -362,13 +362,13 @@ package enum ContentRows {
                 """
         ).execute(
             arguments: [
-                n.id.uuidString.lowercased(), n.articleID.description, n.author, n.kind.rawValue, n.text,
+                UUIDText.lowercased(n.id), n.articleID.description, n.author, n.kind.rawValue, n.text,
                 n.revision?.hex, ms(n.createdAt), seq,
             ])
     }
 
     static func note(_ row: Row) throws -> ReviewNote {
-        guard let id = UUID(uuidString: row["id"]), let articleID = ArticleID(row["article_id"] as String),
+        guard let id = UUIDText.parse(row["id"]), let articleID = ArticleID(row["article_id"] as String),
             let kind = ReviewNote.Kind(rawValue: row["kind"])
         else { throw StoreError.corrupt("a note row is malformed") }
         return ReviewNote(
