@@ -19,12 +19,12 @@ extension Bench {
 
     /// Starts a program (posix_spawn) with extra environment and a working directory.
     static func spawn(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:], directory: String? = nil,
-                      stdin: String? = nil, quiet: Bool = true) throws -> pid_t {
+                      stdin: String? = nil, quiet: Bool = true, stdout: String? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         if quiet {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
         var inputPath: String? = nil
@@ -84,9 +84,10 @@ extension Bench {
     }
 
     /// Runs a program to the end, timing it and reading its peak memory.
-    static func measured(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, stdin: String? = nil) throws -> Measured {
+    static func measured(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, stdin: String? = nil,
+                         stdout: String? = nil) throws -> Measured {
         let start = now()
-        let pid = try spawn(executable, arguments, environment: environment, directory: directory, stdin: stdin)
+        let pid = try spawn(executable, arguments, environment: environment, directory: directory, stdin: stdin, stdout: stdout)
         let (status, rss) = wait(pid)
         return Measured(status: status, milliseconds: Double(now() - start) / 1_000_000, maxRSSKiB: rss)
     }
@@ -193,14 +194,18 @@ final class BenchServer {
     }
 
     /// A server on the archive `place` holds (its data dir, or its PostgreSQL database).
-    convenience init(_ place: BenchPlace) throws {
-        try self.init(dataDir: place.dataDir, database: place.database)
+    convenience init(_ place: BenchPlace, snapshots: Bool = false) throws {
+        try self.init(dataDir: place.dataDir, database: place.database, snapshots: snapshots)
     }
 
-    init(dataDir: URL, database: String? = nil) throws {
+    /// - Parameter snapshots: whether the server makes prepared replicas for first syncs; off
+    ///   unless a benchmark measures them, so that making one (a minute on 100,000 articles)
+    ///   does not run beside what is measured.
+    init(dataDir: URL, database: String? = nil, snapshots: Bool = false) throws {
         self.dataDir = dataDir
         port = Bench.freePort()
         var environment = ["GALLEY_DATA_DIR": dataDir.path, "GALLEY_PORT": String(port), "GALLEY_LOG_LEVEL": "error", "GALLEY_BCRYPT_COST": "4"]
+        environment["GALLEY_SNAPSHOT_MIN_EVENTS"] = snapshots ? "1" : "2000000000"
         if let database { environment["GALLEY_DATABASE_URL"] = database }
         pid = try Bench.spawn(Bench.binary("galley-server"), ["serve"], environment: environment)
         try Bench.waitForPort(port)

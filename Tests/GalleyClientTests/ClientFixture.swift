@@ -17,10 +17,12 @@ struct ClientFixture {
     let environment: ServerEnvironment
 
     /// - Parameter backend: which archive the server keeps; the tests that take it run on each.
-    init(_ backend: Backend = .sqlite) async throws {
+    init(_ backend: Backend = .sqlite, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         var config = ServerConfiguration()
         config.bcryptCost = 4
         config.port = 0
+        config.dataDir = Scratch.path("data").path
+        configure(&config)
         archive = try await backend.open()
         environment = ServerEnvironment(
             archive: archive, media: (archive as? PostgresArchive).map(PostgresMediaStore.init), configuration: config)

@@ -29,7 +29,7 @@ package struct GalleyApp: Sendable {
 
     package var now: Date { Timestamp.canonical(clock()) }
 
-    func api(authenticated: Bool = true) throws -> ServerAPI {
+    package func api(authenticated: Bool = true) throws -> ServerAPI {
         let token = workspace.token()
         if authenticated && token == nil { throw ClientError.notLoggedIn("Not logged in; run `galley login` (needs the server).") }
         return ServerAPI(baseURL: try workspace.serverURL(), token: token, client: httpClient)
@@ -63,6 +63,7 @@ package struct GalleyApp: Sendable {
         var engine = SyncEngine(replica: replica, api: try api())
         engine.clock = clock
         engine.mediaDirectory = workspace.mediaDir
+        engine.snapshotFile = workspace.galleyDir.appendingPathComponent("snapshot.partial")
         return try await engine.run(progress: progress)
     }
 

@@ -48,6 +48,40 @@ package struct ServerAPI: Sendable {
         try await send(.GET, "/v1/sync/pull?since=\(cursor)&limit=\(limit)", body: nil, as: PullPage.self)
     }
 
+    /// Downloads the server's prepared replica (a SQLite file) for this replica schema into
+    /// `file`, streamed to disk and never whole in memory. False when the server has none for
+    /// this user and schema (or is too old to make them): then the sync pulls page by page.
+    package func downloadSnapshot(schema: String, to file: URL) async throws -> Bool {
+        guard let token else { throw ClientError.notLoggedIn("Not logged in; run `galley login`.") }
+        let query = schema.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        var request = HTTPClientRequest(url: baseURL + "/v1/sync/snapshot?schema=" + query)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, deadline: .now() + .hours(2))
+        } catch {
+            throw ClientError.unreachable("Cannot reach the server at \(baseURL) (\(Self.describe(error))). Your changes stay in the outbox; try `galley sync` again when online.")
+        }
+        guard response.status == .ok else {
+            let data = Data(((try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()).readableBytesView)
+            if response.status == .notFound { return false }
+            let problem = Self.problem(in: data, status: Int(response.status.code), reason: response.status.reasonPhrase)
+            if problem.code.status == 401 { throw ClientError.notLoggedIn("\(problem.message) Run `galley login`.") }
+            throw problem
+        }
+        guard FileManager.default.createFile(atPath: file.path, contents: nil), let handle = FileHandle(forWritingAtPath: file.path) else {
+            throw ClientError.protocolMismatch("Cannot write \(file.path) to keep the server's prepared replica in; check that the workspace's .galley folder is writable.")
+        }
+        defer { try? handle.close() }
+        do {
+            for try await buffer in response.body { try buffer.withUnsafeReadableBytes { try handle.write(contentsOf: $0) } }
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw ClientError.unreachable("The connection to \(baseURL) broke off (\(Self.describe(error))); nothing was lost. Run `galley sync` again.")
+        }
+        return true
+    }
+
     /// One article as the server has it.
     package func article(_ id: ArticleID) async throws -> Article {
         try await send(.GET, "/v1/articles/\(id)", body: nil, as: Article.self)

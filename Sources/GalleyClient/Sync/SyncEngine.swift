@@ -12,6 +12,9 @@ package struct SyncEngine: Sendable {
     package var clock: @Sendable () -> Date = { Date() }
     /// Where attached images wait to be uploaded (`.galley/media`).
     package var mediaDirectory: URL?
+    /// Where a reviewer's first sync keeps the server's prepared replica while it is installed
+    /// (nil: always pull page by page).
+    package var snapshotFile: URL?
 
     package init(replica: ClientReplica, api: ServerAPI) {
         self.replica = replica
@@ -38,6 +41,8 @@ package struct SyncEngine: Sendable {
         package var pulledArticles = 0
         package var pulledPages = 0
         package var openConflicts = 0
+        /// The first sync started from the server's prepared replica, then pulled on from it.
+        package var fromSnapshot = false
         /// The server's archive was restored from a backup and was pulled again from the start.
         package var epochReset = false
         /// What others did to your articles since the last sync: notes, requests, approvals, publications.
@@ -122,6 +127,18 @@ package struct SyncEngine: Sendable {
         var cursor = try replica.syncState().cursor
         let firstSync = cursor == 0
         let me = try replica.actor().name
+        if firstSync, let snapshotFile, try replica.actor().role.canReview, try replica.isEmpty() {
+            defer { for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: snapshotFile.path + suffix) } }
+            // A file that is no snapshot of this schema is simply not installed: then pull.
+            if try await api.downloadSnapshot(schema: ClientReplica.schemaVersion, to: snapshotFile),
+                (try? replica.install(snapshotAt: snapshotFile.path)) == true
+            {
+                cursor = try replica.syncState().cursor
+                report.fromSnapshot = true
+                report.pulledArticles = try replica.counts().articles
+                progress(Progress(phase: .pulling, done: report.pulledArticles, total: nil, elapsed: clock().timeIntervalSince(start)))
+            }
+        }
         var requested: [(ArticleID, RevisionID)] = []
         var next: Task<PullPage, any Error>? = nil
         while true {

@@ -15,6 +15,8 @@ package struct ServerEnvironment: Sendable {
     package let clock: @Sendable () -> Date
     /// Where swift-metrics values are collected for `/metrics`, when the process bootstrapped it.
     package let metrics: PrometheusCollectorRegistry?
+    /// Prepared replicas for reviewers' first syncs.
+    package let snapshots: ReplicaSnapshots
 
     /// - Parameter media: by default, files in the configured media folder.
     package init(
@@ -26,6 +28,7 @@ package struct ServerEnvironment: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.metrics = metrics
+        self.snapshots = ReplicaSnapshots(archive: archive, dataDir: configuration.dataDir, minimumEvents: configuration.snapshotMinimumEvents)
     }
 
     /// Now, rounded to the millisecond like every stored time.
@@ -43,6 +46,8 @@ package func buildApplication(
     let (archive, media) = try await openArchive(configuration, logger: logger)
     let environment = ServerEnvironment(archive: archive, media: media, configuration: configuration, metrics: metrics)
     try await bootstrapAdmin(environment, announce: announce)
+    // A large archive's prepared replica is made in the background from the start.
+    Task { _ = await environment.snapshots.snapshot() }
     return try buildApplication(environment: environment, logger: logger)
 }
 

@@ -14,6 +14,7 @@ struct SyncController {
     func addRoutes(to router: some RouterMethods<GalleyRequestContext>) {
         router.post("/v1/sync/push", use: push)
         router.get("/v1/sync/pull", use: pull)
+        router.get("/v1/sync/snapshot", use: snapshot)
     }
 
     @Sendable func push(_ request: Request, context: GalleyRequestContext) async throws -> JSONResponse<PushReply> {
@@ -39,5 +40,30 @@ struct SyncController {
         let page = try await environment.archive.pull(since: Int64(since), limit: limit, maxBytes: Self.maxPullBytes, viewer: actor)
         Recorder(label: "galley_pull_page_size").record(page.articles.count)
         return JSONResponse(page)
+    }
+
+    /// A prepared replica for a reviewer's first sync, as a SQLite file (``ReplicaSnapshots``).
+    /// 404 whenever there is none for this viewer and replica schema: the laptop then pulls.
+    @Sendable func snapshot(_ request: Request, context: GalleyRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let schema = request.uri.queryParameters.get("schema") ?? ""
+        guard actor.role.canReview else {
+            throw GalleyError(.notFound, "Prepared replicas are for editors and admins, who all see the same archive; an analyst's first sync pulls (/v1/sync/pull).")
+        }
+        guard let snapshot = await environment.snapshots.snapshot() else {
+            throw GalleyError(.notFound, "No prepared replica yet (the archive is small, or one is being made); pull instead (/v1/sync/pull).")
+        }
+        guard snapshot.schema == schema else {
+            throw GalleyError(.notFound, "The prepared replica has replica schema '\(snapshot.schema)', not '\(schema.prefix(80))'; pull instead (/v1/sync/pull).", field: "schema")
+        }
+        let body: ResponseBody
+        do {
+            body = try await FileIO().loadFile(path: snapshot.path, context: context)
+        } catch {
+            throw GalleyError(.notFound, "The prepared replica was just replaced by a newer one; ask again, or pull (/v1/sync/pull).")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/vnd.sqlite3"
+        return Response(status: .ok, headers: headers, body: body)
     }
 }

@@ -25,6 +25,15 @@ struct Storage: Sendable {
         do { return try database.write(body) } catch { throw StoreError.from(error) }
     }
 
+    /// For what cannot run inside a transaction (ATTACH, checkpoints); the body opens its own.
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.writeWithoutTransaction(body) } catch { throw StoreError.from(error) }
+    }
+
+    func close() throws {
+        do { try database.close() } catch { throw StoreError.from(error) }
+    }
+
     private func mapped<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch { throw StoreError.from(error) }
     }

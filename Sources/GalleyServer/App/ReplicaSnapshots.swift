@@ -1,0 +1,102 @@
+import Foundation
+import GalleyCore
+import GalleyStore
+import Logging
+
+/// Prepared replicas for the first sync of a reviewer's laptop (``ClientReplica/makeSnapshot``),
+/// kept under the data dir in `snapshots/`.
+///
+/// Only reviewers get one: editors and admins all see every article as it is, so one file serves
+/// them all, while what an analyst sees depends on who they are (their own drafts) and is pulled
+/// page by page, as before. A snapshot may lag the archive: the laptop pulls on from its cursor.
+/// One is made when the archive has `minimumEvents` events, and made again in the background
+/// once it lags by more than a fifth of the archive (at least `minimumEvents`), so that a first
+/// sync never pulls much more than a fifth of the archive by pages.
+package actor ReplicaSnapshots {
+    package struct Snapshot: Sendable {
+        package let path: String
+        package let cursor: Int64
+        package let epoch: String
+        package let schema: String
+    }
+
+    private let archive: any ArchiveStore
+    private let folder: URL
+    private let minimumEvents: Int64
+    private let logger = Logger(label: "galley.snapshots")
+    private var current: Snapshot?
+    private var building: Task<Void, Never>?
+    /// The snapshot before the current one, kept until the next is made: a laptop may still be
+    /// downloading it.
+    private var previous: Snapshot?
+
+    package init(archive: any ArchiveStore, dataDir: String, minimumEvents: Int64) {
+        self.archive = archive
+        self.folder = URL(fileURLWithPath: dataDir).appendingPathComponent("snapshots")
+        self.minimumEvents = minimumEvents
+    }
+
+    /// The snapshot to hand out now, if any; starts making a newer one when this one lags.
+    package func snapshot() async -> Snapshot? {
+        guard let latest = try? await archive.latestSequence(), let epoch = try? await archive.epoch() else { return current }
+        if let snapshot = current, snapshot.epoch != epoch {
+            // The archive was restored from a backup: another history.
+            current = nil
+            remove(snapshot)
+        }
+        let lag = latest - (current?.cursor ?? 0)
+        if building == nil, latest >= minimumEvents, current == nil || lag > max(minimumEvents, latest / 5) {
+            building = Task { await self.make() }
+        }
+        return current
+    }
+
+    /// Waits for the snapshot being made, if one is (tests, and the server's start).
+    package func settle() async {
+        await building?.value
+    }
+
+    private func make() async {
+        defer { building = nil }
+        let name = "reviewers-\(UUIDText.lowercased(UUID()))"
+        let path = folder.appendingPathComponent(name + ".sqlite").path
+        let partial = folder.appendingPathComponent(name + ".partial").path
+        let started = Date()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            if current == nil && previous == nil { removeLeftovers() }
+            let viewer = ChangeApplier.Actor(name: "", role: .editor)
+            let archive = self.archive
+            let (cursor, epoch) = try await ClientReplica.makeSnapshot(
+                at: partial, page: { cursor in try await archive.pull(since: cursor, limit: 500, maxBytes: SyncController.maxPullBytes, viewer: viewer) },
+                revision: { try await archive.revision($0) })
+            try FileManager.default.moveItem(atPath: partial, toPath: path)
+            // GRDB keeps a pool's log files (persistent WAL); the file needs neither.
+            for leftover in [partial + "-wal", partial + "-shm"] { try? FileManager.default.removeItem(atPath: leftover) }
+            if let previous { remove(previous) }
+            previous = current
+            current = Snapshot(path: path, cursor: cursor, epoch: epoch, schema: ClientReplica.schemaVersion)
+            logger.info("made a replica snapshot for first syncs", metadata: [
+                "cursor": "\(cursor)", "seconds": "\(Int(Date().timeIntervalSince(started)))",
+            ])
+        } catch {
+            for leftover in [partial, partial + "-wal", partial + "-shm", path] { try? FileManager.default.removeItem(atPath: leftover) }
+            logger.error("could not make a replica snapshot; first syncs pull page by page", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Snapshots an earlier run of the server made (a day old, so that none another server
+    /// sharing the folder is handing out goes).
+    private func removeLeftovers() {
+        let old = Date().addingTimeInterval(-86_400)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix("reviewers-") {
+            let path = folder.appendingPathComponent(name).path
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+            if modified < old { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
+    private func remove(_ snapshot: Snapshot) {
+        try? FileManager.default.removeItem(atPath: snapshot.path)
+    }
+}
