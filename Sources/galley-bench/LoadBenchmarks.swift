@@ -140,6 +140,8 @@ struct PushLoadBenchmark: AsyncParsableCommand {
         /// The server's resident memory once the load began, and when it ended.
         var serverRSSStartKiB: Int
         var serverRSSEndKiB: Int
+        /// Once a second, while the load lasted.
+        var serverRSSSamplesKiB: [Int]
     }
 
     /// One line of the table: an archive, how many servers share it, how many people push.
@@ -219,6 +221,12 @@ struct PushLoadBenchmark: AsyncParsableCommand {
         print(Bench.table(
             ["archive", "changes/s", "p50 ms", "p99 ms", "pull lag p99 ms", "errors", "acknowledged / in the archive once", "merged / conflicts / refused", "server RSS start / peak / end"],
             rows))
+        // A soak: how the memory went, at every tenth of the run that peaked highest.
+        for setup in setups {
+            guard let samples = results[setup]?.max(by: { $0.serverRSSKiB < $1.serverRSSKiB })?.serverRSSSamplesKiB, samples.count >= 100 else { continue }
+            let tenths = (0...10).map { samples[min(samples.count - 1, $0 * (samples.count - 1) / 10)] / 1024 }
+            print("\(setup.name): server RSS at every tenth of the run, MiB: \(tenths.map(String.init).joined(separator: " "))")
+        }
         // The many-clients case against the fewest, per archive.
         let counts = Self.counts(clients) ?? [50]
         if counts.count > 1, let few = counts.min(), let many = counts.max() {
@@ -302,7 +310,8 @@ struct PushLoadBenchmark: AsyncParsableCommand {
             merged: outcomes.reduce(0) { $0 + $1.merged }, conflicts: outcomes.reduce(0) { $0 + $1.conflicts },
             rejected: outcomes.reduce(0) { $0 + $1.rejected }, seconds: wall,
             pullLagP50: Bench.percentile(lags, 0.5), pullLagP99: Bench.percentile(lags, 0.99), lagSamples: lags.count,
-            serverRSSKiB: serverRSS ?? 0, serverRSSStartKiB: rssSamples.first ?? 0, serverRSSEndKiB: rssSamples.last ?? 0)
+            serverRSSKiB: serverRSS ?? 0, serverRSSStartKiB: rssSamples.first ?? 0, serverRSSEndKiB: rssSamples.last ?? 0,
+            serverRSSSamplesKiB: rssSamples)
     }
 
     struct ClientOutcome: Sendable {

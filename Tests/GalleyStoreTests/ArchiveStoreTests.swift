@@ -59,6 +59,18 @@ import Testing
         #expect(try await !archive.appliedChangeIDs().contains(change.id), "a failed change must not be remembered as answered")
     }
 
+    /// An acknowledged push is on the disk: a power cut after the answer loses none of it.
+    @Test func everyConnectionOfAnArchiveOnDiskCommitsDurably() async throws {
+        let path = Scratch.path("durable", extension: "sqlite").path
+        let onDisk = try SQLiteArchive(path: path)
+        let writing = try await onDisk.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(writing == 2, "synchronous = FULL")
+        let journal = try await onDisk.writer.write { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+        let reader = try await onDisk.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(reader == 2)
+    }
+
     @Test func migratesFromEmpty() async throws {
         let tables = try await archive.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table') ORDER BY name")
