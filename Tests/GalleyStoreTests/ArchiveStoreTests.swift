@@ -59,16 +59,18 @@ import Testing
         #expect(try await !archive.appliedChangeIDs().contains(change.id), "a failed change must not be remembered as answered")
     }
 
-    /// An acknowledged push is on the disk: a power cut after the answer loses none of it.
-    @Test func everyConnectionOfAnArchiveOnDiskCommitsDurably() async throws {
+    /// An acknowledged push, and an edit saved offline, is on the disk: a power cut after the
+    /// answer loses none of it.
+    @Test func archivesAndReplicasOnDiskCommitDurably() async throws {
         let path = Scratch.path("durable", extension: "sqlite").path
         let onDisk = try SQLiteArchive(path: path)
         let writing = try await onDisk.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(writing == 2, "synchronous = FULL")
         let journal = try await onDisk.writer.write { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
-        let reader = try await onDisk.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
-        #expect(reader == 2)
+        let replica = try ClientReplica(path: Scratch.path("replica", extension: "sqlite").path)
+        let offline = try await replica.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(offline == 2, "an edit saved offline is on the disk")
     }
 
     @Test func migratesFromEmpty() async throws {

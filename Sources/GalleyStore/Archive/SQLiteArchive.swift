@@ -12,6 +12,7 @@ package final class SQLiteArchive: ArchiveStore {
     package convenience init(path: String) throws {
         let pool: DatabasePool
         do { pool = try DatabasePool(path: path, configuration: Self.configuration()) } catch { throw StoreError.from(error) }
+        try Storage.flushingEveryCommit(pool)
         try self.init(writer: pool)
     }
 
@@ -31,13 +32,10 @@ package final class SQLiteArchive: ArchiveStore {
         config.foreignKeysEnabled = true
         // Concurrent writers (pushes) wait for each other instead of failing at once.
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            // Every commit reaches the disk before a push is answered: with NORMAL, a power cut
-            // could take back the last pushes the server had acknowledged (and their sequence
-            // numbers, which clients' cursors had already passed). Pushes that wait are applied
-            // together (GroupCommit), so the one flush per batch costs little.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
+        // Every commit reaches the disk before a push is answered (Storage.flushingEveryCommit):
+        // with NORMAL, a power cut could take back the last pushes the server had acknowledged
+        // (and their sequence numbers, which clients' cursors had already passed). Pushes that
+        // wait are applied together (GroupCommit), so the one flush per batch costs little.
         return config
     }
 

@@ -19,6 +19,8 @@ package final class ClientReplica: Sendable {
         }
         let pool: DatabasePool
         do { pool = try DatabasePool(path: path, configuration: config) } catch { throw StoreError.from(error) }
+        // An edit saved offline is on the disk when the command returns, power cut or not.
+        try Storage.flushingEveryCommit(pool)
         try self.init(writer: pool)
     }
 

@@ -9,6 +9,14 @@ struct Storage: Sendable {
         self.database = database
     }
 
+    /// Makes the pool's writer flush every commit to the disk (`synchronous = FULL`): a power
+    /// cut then takes back no transaction that was answered (a push acknowledged, an edit saved
+    /// offline). GRDB sets NORMAL on a pool's writer when it turns WAL on, after the
+    /// configuration's own statements, so it is set here, once the pool is open.
+    static func flushingEveryCommit(_ pool: DatabasePool) throws {
+        do { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") } } catch { throw StoreError.from(error) }
+    }
+
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await mapped { try await database.read(body) }
     }
