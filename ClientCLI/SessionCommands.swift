@@ -119,7 +119,7 @@ struct Sync: AsyncParsableCommand {
                 if report.merged > 0 { parts.append("\(report.merged) merged with others' work") }
                 if report.conflicted > 0 { parts.append(Terminal.red("\(report.conflicted) with conflicts")) }
                 if !report.rejected.isEmpty { parts.append(Terminal.red("\(report.rejected.count) refused")) }
-                parts.append("pulled \(Terminal.count(report.pulledArticles, "article"))")
+                parts.append("pulled \(Terminal.count(report.pulledArticles, "article"))" + (report.fromSnapshot ? " (from the server's prepared replica)" : ""))
                 print("Synced with \(report.server): " + parts.joined(separator: ", ") + ".")
                 if report.epochReset { print("The server's archive was restored from a backup; this workspace fetched it again and kept your unsent changes.") }
                 for news in report.news {

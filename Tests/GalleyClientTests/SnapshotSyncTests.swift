@@ -77,6 +77,7 @@ import Testing
             let fromSnapshot = try await ClientFixture.workspace("admin", server: server)
             let report = try await fromSnapshot.syncOK()
             #expect(report.fromSnapshot)
+            #expect(report.pulledArticles == (try fromSnapshot.replica.counts().articles), "each article counted once")
             #expect(try fromSnapshot.replica.syncState().cursor > snapshot.cursor)
             #expect(!FileManager.default.fileExists(atPath: fromSnapshot.workspace.galleyDir.appendingPathComponent("snapshot.partial").path))
 
@@ -120,6 +121,28 @@ import Testing
             #expect(try await boris.api().downloadSnapshot(schema: ClientReplica.schemaVersion, to: file) == false)
             #expect(try await erik.api().downloadSnapshot(schema: "v1", to: file) == false)
             #expect(try await erik.api().downloadSnapshot(schema: ClientReplica.schemaVersion, to: file) == true)
+        }
+    }
+
+    @Test func theServerSweepsWhatAnEarlierRunLeftAndMakesOneWithoutBeingAsked() async throws {
+        let fixture = try await ClientFixture { $0.snapshotMinimumEvents = 1 }
+        var change = Change(articleID: ArticleID.generate(), baseRevision: nil, author: "anna", replicaID: UUID(), createdAt: Date())
+        change.set = .init(title: "Калій", body: "Тэкст.\n", category: "politics")
+        _ = try await fixture.archive.apply([change], by: .init(name: "anna", role: .analyst), at: Timestamp.canonical(Date()))
+        // An earlier run's snapshot, and one a crash left half made.
+        let folder = URL(fileURLWithPath: fixture.environment.configuration.dataDir).appendingPathComponent("snapshots")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["reviewers-earlier.sqlite", "reviewers-crashed.partial", "reviewers-crashed.partial-wal"] {
+            try Data("left over".utf8).write(to: folder.appendingPathComponent(name))
+        }
+        try await fixture.withServer { _ in
+            var made: ReplicaSnapshots.Snapshot?
+            for _ in 0..<300 where made == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                made = await fixture.environment.snapshots.ready
+            }
+            let snapshot = try #require(made, "the server made a snapshot in the background within 30 s")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [URL(fileURLWithPath: snapshot.path).lastPathComponent])
         }
     }
 

@@ -41,7 +41,8 @@ package struct SyncEngine: Sendable {
         package var pulledArticles = 0
         package var pulledPages = 0
         package var openConflicts = 0
-        /// The first sync started from the server's prepared replica, then pulled on from it.
+        /// The first sync started from the server's prepared replica, then pulled on from it
+        /// (then `pulledArticles` is how many articles the workspace has).
         package var fromSnapshot = false
         /// The server's archive was restored from a backup and was pulled again from the start.
         package var epochReset = false
@@ -176,6 +177,8 @@ package struct SyncEngine: Sendable {
             progress(Progress(phase: .pulling, done: report.pulledArticles, total: nil, elapsed: clock().timeIntervalSince(start)))
             if !page.hasMore { break }
         }
+        // Articles the snapshot held and pages brought again are one article each.
+        if report.fromSnapshot { report.pulledArticles = try replica.counts().articles }
         // The revisions changes were requested on: what `galley diff` reads a new revision against.
         for (article, revision) in requested where try replica.revision(revision) == nil {
             try replica.store(try await api.revision(revision, of: article))

@@ -46,8 +46,6 @@ package func buildApplication(
     let (archive, media) = try await openArchive(configuration, logger: logger)
     let environment = ServerEnvironment(archive: archive, media: media, configuration: configuration, metrics: metrics)
     try await bootstrapAdmin(environment, announce: announce)
-    // A large archive's prepared replica is made in the background from the start.
-    Task { _ = await environment.snapshots.snapshot() }
     return try buildApplication(environment: environment, logger: logger)
 }
 
@@ -110,7 +108,7 @@ package func buildApplication(environment: ServerEnvironment, logger: Logger, sc
         responder: HeadAsGet(inner: router.buildResponder()),
         configuration: .init(
             address: .hostname(environment.configuration.host, port: environment.configuration.port), serverName: "galley"),
-        services: scheduling ? [ScheduledPublisher(environment: environment, logger: logger)] : [],
+        services: scheduling ? [ScheduledPublisher(environment: environment, logger: logger), SnapshotKeeper(snapshots: environment.snapshots)] : [],
         logger: logger)
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import GalleyCore
 import GalleyStore
 import Logging
+import ServiceLifecycle
 
 /// Prepared replicas for the first sync of a reviewer's laptop (``ClientReplica/makeSnapshot``),
 /// kept under the data dir in `snapshots/`.
@@ -9,9 +10,10 @@ import Logging
 /// Only reviewers get one: editors and admins all see every article as it is, so one file serves
 /// them all, while what an analyst sees depends on who they are (their own drafts) and is pulled
 /// page by page, as before. A snapshot may lag the archive: the laptop pulls on from its cursor.
-/// One is made when the archive has `minimumEvents` events, and made again in the background
-/// once it lags by more than a fifth of the archive (at least `minimumEvents`), so that a first
-/// sync never pulls much more than a fifth of the archive by pages.
+/// One is made in the background once the archive has `minimumEvents` events (``SnapshotKeeper``
+/// looks every 30 seconds), and made again once it lags by more than a fifth of the archive (at
+/// least `minimumEvents`), so that a first sync never pulls much more than a fifth of the archive
+/// by pages. The newest and the one before it are kept; what an earlier run left is removed.
 package actor ReplicaSnapshots {
     package struct Snapshot: Sendable {
         package let path: String
@@ -30,6 +32,9 @@ package actor ReplicaSnapshots {
     /// downloading it.
     private var previous: Snapshot?
 
+    /// Whether what an earlier run of the server left in the folder was removed yet.
+    private var swept = false
+
     package init(archive: any ArchiveStore, dataDir: String, minimumEvents: Int64) {
         self.archive = archive
         self.folder = URL(fileURLWithPath: dataDir).appendingPathComponent("snapshots")
@@ -38,6 +43,10 @@ package actor ReplicaSnapshots {
 
     /// The snapshot to hand out now, if any; starts making a newer one when this one lags.
     package func snapshot() async -> Snapshot? {
+        if !swept {
+            swept = true
+            removeLeftovers()
+        }
         guard let latest = try? await archive.latestSequence(), let epoch = try? await archive.epoch() else { return current }
         if let snapshot = current, snapshot.epoch != epoch {
             // The archive was restored from a backup: another history.
@@ -50,6 +59,9 @@ package actor ReplicaSnapshots {
         }
         return current
     }
+
+    /// The snapshot handed out now, without looking whether a newer one is due.
+    package var ready: Snapshot? { current }
 
     /// Waits for the snapshot being made, if one is (tests, and the server's start).
     package func settle() async {
@@ -64,7 +76,6 @@ package actor ReplicaSnapshots {
         let started = Date()
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            if current == nil && previous == nil { removeLeftovers() }
             let viewer = ChangeApplier.Actor(name: "", role: .editor)
             let archive = self.archive
             let (cursor, epoch) = try await ClientReplica.makeSnapshot(
@@ -85,18 +96,35 @@ package actor ReplicaSnapshots {
         }
     }
 
-    /// Snapshots an earlier run of the server made (a day old, so that none another server
-    /// sharing the folder is handing out goes).
+    /// What earlier runs of the server left: their snapshots (this run hands out only its own)
+    /// and any half-made one a crash left behind.
     private func removeLeftovers() {
-        let old = Date().addingTimeInterval(-86_400)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix("reviewers-") {
-            let path = folder.appendingPathComponent(name).path
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
-            if modified < old { try? FileManager.default.removeItem(atPath: path) }
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
 
     private func remove(_ snapshot: Snapshot) {
         try? FileManager.default.removeItem(atPath: snapshot.path)
+    }
+}
+
+/// Keeps the prepared replica up with the archive, in the background: without it one was made
+/// only when an editor asked, who then pulled by pages (or from a stale one) meanwhile.
+package struct SnapshotKeeper: Service {
+    let snapshots: ReplicaSnapshots
+    var interval: Duration = .seconds(30)
+
+    package init(snapshots: ReplicaSnapshots) {
+        self.snapshots = snapshots
+    }
+
+    package func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await snapshots.snapshot()
+                do { try await Task.sleep(for: interval) } catch { return }
+            }
+        }
     }
 }

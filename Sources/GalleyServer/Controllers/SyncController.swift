@@ -46,7 +46,10 @@ struct SyncController {
     /// 404 whenever there is none for this viewer and replica schema: the laptop then pulls.
     @Sendable func snapshot(_ request: Request, context: GalleyRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        let schema = request.uri.queryParameters.get("schema") ?? ""
+        // A form-encoded space (+) reads as one: no schema's name holds a plus.
+        guard let schema = request.uri.queryParameters.get("schema")?.replacingOccurrences(of: "+", with: " "), !schema.isEmpty else {
+            throw GalleyError(.malformed, "Say which replica schema the snapshot is for: ?schema= and the replica's last migration (galley sends it).", field: "schema")
+        }
         guard actor.role.canReview else {
             throw GalleyError(.notFound, "Prepared replicas are for editors and admins, who all see the same archive; an analyst's first sync pulls (/v1/sync/pull).")
         }
