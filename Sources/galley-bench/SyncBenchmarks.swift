@@ -29,7 +29,7 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
         guard m.status == 0 else { throw ValidationError("galley sync failed with status \(m.status)") }
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
         guard (report?["fromSnapshot"] as? Bool ?? false) == snapshot else {
-            throw ValidationError(snapshot ? "the first sync did not start from the prepared replica" : "the first sync started from a prepared replica")
+            throw ValidationError(snapshot ? "the first sync did not start from the prepared replica (\(report?["snapshotUnused"] as? String ?? "the server gave none"))" : "the first sync started from a prepared replica")
         }
         let replica = try ClientReplica(path: ws.appendingPathComponent(".galley/replica.sqlite").path)
         let count = try replica.counts().articles

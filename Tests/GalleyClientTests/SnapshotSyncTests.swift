@@ -132,7 +132,9 @@ import Testing
         // An earlier run's snapshot, and one a crash left half made.
         let folder = URL(fileURLWithPath: fixture.environment.configuration.dataDir).appendingPathComponent("snapshots")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in ["reviewers-earlier.sqlite", "reviewers-crashed.partial", "reviewers-crashed.partial-wal"] {
+        // (A process id no process has now; and one of a running process, another server's.)
+        let gone = Int32.max - 7
+        for name in ["reviewers-earlier.sqlite", "reviewers-\(gone)-crashed.partial", "reviewers-\(gone)-crashed.partial-wal", "reviewers-1-another-server.sqlite"] {
             try Data("left over".utf8).write(to: folder.appendingPathComponent(name))
         }
         try await fixture.withServer { _ in
@@ -142,7 +144,7 @@ import Testing
                 made = await fixture.environment.snapshots.ready
             }
             let snapshot = try #require(made, "the server made a snapshot in the background within 30 s")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [URL(fileURLWithPath: snapshot.path).lastPathComponent])
+            #expect(try Set(FileManager.default.contentsOfDirectory(atPath: folder.path)) == [URL(fileURLWithPath: snapshot.path).lastPathComponent, "reviewers-1-another-server.sqlite"])
         }
     }
 

@@ -44,6 +44,8 @@ package struct SyncEngine: Sendable {
         /// The first sync started from the server's prepared replica, then pulled on from it
         /// (then `pulledArticles` is how many articles the workspace has).
         package var fromSnapshot = false
+        /// Why a prepared replica the server gave was not used (then the sync pulled by pages).
+        package var snapshotUnused: String?
         /// The server's archive was restored from a backup and was pulled again from the start.
         package var epochReset = false
         /// What others did to your articles since the last sync: notes, requests, approvals, publications.
@@ -131,13 +133,19 @@ package struct SyncEngine: Sendable {
         if firstSync, let snapshotFile, try replica.actor().role.canReview, try replica.isEmpty() {
             defer { for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: snapshotFile.path + suffix) } }
             // A file that is no snapshot of this schema is simply not installed: then pull.
-            if try await api.downloadSnapshot(schema: ClientReplica.schemaVersion, to: snapshotFile),
-                (try? replica.install(snapshotAt: snapshotFile.path)) == true
-            {
-                cursor = try replica.syncState().cursor
-                report.fromSnapshot = true
-                report.pulledArticles = try replica.counts().articles
-                progress(Progress(phase: .pulling, done: report.pulledArticles, total: nil, elapsed: clock().timeIntervalSince(start)))
+            if try await api.downloadSnapshot(schema: ClientReplica.schemaVersion, to: snapshotFile) {
+                do {
+                    if try replica.install(snapshotAt: snapshotFile.path) {
+                        cursor = try replica.syncState().cursor
+                        report.fromSnapshot = true
+                        report.pulledArticles = try replica.counts().articles
+                        progress(Progress(phase: .pulling, done: report.pulledArticles, total: nil, elapsed: clock().timeIntervalSince(start)))
+                    } else {
+                        report.snapshotUnused = "this workspace is no longer empty, or the file is not a replica of this schema"
+                    }
+                } catch {
+                    report.snapshotUnused = "\(error)"
+                }
             }
         }
         var requested: [(ArticleID, RevisionID)] = []

@@ -70,7 +70,9 @@ package actor ReplicaSnapshots {
 
     private func make() async {
         defer { building = nil }
-        let name = "reviewers-\(UUIDText.lowercased(UUID()))"
+        // The process's id in the name: servers on PostgreSQL may share a data dir, and each
+        // sweeps only what no running server made.
+        let name = "reviewers-\(getpid())-\(UUIDText.lowercased(UUID()))"
         let path = folder.appendingPathComponent(name + ".sqlite").path
         let partial = folder.appendingPathComponent(name + ".partial").path
         let started = Date()
@@ -97,9 +99,11 @@ package actor ReplicaSnapshots {
     }
 
     /// What earlier runs of the server left: their snapshots (this run hands out only its own)
-    /// and any half-made one a crash left behind.
+    /// and any half-made one a crash left behind; not what another running server made.
     private func removeLeftovers() {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix("reviewers-") {
+            let maker = name.dropFirst("reviewers-".count).split(separator: "-").first.flatMap { Int32($0) }
+            if let maker, maker != getpid(), kill(maker, 0) == 0 || errno == EPERM { continue }
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
