@@ -63,7 +63,8 @@ package struct GalleyApp: Sendable {
         var engine = SyncEngine(replica: replica, api: try api())
         engine.clock = clock
         engine.mediaDirectory = workspace.mediaDir
-        engine.snapshotFile = workspace.galleyDir.appendingPathComponent("snapshot.partial")
+        // One file per process: two syncs started at once each download their own.
+        engine.snapshotFile = workspace.galleyDir.appendingPathComponent("snapshot-\(getpid()).partial")
         return try await engine.run(progress: progress)
     }
 

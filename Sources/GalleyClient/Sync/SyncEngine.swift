@@ -130,10 +130,21 @@ package struct SyncEngine: Sendable {
         var cursor = try replica.syncState().cursor
         let firstSync = cursor == 0
         let me = try replica.actor().name
+        if let snapshotFile { Self.removeLeftoverSnapshots(beside: snapshotFile) }
         if firstSync, let snapshotFile, try replica.actor().role.canReview, try replica.isEmpty() {
             defer { for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: snapshotFile.path + suffix) } }
-            // A file that is no snapshot of this schema is simply not installed: then pull.
-            if try await api.downloadSnapshot(schema: ClientReplica.schemaVersion, to: snapshotFile) {
+            // Whatever goes wrong with the prepared replica (a refusal, a broken connection, a
+            // full disk, a file that is no snapshot of this schema), the sync pulls by pages.
+            var downloaded = false
+            do {
+                downloaded = try await api.downloadSnapshot(schema: ClientReplica.schemaVersion, to: snapshotFile)
+            } catch let error as ClientError {
+                if case .notLoggedIn = error { throw error }
+                report.snapshotUnused = error.description
+            } catch {
+                report.snapshotUnused = "\(error)"
+            }
+            if downloaded {
                 do {
                     if try replica.install(snapshotAt: snapshotFile.path) {
                         cursor = try replica.syncState().cursor
@@ -194,6 +205,17 @@ package struct SyncEngine: Sendable {
         try replica.setLastSync(Timestamp.canonical(clock()))
         report.openConflicts = try replica.openConflictCount()
         return report
+    }
+
+    /// Prepared replicas a sync that was killed left in `.galley` (each process names its own
+    /// `snapshot-PID.partial`), not those of a sync still running.
+    static func removeLeftoverSnapshots(beside file: URL) {
+        let folder = file.deletingLastPathComponent()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix("snapshot-") {
+            let pid = name.dropFirst("snapshot-".count).prefix { $0.isNumber }
+            if let pid = Int32(pid), pid != getpid(), kill(pid, 0) == 0 || errno == EPERM { continue }
+            if folder.appendingPathComponent(name) != file { try? FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
+        }
     }
 
     /// What others did to `user`'s articles in this page.

@@ -28,6 +28,8 @@ package actor ReplicaSnapshots {
     private let logger = Logger(label: "galley.snapshots")
     private var current: Snapshot?
     private var building: Task<Void, Never>?
+    /// When making one last failed: the next try waits five minutes (each reads the archive).
+    private var failedAt: Date?
     /// The snapshot before the current one, kept until the next is made: a laptop may still be
     /// downloading it.
     private var previous: Snapshot?
@@ -54,7 +56,8 @@ package actor ReplicaSnapshots {
             remove(snapshot)
         }
         let lag = latest - (current?.cursor ?? 0)
-        if building == nil, latest >= minimumEvents, current == nil || lag > max(minimumEvents, latest / 5) {
+        let resting = failedAt.map { Date().timeIntervalSince($0) < 300 } ?? false
+        if building == nil, !resting, latest >= minimumEvents, current == nil || lag > max(minimumEvents, latest / 5) {
             building = Task { await self.make() }
         }
         return current
@@ -89,11 +92,13 @@ package actor ReplicaSnapshots {
             if let previous { remove(previous) }
             previous = current
             current = Snapshot(path: path, cursor: cursor, epoch: epoch, schema: ClientReplica.schemaVersion)
+            failedAt = nil
             logger.info("made a replica snapshot for first syncs", metadata: [
                 "cursor": "\(cursor)", "seconds": "\(Int(Date().timeIntervalSince(started)))",
             ])
         } catch {
             for leftover in [partial, partial + "-wal", partial + "-shm", path] { try? FileManager.default.removeItem(atPath: leftover) }
+            failedAt = Date()
             logger.error("could not make a replica snapshot; first syncs pull page by page", metadata: ["error": "\(error)"])
         }
     }

@@ -66,6 +66,19 @@ extension ClientReplica {
         }
     }
 
+    /// Whether each table the snapshot carries is a table there, with the same columns in the
+    /// same order as here (rows are copied by position).
+    static func sameTables(_ db: Database) throws -> Bool {
+        for table in snapshotTables {
+            guard try String.fetchOne(db, sql: "SELECT type FROM snapshot.sqlite_master WHERE name = ?", arguments: [table]) == "table" else { return false }
+            let columns = "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?, ?)"
+            let theirs = try Row.fetchAll(db, sql: columns, arguments: [table, "snapshot"]).map { $0.description }
+            let ours = try Row.fetchAll(db, sql: columns, arguments: [table, "main"]).map { $0.description }
+            guard theirs == ours, !ours.isEmpty else { return false }
+        }
+        return true
+    }
+
     /// Whether this replica has nothing a snapshot could clash with: never pulled, nothing
     /// written offline.
     package func isEmpty() throws -> Bool {
@@ -92,6 +105,7 @@ extension ClientReplica {
                 let ours = try String.fetchAll(db, sql: "SELECT identifier FROM main.grdb_migrations ORDER BY identifier")
                 guard try Self.isEmpty(db),
                     try String.fetchAll(db, sql: "SELECT identifier FROM snapshot.grdb_migrations ORDER BY identifier") == ours,
+                    try Self.sameTables(db),
                     let state = try Row.fetchOne(db, sql: "SELECT epoch, cursor FROM snapshot.sync_state WHERE id = 1"),
                     let epoch = state["epoch"] as String?, let cursor = state["cursor"] as Int64?, cursor > 0
                 else { return .rollback }
@@ -102,6 +116,13 @@ extension ClientReplica {
                     try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM snapshot.\(table)")
                 }
                 try db.execute(sql: "UPDATE sync_state SET cursor = ?, epoch = ? WHERE id = 1", arguments: [cursor, epoch])
+                // What pulled pages would have been decoded from is read back the same way before
+                // it is kept: every article as commands read it, and the full-text index opened
+                // and asked. A damaged file (the index's structure, a state no version knows)
+                // throws here and leaves the replica empty, instead of breaking every command.
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM articles")
+                while let row = try rows.next() { _ = try ContentRows.article(row) }
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'galley OR the OR і'")
                 installed = true
                 return .commit
             }
