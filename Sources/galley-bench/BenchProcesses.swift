@@ -213,12 +213,21 @@ final class BenchServer {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
+    private var stopped = false
+
+    /// Stops the server (once: later calls do nothing) and gives its peak memory.
+    @discardableResult
     func stop() -> Int? {
+        guard !stopped else { return nil }
+        stopped = true
         let rss = Bench.peakRSSKiB(of: pid)
         kill(pid, SIGTERM)
         _ = Bench.wait(pid)
         return rss
     }
+
+    /// A benchmark that fails half way still stops the servers it started.
+    deinit { stop() }
 
     /// A new workspace, logged in as `bench`, with nothing pulled yet.
     func workspace() throws -> URL {
