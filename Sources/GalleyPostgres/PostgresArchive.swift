@@ -103,7 +103,10 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
     /// ``leaseTimeout`` (the database is down or restarting) fails the operation as unavailable,
     /// so that the server answers 503 instead of holding the request; once leased, the work runs
     /// to its end (a commit is never cut off halfway and then reported as failed).
-    func run<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    func run<T: Sendable>(
+        waitingUpTo wait: Duration? = nil, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        let wait = wait ?? leaseTimeout
         let lease = LeaseState()
         do {
             return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
@@ -115,7 +118,7 @@ package final class PostgresArchive: ArchiveStore, @unchecked Sendable {
                     }
                 }
                 group.addTask {
-                    try? await Task.sleep(for: self.leaseTimeout)
+                    try? await Task.sleep(for: wait)
                     return .timedOut
                 }
                 while let next = try await group.next() {

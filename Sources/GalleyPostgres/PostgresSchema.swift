@@ -317,7 +317,10 @@ enum PostgresSchema {
     }}
 
 extension PostgresArchive {
+    /// The probe before it has just reached the database: a start-up on a loaded machine (or
+    /// behind servers migrating together) waits longer for its first connection than a request
+    /// does, so that a server that can start does not give up as "unreachable".
     func migrate() async throws {
-        try await run { db in try PostgresSchema.migrate(db) }
+        try await run(waitingUpTo: .seconds(60)) { db in try PostgresSchema.migrate(db) }
     }
 }
