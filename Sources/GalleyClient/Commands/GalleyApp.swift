@@ -9,7 +9,9 @@ package struct GalleyApp: Sendable {
     package let workspace: Workspace
     package let replica: ClientReplica
     package var clock: @Sendable () -> Date = { Date() }
-    package var httpClient: HTTPClient = ServerAPI.sharedClient
+    /// Made on first use: the client starts NIO's event loop threads, which a command that
+    /// works offline (most of them) should not pay for at every start.
+    package var httpClient: HTTPClient { ServerAPI.sharedClient }
 
     package init(workspace: Workspace) throws {
         self.workspace = workspace
