@@ -130,7 +130,11 @@ let package = Package(
             name: "galley",
             dependencies: ["GalleyCore", "GalleyClient", "GalleySite", argumentParser],
             path: "ClientCLI",
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // Every command is a new process: the Swift runtime looks itself up with dladdr at
+            // start, a walk over every exported symbol, and with --static-swift-stdlib the
+            // toolchain exports all of them (38,000). Nothing loads into galley or looks into it.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
         ),
         .executableTarget(
             name: "galley-bench",

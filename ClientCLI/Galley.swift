@@ -42,7 +42,8 @@ struct Galley: AsyncParsableCommand {
         _ = mallopt(M_ARENA_MAX, 1)
         #endif
         do {
-            var command = try parseAsRoot()
+            var command: any ParsableCommand
+            if let direct = parseDirectly() { command = direct } else { command = try parseAsRoot() }
             do {
                 if var command = command as? any AsyncParsableCommand {
                     try await command.run()
@@ -62,5 +63,21 @@ struct Galley: AsyncParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// The command named by the first argument, parsed by that command alone: parsing from the
+    /// root makes ArgumentParser look at every command's arguments, and each first look at a
+    /// generic type scans every protocol conformance in the binary (a quarter of `galley
+    /// status`'s time). Anything this path does not parse cleanly (help, a typo, a bad value,
+    /// `--version`) gets nil and goes through the root, which gives the message it always gave;
+    /// parsing writes nothing, so parsing twice is harmless.
+    static func parseDirectly() -> (any ParsableCommand)? {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard let name = arguments.first,
+            let type = configuration.subcommands.first(where: { $0.configuration.commandName == name }),
+            type.configuration.subcommands.isEmpty,
+            !arguments.contains(where: { ["-h", "--help", "-help", "--version", "--generate-completion-script", "--experimental-dump-help"].contains($0) })
+        else { return nil }
+        return try? type.parseAsRoot(Array(arguments.dropFirst()))
     }
 }

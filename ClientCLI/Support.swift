@@ -107,11 +107,15 @@ enum Terminal {
 
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
+    /// "Dec 03, 2026 14:00" in the local time zone (TZ, else /etc/localtime). By the C library,
+    /// not a DateFormatter: making one loads ICU's calendar data, a tenth of `galley status`.
     static func localTime(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.dateFormat = "MMM dd, yyyy H:mm"
-        f.locale = Locale(identifier: "en_US_POSIX")
-        return f.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return "\(date)" }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(months[Int(parts.tm_mon)]) \(two(parts.tm_mday)), \(parts.tm_year + 1900) \(parts.tm_hour):\(two(parts.tm_min))"
     }
 }
 

@@ -179,7 +179,25 @@ import Testing
             let article = Article(id: id, content: content, authors: ["anna"], headRevision: head.id, createdAt: now, updatedAt: now.addingTimeInterval(Double(n)))
             pulled.append(PulledArticle(article: article, head: head, published: nil, seq: Int64(n + 1)))
         }
-        try app.replica.apply(PullPage(epoch: "e", articles: pulled, conflicts: [], notes: [], nextCursor: 10_000, hasMore: false), now: now)
+        // Open conflicts on every 997th article (pages and the chunks a listing asks for them in
+        // fall across them), two on one, and a settled one that no listing may show.
+        var conflicts: [Conflict] = []
+        for (k, n) in stride(from: 3, to: 10_000, by: 997).enumerated() {
+            let a = pulled[n].article
+            for field in k == 0 ? [ContentField.body, .title] : [.body] {
+                conflicts.append(Conflict(
+                    id: ConflictID(change: ChangeID(), field: field), articleID: a.id, field: field, base: "b", ours: "o", theirs: "t",
+                    changeIDs: [], author: "erik", revision: a.headRevision, createdAt: now,
+                    resolvedBy: k == 1 ? ChangeID() : nil, resolvedAt: k == 1 ? now : nil))
+            }
+        }
+        try app.replica.apply(PullPage(epoch: "e", articles: pulled, conflicts: conflicts, notes: [], nextCursor: 10_000, hasMore: false), now: now)
+        let open = Dictionary(grouping: conflicts.filter(\.isOpen).map { ($0.articleID, $0.id) }, by: \.0).mapValues { Set($0.map(\.1)) }
+        #expect(open.count == 10 && open.values.map(\.count).reduce(0, +) == 11)
+        func conflictsShown(_ listing: GalleyApp.Listing) -> [ArticleID: Set<ConflictID>] {
+            Dictionary(uniqueKeysWithValues: listing.views.filter { !$0.conflicts.isEmpty }.map { ($0.article.id, Set($0.conflicts.map(\.id))) })
+        }
+        #expect(conflictsShown(try app.list(limit: Int.max)) == open, "a listing shows each article's open conflicts, and only those")
 
         let first = try app.list(limit: 50)
         #expect(first.views.count == 50 && first.total == 10_000 && first.hasMore)
@@ -195,6 +213,8 @@ import Testing
         #expect(seen.count == 10_000 && offset == 10_000, "every article once")
         #expect(try app.list(limit: Int.max).views.count == 10_000)
 
+        let budget = Set(pulled.enumerated().filter { $0.offset % 10 != 0 }.map(\.element.article.id))
+        #expect(conflictsShown(try app.search("budget", limit: Int.max)) == open.filter { budget.contains($0.key) }, "so does a search")
         let found = try app.search("potash")
         #expect(found.total == 1000 && found.views.count == 50 && found.hasMore)
         let rest = try app.search("potash", limit: 2000, offset: 50)

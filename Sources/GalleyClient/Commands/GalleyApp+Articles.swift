@@ -151,16 +151,17 @@ extension GalleyApp {
     /// `galley list`: newest change first, `limit` articles after `offset`.
     package func list(state: ArticleState? = nil, tag: String? = nil, category: String? = nil, mine: Bool = false, limit: Int = Int.max, offset: Int = 0) throws -> Listing {
         let filter = ClientReplica.Filter(state: state, tag: tag, category: category, author: mine ? try replica.actor().name : nil)
-        let views = try replica.list(filter, limit: limit, offset: offset).map {
-            ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false)
-        }
-        return Listing(views: views, total: try replica.count(filter), offset: offset)
+        let page = try replica.page(filter, limit: limit, offset: offset)
+        let conflicts = try replica.openConflicts(of: page.articles.map(\.id))
+        let views = page.articles.map { ArticleView(article: $0, conflicts: conflicts[$0.id] ?? [], notes: [], includeBody: false) }
+        return Listing(views: views, total: page.total, offset: offset)
     }
 
     /// `galley search`: best matches first, `limit` after `offset`.
     package func search(_ query: String, limit: Int = 50, offset: Int = 0) throws -> Listing {
         let found = try replica.search(query, limit: limit, offset: offset)
-        let views = try found.articles.map { ArticleView(article: $0, conflicts: try replica.conflicts(of: $0.id), notes: [], includeBody: false) }
+        let conflicts = try replica.openConflicts(of: found.articles.map(\.id))
+        let views = found.articles.map { ArticleView(article: $0, conflicts: conflicts[$0.id] ?? [], notes: [], includeBody: false) }
         return Listing(views: views, total: found.total, offset: offset)
     }
 

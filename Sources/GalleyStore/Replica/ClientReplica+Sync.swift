@@ -424,10 +424,20 @@ extension ClientReplica {
 
     /// Articles as the replica shows them, newest change first: `limit` of them after `offset`.
     package func list(_ filter: Filter = Filter(), limit: Int = Int.max, offset: Int = 0) throws -> [Article] {
+        try writer.read { db in try Self.list(db, filter, limit: limit, offset: offset) }
+    }
+
+    static func list(_ db: Database, _ filter: Filter, limit: Int, offset: Int) throws -> [Article] {
+        var arguments = filter.sql.1
+        arguments += [Int64(clamping: limit), offset]
+        return try Row.fetchAll(db, sql: Self.listing(filter).page, arguments: arguments).map(ContentRows.article)
+    }
+
+    /// A page of `filter`'s listing and how many articles it lets through, read together (so
+    /// that "more after these" agrees with the page).
+    package func page(_ filter: Filter, limit: Int, offset: Int) throws -> (articles: [Article], total: Int) {
         try writer.read { db in
-            var arguments = filter.sql.1
-            arguments += [Int64(clamping: limit), offset]
-            return try Row.fetchAll(db, sql: Self.listing(filter).page, arguments: arguments).map(ContentRows.article)
+            (try Self.list(db, filter, limit: limit, offset: offset), try Int.fetchOne(db, sql: Self.listing(filter).count, arguments: filter.sql.1) ?? 0)
         }
     }
 

@@ -103,6 +103,24 @@ package final class ClientReplica: Sendable {
         }
     }
 
+    /// The open conflicts of each of `ids` (those with none are left out), in one read: a
+    /// listing asks for a page of articles at once, and a read per article was most of its time.
+    package func openConflicts(of ids: [ArticleID]) throws -> [ArticleID: [Conflict]] {
+        try writer.read { db in
+            var found: [ArticleID: [Conflict]] = [:]
+            // Bound to SQLite's limit on a statement's parameters, whatever the page's size.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = ids[start..<min(start + 500, ids.count)]
+                let marks = chunk.map { _ in "?" }.joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM conflicts WHERE article_id IN (\(marks)) AND \(Self.stillOpen) ORDER BY created_at, id",
+                    arguments: StatementArguments(chunk.map(\.description)))
+                for conflict in try rows.map(ContentRows.conflict) { found[conflict.articleID, default: []].append(conflict) }
+            }
+            return found
+        }
+    }
+
     package func notes(of id: ArticleID) throws -> [ReviewNote] {
         try writer.read { db in try ContentRows.notes(db, article: id) }
     }
