@@ -170,7 +170,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GalleyServerTests",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, nioHTTP1, yams],
+            dependencies: [
+                "GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, nioHTTP1, yams,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

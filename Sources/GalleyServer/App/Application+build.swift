@@ -104,8 +104,13 @@ package func checkDataDir(_ path: String) throws {
 /// round running beside theirs would take the turn (on PostgreSQL, the round's lock) from them.
 package func buildApplication(environment: ServerEnvironment, logger: Logger, scheduling: Bool = true) throws -> some ApplicationProtocol {
     let router = try buildRouter(environment)
+    // Each connection's client has this long to send the next part of a request, to send a
+    // new one on a kept-alive connection, or to read some of an answer; then it is closed.
+    let timeout = environment.configuration.clientTimeoutSeconds
     return Application(
         responder: HeadAsGet(inner: router.buildResponder()),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [StalledClientHandler(timeout: .seconds(Int64(timeout)))], idleTimeout: .seconds(Int64(timeout)))),
         configuration: .init(
             address: .hostname(environment.configuration.host, port: environment.configuration.port), serverName: "galley"),
         services: scheduling ? [ScheduledPublisher(environment: environment, logger: logger), SnapshotKeeper(snapshots: environment.snapshots)] : [],

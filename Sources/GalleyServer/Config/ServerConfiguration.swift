@@ -35,6 +35,9 @@ package struct ServerConfiguration: Sendable, Equatable {
     /// Below this many events in the archive a reviewer's first sync pulls page by page, which
     /// is then about as quick as a prepared replica (``ReplicaSnapshots``).
     package var snapshotMinimumEvents: Int64 = 2_000
+    /// How long a client may leave its connection idle, a request unfinished, or an answer
+    /// unread, before the connection is closed.
+    package var clientTimeoutSeconds = 60
     /// The admin's first password; read from `GALLEY_ADMIN_PASSWORD` only, never from a file.
     package var adminPassword: String?
 
@@ -48,6 +51,7 @@ package struct ServerConfiguration: Sendable, Equatable {
         ("login_attempts_per_minute", "GALLEY_LOGIN_ATTEMPTS_PER_MINUTE"), ("log_level", "GALLEY_LOG_LEVEL"),
         ("public_url", "GALLEY_PUBLIC_URL"), ("site_name", "GALLEY_SITE_NAME"), ("time_zone", "GALLEY_TIME_ZONE"),
         ("database_url", "GALLEY_DATABASE_URL"), ("snapshot_min_events", "GALLEY_SNAPSHOT_MIN_EVENTS"),
+        ("client_timeout_seconds", "GALLEY_CLIENT_TIMEOUT_SECONDS"),
     ]
 
     /// Defaults, then `file` (if given), then the environment.
@@ -105,6 +109,7 @@ package struct ServerConfiguration: Sendable, Equatable {
         if let v = try int("bcrypt_cost", 4...31) { bcryptCost = v }
         if let v = try int("login_attempts_per_minute", 1...1000) { loginAttemptsPerMinute = v }
         if let v = try int("snapshot_min_events", 1...Int(Int32.max)) { snapshotMinimumEvents = Int64(v) }
+        if let v = try int("client_timeout_seconds", 1...3600) { clientTimeoutSeconds = v }
         if let v = values["public_url"], !v.isEmpty, v != "<nil>" { publicURL = v }
         if let v = values["site_name"], !v.isEmpty { siteName = v }
         if let v = values["time_zone"] {
