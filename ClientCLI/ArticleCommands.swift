@@ -110,7 +110,8 @@ struct Show: AsyncParsableCommand {
             if output.json { return try Terminal.json(view) }
             let a = view.article
             print(Terminal.bold(a.content.title))
-            var meta = ["\(a.id.short)", a.state.rawValue.replacingOccurrences(of: "_", with: " "), "by " + a.authors.joined(separator: ", ")]
+            let state = a.state.rawValue.replacingOccurrences(of: "_", with: " ")
+            var meta = ["\(a.id.short)", a.deleted ? "deleted (was \(state))" : state, "by " + a.authors.joined(separator: ", ")]
             if !a.content.category.isEmpty { meta.append(a.content.category) }
             if let published = a.publishedAt { meta.append("published \(Terminal.localTime(published))") }
             print(Terminal.dim(meta.joined(separator: " · ")))

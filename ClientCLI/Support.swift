@@ -119,16 +119,34 @@ enum Terminal {
     }
 }
 
-/// Reads a file's text for --body-file and --from, with a clear error.
+/// Reads a file's text for --body-file and --from, with a clear error: a path, `-` for
+/// standard input, or a pipe such as bash's `<(command)` (/dev/fd/N, which has no size to
+/// read by, so it is read to its end as standard input is). Text that is not UTF-8 is refused
+/// from any of them rather than stored with its bad bytes replaced.
 func readText(_ path: String) throws -> String {
+    let data: Data
     if path == "-" {
-        return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-    }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw GalleyError(.notFound, "Cannot read \(path): no such file, or not readable.")
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw GalleyError(.notFound, "Cannot read \(path): no such file.")
+        }
+        guard !isDirectory.boolValue else {
+            throw GalleyError(.malformed, "\(path) is a folder; give a file (galley import takes folders).")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw GalleyError(.notFound, "Cannot read \(path): not readable (\(String(cString: strerror(errno)))).")
+        }
+        defer { try? handle.close() }
+        do {
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw GalleyError(.notFound, "Cannot read \(path): \(error.localizedDescription)")
+        }
     }
     guard let text = String(data: data, encoding: .utf8) else {
-        throw GalleyError(.malformed, "\(path) is not UTF-8 text.")
+        throw GalleyError(.malformed, "\(path == "-" ? "Standard input" : path) is not UTF-8 text; save it as UTF-8 and try again.")
     }
     return text
 }

@@ -306,7 +306,7 @@ enum PGSearch {
         }
         if !current.isEmpty { words.append(current) }
         words = words.filter { !["AND", "NOT", "NEAR"].contains($0) }
-        guard !words.isEmpty else { throw GalleyError(.badQuery, "The search is empty; give at least one word.", field: "q") }
+        guard !words.isEmpty else { throw ContentRows.nothingToSearch(trimmed) }
         let prefix = !trimmed.hasSuffix(" ") || trimmed.hasSuffix("*")
         // Each word through the configuration (folded, lowercased); words the configuration drops
         // entirely (none with `simple`) would leave an empty query, which matches nothing.

@@ -160,6 +160,50 @@ import Testing
         #expect(r.status == 0 && r.stdout.contains("Twin 0"))
     }
 
+    /// Offline, as people type things: a body from a pipe (bash's `<(command)` is a /dev/fd
+    /// pipe with no size), a folder or bytes that are not UTF-8 where a file is asked for, a
+    /// search for an emoji, and a deleted article that is still shown by its id.
+    @Test func unusualInputsAreReadOrRefusedPlainly() throws {
+        let dir = Self.temp("cli-unusual")
+        let ws = dir.appendingPathComponent("desk")
+        _ = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:9"], in: dir)
+
+        let fifo = dir.appendingPathComponent("body.fifo").path
+        unlink(fifo)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let text = "Тэкст з трубы: cafe\u{301} 📰.\n\nДругі абзац.\n"
+        let writer = Thread {
+            let handle = FileHandle(forWritingAtPath: fifo)
+            handle?.write(Data(text.utf8))
+            try? handle?.close()
+        }
+        writer.start()
+        var r = try runGalley(["new", "--title", "Piped", "--body-file", fifo], in: ws)
+        #expect(r.status == 0, "a body from a pipe: \(r)")
+        let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        r = try runGalley(["show", id, "--json"], in: ws)
+        #expect(r.stdout.contains("Тэкст з трубы: café 📰."), "\(r)")
+
+        r = try runGalley(["new", "--title", "Folder", "--body-file", dir.path], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("is a folder"), "\(r)")
+        let latin1 = dir.appendingPathComponent("latin1.md")
+        try Data([0x43, 0x61, 0x66, 0xE9, 0x0A]).write(to: latin1)
+        r = try runGalley(["new", "--title", "Latin-1", "--body-file", latin1.path], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("not UTF-8"), "\(r)")
+        r = try runGalley(["new", "--title", "Missing", "--body-file", dir.appendingPathComponent("nope.md").path], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("no such file"), "\(r)")
+
+        r = try runGalley(["search", "📰"], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("no letters or digits") && !r.stderr.contains("empty"), "\(r)")
+
+        r = try runGalley(["delete", id], in: ws)
+        #expect(r.status == 0, "\(r)")
+        r = try runGalley(["show", id], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("deleted (was draft)"), "a deleted article says so: \(r)")
+        r = try runGalley(["list"], in: ws)
+        #expect(!r.stdout.contains("Piped"), "\(r)")
+    }
+
     /// A new admin adds the first users and categories before the server's first start; commands
     /// that only read or change what exists never make an archive out of a mistyped data dir.
     @Test func theFirstUsersAreAddedBeforeTheServerFirstStarts() throws {

@@ -396,10 +396,16 @@ package enum ContentRows {
         }
         let operators = ["\"", "*", "(", ")", ":", " AND ", " OR ", " NOT ", "^", "NEAR("]
         if operators.contains(where: { trimmed.contains($0) }) { return trimmed }
-        guard let query = ftsQuery(trimmed) else {
-            throw GalleyError(.badQuery, "The search is empty; give at least one word.", field: "q")
-        }
+        guard let query = ftsQuery(trimmed) else { throw nothingToSearch(trimmed) }
         return query
+    }
+
+    /// A query with no word in it. Emoji and punctuation are not indexed: say so, rather than
+    /// that nothing was typed.
+    package static func nothingToSearch(_ text: String) -> GalleyError {
+        GalleyError(
+            .badQuery, text.isEmpty ? "The search is empty; give at least one word." : "'\(text.prefix(40))' has no letters or digits to search for (emoji and punctuation are not indexed); search for words.",
+            field: "q")
     }
 
     /// What a reader hears of a query FTS5 could not parse (operators typed by an expert).
