@@ -124,9 +124,22 @@ enum Terminal {
 /// read by, so it is read to its end as standard input is). Text that is not UTF-8 is refused
 /// from any of them rather than stored with its bad bytes replaced.
 func readText(_ path: String) throws -> String {
+    // Far above any article (a body is at most 1 MiB), so that /dev/zero or a runaway pipe is
+    // refused instead of read until memory runs out.
+    let cap = 16 << 20
+    func readAll(_ handle: FileHandle) throws -> Data {
+        var data = Data()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            data += chunk
+            if data.count > cap {
+                throw GalleyError(.malformed, "\(path == "-" ? "Standard input" : path) goes on past 16 MiB; an article's body is at most 1 MiB. Give a text file.")
+            }
+        }
+        return data
+    }
     let data: Data
     if path == "-" {
-        data = FileHandle.standardInput.readDataToEndOfFile()
+        data = try readAll(FileHandle.standardInput)
     } else {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -140,7 +153,9 @@ func readText(_ path: String) throws -> String {
         }
         defer { try? handle.close() }
         do {
-            data = try handle.readToEnd() ?? Data()
+            data = try readAll(handle)
+        } catch let error as GalleyError {
+            throw error
         } catch {
             throw GalleyError(.notFound, "Cannot read \(path): \(error.localizedDescription)")
         }

@@ -193,6 +193,9 @@ import Testing
         r = try runGalley(["new", "--title", "Missing", "--body-file", dir.appendingPathComponent("nope.md").path], in: ws)
         #expect(r.status == 1 && r.stderr.contains("no such file"), "\(r)")
 
+        r = try runGalley(["new", "--title", "Endless", "--body-file", "/dev/zero"], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("16 MiB"), "an endless file is refused, not read until memory runs out: \(r)")
+
         r = try runGalley(["search", "📰"], in: ws)
         #expect(r.status == 1 && r.stderr.contains("no letters or digits") && !r.stderr.contains("empty"), "\(r)")
 
