@@ -39,6 +39,8 @@ import Testing
             for path in ["/healthz", "/", "/feed.atom", "/style.css"] {
                 let reply = try await client.call(.head, path)
                 #expect(reply.status == .ok && reply.body.isEmpty, "HEAD \(path): \(reply.status), \(reply.body.count) bytes")
+                let get = try await client.call(.get, path)
+                #expect(reply.headers[.contentLength] == String(get.body.count), "HEAD \(path) says the GET's length: \(reply.headers[.contentLength] ?? "none"), GET has \(get.body.count)")
             }
             #expect(try await client.call(.head, "/articles/nothing-here").status == .notFound)
         }

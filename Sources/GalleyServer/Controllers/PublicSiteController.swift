@@ -226,7 +226,11 @@ struct HeadAsGet<Inner: HTTPResponder>: HTTPResponder where Inner.Context == Gal
         var context = context
         context.askedWithHead = true
         var response = try await inner.respond(to: Request(head: head, body: request.body), context: context)
+        // HEAD says how long the GET's body is (RFC 9110 §9.3.2): emptying the body would
+        // otherwise set Content-Length: 0, telling a checker the page is empty.
+        let length = response.body.contentLength
         response.body = .init()
+        response.headers[.contentLength] = length.map(String.init)
         return response
     }
 }
