@@ -24,6 +24,7 @@ let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let nioHTTPTypes = Target.Dependency.product(name: "NIOHTTPTypes", package: "swift-nio-extras")
 let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
@@ -58,6 +59,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         .target(
@@ -78,7 +80,7 @@ let package = Package(
         ),
         .target(
             name: "GalleyServer",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, nioHTTP1, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, nioHTTP1, nioHTTPTypes, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
             resources: [
                 // The contract, served at /openapi.yaml; the file lives in Schemas/ (this is a link).
                 .embedInCode("Resources/openapi.yaml"),

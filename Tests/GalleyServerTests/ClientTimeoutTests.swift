@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NIOEmbedded
+import GalleyTestSupport
 import Testing
 
 @testable import GalleyServer
@@ -50,50 +51,37 @@ import Testing
             let port = try #require(client.port)
             let idle = try RawSocket(port: port)
             let started = Date()
-            let read = idle.readUntilClosed(giveUpAfter: 20)
+            let read = await idle.exchange(giveUpAfter: 20)
             #expect(read.closed, "the server kept an idle connection open for 20 s")
             #expect(Date().timeIntervalSince(started) >= 0.9, "closed before the timeout")
             let asking = try RawSocket(port: port)
-            try asking.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            let answer = asking.readUntilClosed(giveUpAfter: 20)
+            let answer = await asking.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", giveUpAfter: 20)
             #expect(answer.text.hasPrefix("HTTP/1.1 200"), "\(answer.text.prefix(200))")
         }
     }
 }
 
-/// A blocking TCP socket to 127.0.0.1, for what a well-behaved HTTP client would not do.
-final class RawSocket {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard fd >= 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-    }
-
-    deinit { close(fd) }
-
-    func send(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        guard Glibc.send(fd, bytes, bytes.count, 0) == bytes.count else { throw POSIXError(.EPIPE) }
-    }
-
-    /// Reads until the server closes the connection (`closed`) or `seconds` pass without it.
-    func readUntilClosed(giveUpAfter seconds: Int) -> (closed: Bool, text: String) {
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 { data += buffer[0..<n]; continue }
-            return (n == 0 || errno == ECONNRESET, String(decoding: data, as: UTF8.self))
+/// What NIO's parser refuses before any route sees it still gets a problem+json body that says
+/// what was wrong, and the server goes on serving.
+@Suite struct UnparsableRequestTests {
+    @Test func aRequestThatIsNotHTTPItCanReadIsToldWhy() async throws {
+        let fixture = try await ServerFixture { $0.port = 0 }
+        try await fixture.app().test(.live) { client in
+            let port = try #require(client.port)
+            let cases: [(request: String, says: String)] = [
+                ("GET /articles/\(String(repeating: "%D1%8F", count: 20_000)) HTTP/1.1\r\nHost: x\r\n\r\n", "longer than 80 KiB"),
+                ("GET /articles/я HTTP/1.1\r\nHost: x\r\n\r\n", "URL is not a valid one"),
+                ("GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n", "longer than 80 KiB"),
+                ("GARBAGE\r\n\r\n", "not HTTP/1.1"),
+            ]
+            for (request, says) in cases {
+                let socket = try RawSocket(port: port)
+                let answer = await socket.exchange(request, giveUpAfter: 20).text
+                #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
+                #expect(answer.contains("application/problem+json") && answer.contains(says), "\(request.prefix(40)): \(answer.prefix(400))")
+            }
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
         }
     }
 }

@@ -110,7 +110,8 @@ package func buildApplication(environment: ServerEnvironment, logger: Logger, sc
     return Application(
         responder: HeadAsGet(inner: router.buildResponder()),
         server: .http1(configuration: .init(
-            additionalChannelHandlers: [StalledClientHandler(timeout: .seconds(Int64(timeout)))], idleTimeout: .seconds(Int64(timeout)))),
+            additionalChannelHandlers: [StalledClientHandler(timeout: .seconds(Int64(timeout))), UnparsableRequestHandler()],
+            idleTimeout: .seconds(Int64(timeout)))),
         configuration: .init(
             address: .hostname(environment.configuration.host, port: environment.configuration.port), serverName: "galley"),
         services: scheduling ? [ScheduledPublisher(environment: environment, logger: logger), SnapshotKeeper(snapshots: environment.snapshots)] : [],

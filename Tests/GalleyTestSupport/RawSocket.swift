@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking TCP socket to 127.0.0.1, for what a well-behaved HTTP client would not do.
+package final class RawSocket: @unchecked Sendable {
+    package let fd: Int32
+
+    package init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends `request` (if any) and reads until the server closes, on a thread of its own: a
+    /// blocking socket call on one of Swift concurrency's few threads would starve the
+    /// in-process server that is to answer it.
+    package func exchange(_ request: String? = nil, giveUpAfter seconds: Int) async -> (closed: Bool, text: String) {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                if let request { try? self.send(request) }
+                continuation.resume(returning: self.readUntilClosed(giveUpAfter: seconds))
+            }
+            thread.start()
+        }
+    }
+
+    package func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard Glibc.send(fd, bytes, bytes.count, 0) == bytes.count else { throw POSIXError(.EPIPE) }
+    }
+
+    /// Reads until the server closes the connection (`closed`) or `seconds` pass without it.
+    package func readUntilClosed(giveUpAfter seconds: Int) -> (closed: Bool, text: String) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { data += buffer[0..<n]; continue }
+            return (n == 0 || errno == ECONNRESET, String(decoding: data, as: UTF8.self))
+        }
+    }
+}
