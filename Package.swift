@@ -174,7 +174,7 @@ let package = Package(
             name: "GalleyServerTests",
             dependencies: [
                 "GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, nioHTTP1, yams,
-                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), nioHTTPTypes,
             ],
             swiftSettings: swiftSettings
         ),

@@ -144,7 +144,7 @@ struct PageOptions: ParsableArguments {
     func show(_ listing: GalleyApp.Listing, json: Bool, command: String, empty: String) throws {
         if json { try Terminal.json(listing.views) } else {
             if listing.views.isEmpty { print(listing.total == 0 ? empty : "Nothing here: there are \(listing.total) in all; try a smaller --offset.") }
-            for v in listing.views { print(Terminal.line(v.article)) }
+            for v in listing.views { print(Terminal.line(v.article, conflicts: v.conflicts.count)) }
         }
         guard listing.hasMore || listing.offset > 0, !listing.views.isEmpty else { return }
         var note = "Showing \(listing.offset + 1)–\(listing.offset + listing.views.count) of \(listing.total)."

@@ -83,10 +83,12 @@ enum Terminal {
         return answer.isEmpty || answer.hasPrefix("y")
     }
 
-    static func line(_ article: Article) -> String {
+    /// One article in a listing; `conflicts` (its open ones) are named at the end, as `show` does.
+    static func line(_ article: Article, conflicts: Int = 0) -> String {
         let state = article.state.rawValue.replacingOccurrences(of: "_", with: " ")
         let tags = article.content.sortedTags.isEmpty ? "" : dim("  #" + article.content.sortedTags.joined(separator: " #"))
-        return "\(yellow(article.id.short))  \(pad(state, 17))  \(article.content.title)\(tags)"
+        let open = conflicts == 0 ? "" : red("  \(count(conflicts, "conflict"))")
+        return "\(yellow(article.id.short))  \(pad(state, 17))  \(article.content.title)\(tags)\(open)"
     }
 
     /// A state as people read it: "changes requested", not `changes_requested`.
@@ -139,7 +141,13 @@ func readText(_ path: String) throws -> String {
     }
     let data: Data
     if path == "-" {
-        data = try readAll(FileHandle.standardInput)
+        do {
+            data = try readAll(FileHandle.standardInput)
+        } catch let error as GalleyError {
+            throw error
+        } catch {
+            throw GalleyError(.notFound, "Cannot read standard input (\(((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? error.localizedDescription)); pipe a text file into it.")
+        }
     } else {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -184,6 +184,18 @@ import Testing
         r = try runGalley(["show", id, "--json"], in: ws)
         #expect(r.stdout.contains("Тэкст з трубы: café 📰."), "\(r)")
 
+        // An open conflict on it shows in a listing as in `show`.
+        let replica = try ClientReplica(path: ws.appendingPathComponent(".galley/replica.sqlite").path)
+        let piped = try replica.find(id)
+        let conflict = Conflict(
+            id: ConflictID(change: ChangeID(), field: .body), articleID: piped.id, field: .body, base: "b", ours: "o", theirs: "t",
+            changeIDs: [], author: "erik", revision: piped.headRevision, createdAt: Date())
+        try replica.apply(PullPage(epoch: "e", articles: [], conflicts: [conflict], notes: [], nextCursor: 1, hasMore: false), now: Date())
+        r = try runGalley(["list"], in: ws)
+        #expect(r.stdout.contains("Piped") && r.stdout.contains("1 conflict"), "\(r)")
+        r = try runGalley(["search", "трубы"], in: ws)
+        #expect(r.stdout.contains("Piped") && r.stdout.contains("1 conflict"), "\(r)")
+
         r = try runGalley(["new", "--title", "Folder", "--body-file", dir.path], in: ws)
         #expect(r.status == 1 && r.stderr.contains("is a folder"), "\(r)")
         let latin1 = dir.appendingPathComponent("latin1.md")

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NIOEmbedded
+import NIOHTTPTypes
 import GalleyTestSupport
 import Testing
 
@@ -12,32 +13,87 @@ import Testing
 /// A client that stops reading an answer, or leaves its connection idle, has it closed after
 /// `client_timeout_seconds`, so that no socket holds the server's files or memory forever.
 @Suite struct ClientTimeoutTests {
-    /// The handler's clock: a stall is counted from the moment the channel stops being
-    /// writable, restarts whenever the client reads again, and ends the connection only when it
-    /// lasts the whole timeout.
+    /// The handler's clock: a write that completes (the socket took its bytes, as happens when
+    /// the client reads) is progress; a connection is closed only when writes wait the whole
+    /// timeout with none completing. Large bodies go out in slices, so a slow reader completes
+    /// some often.
     @Test func aStalledReaderIsClosedAndASlowOneIsNot() throws {
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(handler: StalledClientHandler(timeout: .seconds(60)), loop: loop)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        func writable(_ value: Bool) {
-            channel.isWritable = value
-            channel.pipeline.fireChannelWritabilityChanged()
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        // 4 MiB in one buffer leaves as 16 KiB slices, the same bytes in the same order.
+        let big = ByteBuffer(bytes: (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try channel.writeOutbound(HTTPResponsePart.body(big))
+        _ = try channel.readOutbound(as: HTTPResponsePart.self)
+        var sent = ByteBuffer()
+        var slices = 0
+        while case .body(var piece)? = try channel.readOutbound(as: HTTPResponsePart.self) {
+            #expect(piece.readableBytes <= StalledClientHandler.slice)
+            sent.writeBuffer(&piece)
+            slices += 1
         }
-        // A slow reader: unwritable for 50 s at a time, then it reads some; never closed.
+        #expect(sent == big && slices == 256, "\(slices) slices")
+        // A slow reader: each write waits 50 s (not flushed: the socket has not taken it), then
+        // goes; never closed.
         for _ in 0..<5 {
-            writable(false)
+            channel.write(HTTPResponsePart.body(ByteBuffer(bytes: [1, 2, 3])), promise: nil)
             loop.advanceTime(by: .seconds(50))
             #expect(channel.isActive, "a reader that keeps reading is left alone")
-            writable(true)
+            channel.flush()
             loop.advanceTime(by: .seconds(1))
         }
-        // A stalled one: closed once 60 s pass without a byte read.
-        writable(false)
+        // Nothing waiting: no clock runs, however long the connection is quiet here.
+        loop.advanceTime(by: .seconds(600))
+        #expect(channel.isActive)
+        // A stalled one: closed once 60 s pass without a write completing.
+        channel.write(HTTPResponsePart.body(ByteBuffer(bytes: [4, 5, 6])), promise: nil)
         loop.advanceTime(by: .seconds(59))
         #expect(channel.isActive)
         loop.advanceTime(by: .seconds(2))
         #expect(!channel.isActive, "a client that reads nothing for the timeout is disconnected")
         _ = try? channel.finish()
+    }
+
+    /// On a real socket, a pull page of megabytes: a client reading it slowly, for longer than
+    /// the timeout in all, gets all of it; one that stops reading is disconnected. (Loopback's
+    /// socket buffers take in most of a page, so this checks the outcome; the slicing that
+    /// keeps a slow reader's progress visible on a real link is checked above.)
+    @Test func aSlowReaderGetsTheWholePageAndAStalledOneIsCutOff() async throws {
+        let fixture = try await ServerFixture {
+            $0.port = 0
+            $0.clientTimeoutSeconds = 2
+        }
+        try await fixture.app().test(.live) { client in
+            let port = try #require(client.port)
+            let anna = try await client.login("anna")
+            let paragraph = String(repeating: "Слова пра калій і эканоміку, cafe\u{301} 📰. ", count: 40) + "\n\n"
+            let body = String(repeating: paragraph, count: 60)
+            _ = try await client.push((0..<24).map { Make.create("Доўгі тэкст \($0)", body: body, by: "anna", at: fixture.environment.now) }, token: anna)
+            let request = "GET /v1/sync/pull?since=0&limit=500 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(anna)\r\nConnection: close\r\n\r\n"
+
+            let started = Date()
+            let slow = try RawSocket(port: port)
+            slow.shrinkReceiveBuffer(to: 16 << 10)
+            let received = await slow.exchangeSlowly(request, chunk: 16 << 10, pause: 0.02, giveUpAfter: 30)
+            let text = String(decoding: received, as: UTF8.self)
+            let head = text.components(separatedBy: "\r\n\r\n").first ?? ""
+            let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }
+            let bodyBytes = received.count - head.utf8.count - 4
+            #expect(text.hasPrefix("HTTP/1.1 200") && length != nil && bodyBytes == length, "slow reader got \(bodyBytes) of \(length ?? -1) bytes")
+            #expect((length ?? 0) > 2_000_000 && Date().timeIntervalSince(started) > 3, "the page must take longer than the timeout to read")
+
+            // Three pages asked for at once on one connection: more than the kernel's buffers
+            // take in for a client that reads nothing.
+            let stalled = try RawSocket(port: port)
+            stalled.shrinkReceiveBuffer(to: 16 << 10)
+            let again = request.replacingOccurrences(of: "Connection: close\r\n", with: "")
+            try stalled.send(again + again + request)
+            try await Task.sleep(for: .seconds(5))
+            let rest = await stalled.exchange(giveUpAfter: 20)
+            #expect(rest.closed && rest.text.utf8.count < 3 * (length ?? 0), "a reader that stopped for 5 s got \(rest.text.utf8.count) bytes of \(3 * (length ?? 0)), closed: \(rest.closed)")
+        }
     }
 
     /// On a real socket: a connection that sends nothing is closed after the timeout, while one

@@ -34,6 +34,35 @@ package final class RawSocket: @unchecked Sendable {
         }
     }
 
+    /// Sends `request`, then reads `chunk` bytes at a time with `pause` seconds between reads
+    /// (a client on a slow link), on a thread of its own, until the server closes or `seconds`
+    /// pass without a byte; returns what arrived.
+    package func exchangeSlowly(_ request: String, chunk: Int, pause: Double, receiveBuffer: Int32? = nil, giveUpAfter seconds: Int) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                try? self.send(request)
+                var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+                setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var data: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: chunk)
+                while true {
+                    let n = recv(self.fd, &buffer, chunk, 0)
+                    guard n > 0 else { break }
+                    data += buffer[0..<n]
+                    usleep(useconds_t(pause * 1_000_000))
+                }
+                continuation.resume(returning: data)
+            }
+            thread.start()
+        }
+    }
+
+    /// A small receive buffer, so that the server sees a reader that stops at once.
+    package func shrinkReceiveBuffer(to bytes: Int32) {
+        var size = bytes
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     package func send(_ text: String) throws {
         let bytes = Array(text.utf8)
         guard Glibc.send(fd, bytes, bytes.count, 0) == bytes.count else { throw POSIXError(.EPIPE) }
