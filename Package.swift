@@ -80,7 +80,7 @@ let package = Package(
         ),
         .target(
             name: "GalleyServer",
-            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, nioHTTP1, nioHTTPTypes, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
+            dependencies: ["GalleyCore", "GalleyStore", "GalleyPostgres", "GalleySite", hummingbird, hummingbirdCore, hummingbirdBcrypt, nioCore, nioHTTP1, nioHTTPTypes, serviceLifecycle, crypto, logging, metrics, prometheus, yams],
             resources: [
                 // The contract, served at /openapi.yaml; the file lives in Schemas/ (this is a link).
                 .embedInCode("Resources/openapi.yaml"),
@@ -174,7 +174,7 @@ let package = Package(
             name: "GalleyServerTests",
             dependencies: [
                 "GalleyCore", "GalleyStore", "GalleyPostgres", "GalleyServer", "GalleyTestSupport", hummingbird, hummingbirdTesting, logging, nioHTTP1, yams,
-                .product(name: "NIOEmbedded", package: "swift-nio"), nioHTTPTypes,
+                .product(name: "NIOEmbedded", package: "swift-nio"), nioCore, nioHTTPTypes,
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,6 @@
 import Foundation
 import GalleyCore
-import HTTPTypes
+import Hummingbird
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
