@@ -1,5 +1,6 @@
 import Foundation
 import GalleyCore
+import GalleyStore
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -69,7 +70,11 @@ import Testing
         let paragraph = String(repeating: "Слова пра калій і эканоміку, cafe\u{301} 📰. ", count: 40) + "\n\n"
         let body = String(repeating: paragraph, count: 60)
         let changes = (0..<24).map { Make.create("Доўгі тэкст \($0)", body: body, by: "anna", at: fixture.environment.now) }
-        let push = try GalleyJSON.encoder().encode(PushBody(changes: changes))
+        // Stored directly, not pushed: a 5 MB upload to a server whose timeout is 3 s is cut
+        // off on a loaded machine, where the route asks for the body's parts more slowly than
+        // Hummingbird's idle clock (which counts a body not yet asked for as the client idling).
+        let results = try await fixture.archive.apply(changes, by: .init(name: "anna", role: .analyst), at: fixture.environment.now)
+        #expect(results.count == changes.count && results.allSatisfy { $0.status == .applied })
         try await fixture.app().test(.live) { client in
             // Every request on a connection of its own, sent as soon as it is open: the test
             // client keeps one connection, which a loaded machine can leave idle past 3 s.
@@ -82,8 +87,6 @@ import Testing
             }
             let login = try await post("/v1/sessions", Data(#"{"name":"anna","password":"password-anna"}"#.utf8))
             let anna = try #require(login.firstMatch(of: /"token":"([^"]+)"/)?.1).description
-            let pushed = try await post("/v1/sync/push", push, token: anna)
-            #expect(pushed.hasPrefix("HTTP/1.1 200"), "\(pushed.prefix(300))")
             let request = "GET /v1/sync/pull?since=0&limit=500 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(anna)\r\nConnection: close\r\n\r\n"
 
             let started = Date()
