@@ -90,10 +90,12 @@ final class Document {
             }
         }
         var text = prepared.text
-        text.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { cmark_parser_feed(parser, $0.baseAddress, $0.count) }
+        root = Extensions.parsing.withLock {
+            text.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { cmark_parser_feed(parser, $0.baseAddress, $0.count) }
+            }
+            return cmark_parser_finish(parser)
         }
-        root = cmark_parser_finish(parser)
         if applyPolicy { MarkdownPolicy.apply(to: self, linkBase: linkBase) }
     }
 
@@ -171,4 +173,10 @@ private enum Extensions {
     /// a Swift global is initialised once, atomically.
     static let registered: Void = cmark_gfm_core_extensions_ensure_registered()
     static let gfm = ["table", "strikethrough", "autolink", "tasklist"]
+    /// One parse at a time in the process. Debian's cmark-gfm (0.29.0.gfm.6) keeps the
+    /// characters that start an extension's inline syntax in one static table, which every
+    /// parse fills as it reads inlines (the document's and each table row's) and empties after:
+    /// a parse on another thread meanwhile missed its links and struck-out text, or found
+    /// them where there were none. Rendering the parsed tree touches no shared state.
+    static let parsing = NSLock()
 }

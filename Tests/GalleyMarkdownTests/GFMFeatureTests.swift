@@ -6,6 +6,27 @@ import Testing
 /// The GitHub Markdown analysts write, rendered as GitHub renders it, and the safety policy.
 @Suite("GFM features and the safety policy")
 struct GFMFeatureTests {
+    /// The server renders pages on several threads at once. Debian's cmark-gfm keeps the
+    /// characters that start an extension's inline syntax (`~`, `:` and `w` for autolinks,
+    /// `|`) in one table for the whole process, and each parse adds them and takes them out
+    /// again; two parses at once gave a page without its links or its struck-out text.
+    @Test("Pages rendered on several threads at once are each what one thread renders")
+    func renderingOnSeveralThreadsAtOnce() {
+        let documents = (0..<8).map { n in
+            "Слова \(n) ~~выкрэслена~~ і www.example.org/\(n), https://example.org/a_b&#1234; і mail\(n)@example.org.\n\n| a | b |\n|---|---|\n| ~~x~~ | https://x.org/\(n) |\n"
+        }
+        let expected = documents.map { Markdown.html($0) }
+        #expect(expected.allSatisfy { $0.contains("<del>") && $0.contains("href=\"https://example.org/a_b") }, "\(expected[0])")
+        let differing = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            for round in 0..<1_500 {
+                let k = (round + thread) % documents.count
+                if Markdown.html(documents[k]) != expected[k] { differing.withLock { $0 += 1 } }
+            }
+        }
+        #expect(differing.withLock { $0 } == 0, "renderings that differed from the same text rendered alone")
+    }
+
     @Test("Tables, with alignment as CSS rather than the obsolete attribute")
     func tables() {
         let html = Markdown.html("| Region | Share |\n|:--|--:|\n| Minsk | 40% |\n| Гомель | *12%* |\n")
