@@ -9,11 +9,11 @@ struct Storage: Sendable {
         self.database = database
     }
 
-    /// Makes the pool's writer flush every commit to the disk (`synchronous = FULL`): a power
-    /// cut then takes back no transaction that was answered (a push acknowledged, an edit saved
+    /// Makes the writer flush every commit to the disk (`synchronous = FULL`): a power cut
+    /// then takes back no transaction that was answered (a push acknowledged, an edit saved
     /// offline). GRDB sets NORMAL on a pool's writer when it turns WAL on, after the
-    /// configuration's own statements, so it is set here, once the pool is open.
-    static func flushingEveryCommit(_ pool: DatabasePool) throws {
+    /// configuration's own statements, so it is set here, once the database is open.
+    static func flushingEveryCommit(_ pool: any DatabaseWriter) throws {
         do { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") } } catch { throw StoreError.from(error) }
     }
 
