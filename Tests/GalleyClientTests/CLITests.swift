@@ -219,6 +219,32 @@ import Testing
         #expect(!r.stdout.contains("Piped"), "\(r)")
     }
 
+    /// A command that only reads writes nothing: not a byte of the replica changes, its
+    /// modification time stays, and no fsync is paid (a pool of connections used to write a
+    /// transaction at every open, to recreate the WAL file SQLite removes at each close).
+    @Test func commandsThatOnlyReadLeaveTheReplicaAsItWas() throws {
+        let dir = Self.temp("cli-read-only")
+        let ws = dir.appendingPathComponent("desk")
+        _ = try runGalley(["init", ws.path, "--server", "http://127.0.0.1:9"], in: dir)
+        let body = dir.appendingPathComponent("body.md")
+        try Data("Слова пра калій.\n".utf8).write(to: body)
+        var r = try runGalley(["new", "--title", "Кароткі тэкст", "--body-file", body.path, "--tag", "эканоміка"], in: ws)
+        #expect(r.status == 0, "\(r)")
+        let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let file = ws.appendingPathComponent(".galley/replica.sqlite")
+        func state() throws -> (Data, Date?) {
+            (try Data(contentsOf: file), try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date)
+        }
+        let before = try state()
+        for command in [["list"], ["status"], ["show", id], ["search", "калій"], ["log", id], ["conflicts"], ["list", "--json"]] {
+            r = try runGalley(command, in: ws)
+            #expect(r.status == 0, "\(command): \(r)")
+            let after = try state()
+            #expect(after.0 == before.0 && after.1 == before.1, "galley \(command.joined(separator: " ")) wrote the replica")
+        }
+        #expect(!FileManager.default.fileExists(atPath: file.path + "-wal"), "the last command left a WAL file")
+    }
+
     /// A new admin adds the first users and categories before the server's first start; commands
     /// that only read or change what exists never make an archive out of a mistyped data dir.
     @Test func theFirstUsersAreAddedBeforeTheServerFirstStarts() throws {
