@@ -17,15 +17,17 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
     @Option var runs = 3
     @Option var seed: UInt64 = 1
     @Option(help: "Also sync from a server on PostgreSQL: a server URL (postgres://user@host:port/any); a new database is made there.") var database: String?
+    @Option(help: "Another galley binary whose first sync by pages is measured beside this build's, in the same runs (for example one built with --static-swift-stdlib).") var alsoGalley: String?
     @Flag var json = false
 
-    /// One `galley sync` into a new workspace; checks it holds every article, and whether it
-    /// started from a prepared replica as `snapshot` says it should.
-    func syncOnce(_ server: BenchServer, snapshot: Bool = false) throws -> Bench.Measured {
+    /// One `galley sync` (by `galley`, this build's unless given) into a new workspace; checks
+    /// it holds every article, and whether it started from a prepared replica as `snapshot`
+    /// says it should.
+    func syncOnce(_ server: BenchServer, snapshot: Bool = false, galley: String = Bench.binary("galley")) throws -> Bench.Measured {
         let ws = try server.workspace()
         defer { try? FileManager.default.removeItem(at: ws) }
         let output = ws.appendingPathComponent("sync-report.json")
-        let m = try Bench.measured(Bench.binary("galley"), ["sync", "--json"], environment: ["NO_COLOR": "1", "GALLEY_WORKSPACE": ws.path], stdout: output.path)
+        let m = try Bench.measured(galley, ["sync", "--json"], environment: ["NO_COLOR": "1", "GALLEY_WORKSPACE": ws.path], stdout: output.path)
         guard m.status == 0 else { throw ValidationError("galley sync failed with status \(m.status)") }
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
         guard (report?["fromSnapshot"] as? Bool ?? false) == snapshot else {
@@ -80,6 +82,8 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
         var fromPostgres: [Double] = []
         var rss: [Int] = []
         var pagesRSS: [Int] = []
+        var otherPages: [Double] = []
+        var otherPagesRSS: [Int] = []
         // Side by side: each run syncs from one server, then from the other.
         for k in 0..<runs {
             Bench.note("galley sync, run \(k + 1) of \(runs)")
@@ -89,6 +93,11 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
             let p = try syncOnce(pagesServer)
             pages.append(p.milliseconds)
             pagesRSS.append(p.maxRSSKiB)
+            if let alsoGalley {
+                let o = try syncOnce(pagesServer, galley: alsoGalley)
+                otherPages.append(o.milliseconds)
+                otherPagesRSS.append(o.maxRSSKiB)
+            }
             if let postgres { fromPostgres.append(try syncOnce(postgres).milliseconds) }
         }
         _ = server.stop()
@@ -111,12 +120,16 @@ struct InitialSyncBenchmark: AsyncParsableCommand {
             "clientPeakRSSMiB": Double(rss.max() ?? 0) / 1024, "floorMedianMs": Bench.median(floor), "gitCloneMedianMs": git.map(Bench.median) ?? NSNull(),
             "ratioToFloor": median / Bench.median(floor), "ratioToGit": git.map { median / Bench.median($0) } ?? NSNull(),
             "postgresSyncMedianMs": fromPostgres.isEmpty ? NSNull() : Bench.median(fromPostgres),
+            "otherPagesSyncMedianMs": otherPages.isEmpty ? NSNull() : Bench.median(otherPages),
+            "otherPagesClientPeakRSSMiB": otherPagesRSS.isEmpty ? NSNull() : Double(otherPagesRSS.max() ?? 0) / 1024,
         ]
         if json { return print(Bench.json(results)) }
         print("initial-sync on \(Bench.machine): \(articles) articles, \(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB of text; median (min–max) of \(runs) runs\n")
         print(Bench.table(["measure", "time", "notes"], [
             ["galley sync (empty workspace), an editor: from the prepared replica", Bench.summary(sync), String(format: "%.0f articles/s, %.1f MB/s, client peak RSS %.0f MiB (target ≤ 64)", Double(articles) / (median / 1000), Double(bytes) / 1_000_000 / (median / 1000), Double(rss.max() ?? 0) / 1024)],
             ["galley sync (empty workspace), page by page (as an analyst's)", Bench.summary(pages), String(format: "%.0f articles/s, client peak RSS %.0f MiB; / floor = %.2f", Double(articles) / (pagesMedian / 1000), Double(pagesRSS.max() ?? 0) / 1024, pagesMedian / Bench.median(floor))],
+            otherPages.isEmpty ? nil : ["the same, page by page, by the other build", Bench.summary(otherPages),
+                String(format: "client peak RSS %.0f MiB (target ≤ 64)", Double(otherPagesRSS.max() ?? 0) / 1024)],
             ["the server making the prepared replica (once, in the background)", String(format: "%.0f ms", preparation), "from its start until it hands the replica out"],
             ["floor: rows + FTS5 into SQLite, one transaction", Bench.summary(floor), String(format: "galley / floor = %.2f (target ≤ 1.3)", median / Bench.median(floor))],
             fromPostgres.isEmpty ? nil : ["galley sync from a server on PostgreSQL", Bench.summary(fromPostgres),
