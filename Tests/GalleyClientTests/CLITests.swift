@@ -148,10 +148,13 @@ import Testing
         r = try runGalley(["login", "--user", "anna"], in: ws)
         #expect(r.status == 2 && r.stderr == "Error: No terminal to ask for the password; use --password-stdin.\n", "login without a terminal: \(r)")
 
-        // The server is down: one line, exit 4, the outbox intact.
+        // The server is down: one line, exit 4, the outbox intact, and said at once: a refused
+        // connection is not retried for the whole connect timeout (30 s here).
         server.stop()
         let before = try replica.pendingChanges().count
-        r = try runGalley(["sync"], in: ws)
+        let started = Date()
+        r = try runGalley(["sync"], in: ws, environment: ["GALLEY_CONNECT_TIMEOUT": "30"])
+        #expect(Date().timeIntervalSince(started) < 15, "a refused connection was tried again for the connect timeout")
         #expect(r.status == 4 && r.stderr.contains("Cannot reach the server"), "server down: \(r)")
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(try replica.pendingChanges().count == before)

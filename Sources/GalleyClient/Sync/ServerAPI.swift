@@ -13,12 +13,16 @@ package struct ServerAPI: Sendable {
 
     /// One client for the process, which gives up connecting after 10 seconds (or
     /// `GALLEY_CONNECT_TIMEOUT`): an offline laptop should hear "cannot reach the server" soon,
-    /// not after minutes of retries; a slow train connection still gets its chance.
+    /// not after minutes of retries; a slow train connection still gets its chance. A connection
+    /// refused or a name that does not resolve is an answer, not a slow network: it is not
+    /// tried again (AsyncHTTPClient would retry it for the whole connect timeout, so a `galley
+    /// sync` with the laptop offline took 10 s to say so); the next `galley sync` tries anew.
     package static let sharedClient: HTTPClient = {
         let seconds = ProcessInfo.processInfo.environment["GALLEY_CONNECT_TIMEOUT"].flatMap(Int64.init) ?? 10
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(max(1, seconds)), read: .seconds(120))
         configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
