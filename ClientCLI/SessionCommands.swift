@@ -69,12 +69,18 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await perform {
-            let status = try options.open().status()
+            // A screenful of what waits to be sent, not thousands of lines after a large import
+            // (each described change is read and decoded: 3,000 took most of a second).
+            let shown = 20
+            let status = try options.open().status(pendingLimit: output.json ? Int.max : shown)
             if output.json { return try Terminal.json(status) }
             print("Server:    \(status.server)\(status.loggedIn ? " (as \(status.user ?? "?"))" : " (not logged in)")")
             print("Last sync: \(status.lastSync.map(Terminal.localTime) ?? "never")")
             print("Outbox:    \(status.outbox) change\(status.outbox == 1 ? "" : "s") not yet sent")
             for p in status.pending { print("  \(Terminal.yellow(p.article))  \(p.what)  \(Terminal.dim(p.title))") }
+            if status.outbox > status.pending.count, status.pending.count == shown {
+                print(Terminal.dim("  … and \(status.outbox - status.pending.count) more (the oldest are above; `galley status --json` lists them all)."))
+            }
             print("Conflicts: \(status.conflicts == 0 ? "none" : Terminal.red("\(status.conflicts) open; see `galley conflicts`"))")
             if !status.rejected.isEmpty {
                 print(Terminal.red("Refused by the server (the text is kept here; `galley refused ID` shows it, `--dismiss` forgets it):"))

@@ -246,6 +246,20 @@ import Testing
             #expect(after.0 == before.0 && after.1 == before.1, "galley \(command.joined(separator: " ")) wrote the replica")
         }
         #expect(!FileManager.default.fileExists(atPath: file.path + "-wal"), "the last command left a WAL file")
+
+        // Many changes waiting: `status` describes a screenful, the oldest first, and says how
+        // many more there are; `--json` has them all.
+        for n in 1...24 {
+            r = try runGalley(["new", "--title", "Чарнавік \(n)"], in: ws)
+            #expect(r.status == 0, "\(r)")
+        }
+        r = try runGalley(["status"], in: ws)
+        let described = r.stdout.split(separator: "\n").filter { $0.contains("create") }
+        #expect(r.stdout.contains("Outbox:    25 changes not yet sent") && described.count == 20, "\(r)")
+        #expect(described.first?.contains("Кароткі тэкст") == true && r.stdout.contains("… and 5 more"), "\(r)")
+        r = try runGalley(["status", "--json"], in: ws)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect((json?["pending"] as? [Any])?.count == 25, "\(r)")
     }
 
     /// A new admin adds the first users and categories before the server's first start; commands

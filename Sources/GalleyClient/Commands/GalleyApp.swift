@@ -122,10 +122,12 @@ package struct GalleyApp: Sendable {
         }
     }
 
-    package func status() throws -> Status {
+    /// - Parameter pendingLimit: how many of the changes waiting to be sent to describe (the
+    ///   oldest first); `outbox` counts them all.
+    package func status(pendingLimit: Int = Int.max) throws -> Status {
         let state = try replica.syncState()
         let counts = try replica.counts()
-        let pending = try replica.pendingChanges().map { entry in
+        let pending = try replica.pendingChanges(limit: pendingLimit).map { entry in
             Status.Pending(
                 article: entry.change.articleID.short,
                 title: (try? replica.article(entry.change.articleID))??.content.title ?? entry.change.set.title ?? "",

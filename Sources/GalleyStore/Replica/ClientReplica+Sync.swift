@@ -135,7 +135,7 @@ extension ClientReplica {
         try ContentRows.conflicts(db, article: id, openOnly: true)
     }
 
-    static func outboxEntries(_ db: Database, article: ArticleID? = nil, unacknowledgedOnly: Bool = false) throws -> [OutboxEntry] {
+    static func outboxEntries(_ db: Database, article: ArticleID? = nil, unacknowledgedOnly: Bool = false, limit: Int = Int.max) throws -> [OutboxEntry] {
         var sql = "SELECT * FROM outbox WHERE 1"
         var arguments: StatementArguments = []
         if let article {
@@ -143,7 +143,8 @@ extension ClientReplica {
             arguments += [article.description]
         }
         if unacknowledgedOnly { sql += " AND acknowledged = 0" }
-        return try Row.fetchAll(db, sql: sql + " ORDER BY seq", arguments: arguments).map { row in
+        arguments += [Int64(clamping: limit)]
+        return try Row.fetchAll(db, sql: sql + " ORDER BY seq LIMIT ?", arguments: arguments).map { row in
             OutboxEntry(
                 seq: row["seq"], change: try ContentRows.decode(Change.self, row["change"]), acknowledged: row["acknowledged"],
                 result: try (row["result"] as String?).map { try ContentRows.decode(PushResult.self, $0) })
@@ -161,8 +162,8 @@ extension ClientReplica {
     }
 
     /// Changes not yet answered by the server, oldest first.
-    package func pendingChanges() throws -> [OutboxEntry] {
-        try writer.read { db in try Self.outboxEntries(db, unacknowledgedOnly: true) }
+    package func pendingChanges(limit: Int = Int.max) throws -> [OutboxEntry] {
+        try writer.read { db in try Self.outboxEntries(db, unacknowledgedOnly: true, limit: limit) }
     }
 
     /// A refusal of a change that carries no words of anyone's (a tag, a workflow step) says
