@@ -141,14 +141,18 @@ struct PageOptions: ParsableArguments {
 
     /// Prints the listing, then, when it is not all of it, says so and how to see more:
     /// on stdout after the lines, or on stderr when stdout is JSON.
-    func show(_ listing: GalleyApp.Listing, json: Bool, command: String, empty: String) throws {
+    /// - Parameter words: what follows the options in `command` (a search's words).
+    func show(_ listing: GalleyApp.Listing, json: Bool, command: String, words: [String] = [], empty: String) throws {
         if json { try Terminal.json(listing.views) } else {
             if listing.views.isEmpty { print(listing.total == 0 ? empty : "Nothing here: there are \(listing.total) in all; try a smaller --offset.") }
             for v in listing.views { print(Terminal.line(v.article, conflicts: v.conflicts.count)) }
         }
         guard listing.hasMore || listing.offset > 0, !listing.views.isEmpty else { return }
         var note = "Showing \(listing.offset + 1)–\(listing.offset + listing.views.count) of \(listing.total)."
-        if listing.hasMore { note += " More: \(command) --offset \(listing.offset + listing.views.count) (or --all)." }
+        // The words after the options, and after `--` when one looks like an option (as it
+        // had to be typed), so that the command shown runs as it is.
+        let trailing = words.isEmpty ? "" : (words.contains { $0.hasPrefix("-") } ? " -- " : " ") + words.joined(separator: " ")
+        if listing.hasMore { note += " More: \(command) --offset \(listing.offset + listing.views.count)\(trailing) (or --all)." }
         if json { FileHandle.standardError.write(Data((note + "\n").utf8)) } else { print(Terminal.dim(note)) }
     }
 }
@@ -184,7 +188,7 @@ struct Search: AsyncParsableCommand {
         try await perform {
             let query = words.joined(separator: " ")
             let listing = try options.open().search(query, limit: page.count, offset: page.offset)
-            try page.show(listing, json: output.json, command: "galley search \(query)", empty: "Nothing found.")
+            try page.show(listing, json: output.json, command: "galley search", words: words, empty: "Nothing found.")
         }
     }
 }

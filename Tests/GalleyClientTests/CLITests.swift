@@ -260,6 +260,16 @@ import Testing
         r = try runGalley(["status", "--json"], in: ws)
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         #expect((json?["pending"] as? [Any])?.count == 25, "\(r)")
+
+        // An ambiguous start of a slug says how many it begins, not how many are listed.
+        r = try runGalley(["show", "чарнавік"], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("begins 24 (the first 20 below) slugs"), "\(r)")
+        // The next page of a search for a word that looks like an option is a command that runs.
+        r = try runGalley(["search", "--limit", "2", "--", "-чарнавік"], in: ws)
+        let hint = try #require(r.stdout.firstMatch(of: /More: (galley search .*) \(or --all\)/)?.1, "\(r)")
+        #expect(hint == "galley search --offset 2 -- -чарнавік", "\(r)")
+        r = try runGalley(hint.split(separator: " ").dropFirst().map(String.init), in: ws)
+        #expect(r.status == 0 && r.stdout.contains("Showing 3–24 of 24"), "\(r)")
     }
 
     /// A new admin adds the first users and categories before the server's first start; commands

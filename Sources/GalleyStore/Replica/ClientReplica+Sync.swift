@@ -363,8 +363,9 @@ extension ClientReplica {
                 ).map(ContentRows.article)
                 if matches.count == 1 { return matches[0] }
                 if matches.count > 1 {
+                    let all = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles WHERE short_id >= ? AND short_id < ?", arguments: [lower, lower + "g"]) ?? 0
                     let list = matches.map { "  \($0.id.short)  \($0.content.title)" }.joined(separator: "\n")
-                    throw GalleyError(.ambiguousID, "'\(token)' matches \(matches.count) articles; give more digits:\n\(list)")
+                    throw GalleyError(.ambiguousID, "'\(token)' matches \(Self.howMany(all, shown: matches.count)) articles; give more digits:\n\(list)")
                 }
             }
             // Finally, the beginning of a slug, when only one article's slug starts so.
@@ -376,8 +377,9 @@ extension ClientReplica {
                 ).map(ContentRows.article)
                 if matches.count == 1 { return matches[0] }
                 if matches.count > 1 {
+                    let all = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM articles WHERE slug LIKE ? ESCAPE '\\' AND deleted = 0", arguments: [escaped + "%"]) ?? 0
                     let list = matches.map { "  \($0.id.short)  \($0.content.slug)" }.joined(separator: "\n")
-                    throw GalleyError(.ambiguousID, "'\(token)' begins \(matches.count) slugs; give more of it:\n\(list)")
+                    throw GalleyError(.ambiguousID, "'\(token)' begins \(Self.howMany(all, shown: matches.count)) slugs; give more of it:\n\(list)")
                 }
             }
             if lower.count < 4, lower.allSatisfy(\.isHexDigit) {
@@ -386,6 +388,9 @@ extension ClientReplica {
             throw GalleyError(.notFound, "No article '\(token)' in this workspace. Use an id from `galley list` (or its first digits) or a slug; `galley sync` fetches new ones.")
         }
     }
+
+    /// "3", or "69 (the first 20 below)" when the list of candidates is cut short.
+    static func howMany(_ all: Int, shown: Int) -> String { all > shown ? "\(all) (the first \(shown) below)" : "\(shown)" }
 
     /// A filter on the replica's articles (all of them by default).
     package struct Filter: Sendable {
