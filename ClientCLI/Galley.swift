@@ -26,7 +26,7 @@ struct Galley: AsyncParsableCommand {
             Init.self, Login.self, Logout.self,
             New.self, Edit.self, Show.self, List.self, Search.self, Tag.self, Untag.self, Author.self, Log.self, Diff.self,
             Status.self, Sync.self, Conflicts.self, Resolve.self, Refused.self,
-            Submit.self, Review.self, Approve.self, RequestChanges.self, Publish.self, Retract.self, Note.self, Delete.self,
+            Submit.self, Review.self, Approve.self, RequestChanges.self, Publish.self, Retract.self, Archive.self, Reopen.self, Note.self, Delete.self,
             Attach.self, Site.self, Export.self, Import.self, MergeFileCommand.self,
         ])
 

@@ -58,6 +58,22 @@ struct Retract: AsyncParsableCommand {
     func run() async throws { try await workflowStep(options, id) { app, a in try app.retract(a, message: message) } }
 }
 
+struct Archive: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive", abstract: "Archive an article: off the site and out of review (its authors, while it was never published; editors).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    func run() async throws { try await workflowStep(options, id) { app, a in try app.archive(a) } }
+}
+
+struct Reopen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reopen", abstract: "Make an archived or retracted article a draft again, to go through review anew.")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument var id: String
+    func run() async throws { try await workflowStep(options, id) { app, a in try app.reopen(a) } }
+}
+
 struct Note: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "note", abstract: "Write a review note on an article.")
     @OptionGroup var options: WorkspaceOptions

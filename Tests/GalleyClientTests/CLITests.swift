@@ -270,6 +270,14 @@ import Testing
         #expect(hint == "galley search --offset 2 -- -чарнавік", "\(r)")
         r = try runGalley(hint.split(separator: " ").dropFirst().map(String.init), in: ws)
         #expect(r.status == 0 && r.stdout.contains("Showing 3–24 of 24"), "\(r)")
+
+        // `delete` of a published article says to retract or archive it: both are commands.
+        r = try runGalley(["archive", id], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("is now 'archived'"), "\(r)")
+        r = try runGalley(["archive", id], in: ws)
+        #expect(r.status == 1 && r.stderr.contains("archive"), "archiving twice: \(r)")
+        r = try runGalley(["reopen", id], in: ws)
+        #expect(r.status == 0 && r.stdout.contains("is now 'draft'"), "\(r)")
     }
 
     /// A new admin adds the first users and categories before the server's first start; commands

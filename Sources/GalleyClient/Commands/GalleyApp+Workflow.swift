@@ -25,6 +25,10 @@ extension GalleyApp {
 
     package func retract(_ article: Article, message: String) throws -> Article { try command(.retract(message: message), on: article) }
 
+    package func archive(_ article: Article) throws -> Article { try command(.archive, on: article) }
+
+    package func reopen(_ article: Article) throws -> Article { try command(.reopen, on: article) }
+
     package func note(_ article: Article, text: String) throws {
         var change = try change(for: article)
         change.note = .init(text: text)
